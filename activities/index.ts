@@ -1,0 +1,207 @@
+import type { Mllm } from '../agents/calls';
+import type { Retriever } from '../catalog/retrieval';
+import type { Pool } from '../db/pool';
+import { assignProfiles, createProfiles, type BatchSpec } from '../profiles/store';
+import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
+import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
+
+export interface ActivityDeps {
+  pool: Pool;
+  /** The agent provider a batch was started with ('simulated' | 'openai'). */
+  llm: (provider: string) => Mllm;
+  retriever: Retriever;
+}
+
+export interface Ref {
+  conversationId: string;
+}
+export interface At extends Ref {
+  idx: number;
+}
+export interface About extends At {
+  itemId: string;
+}
+
+export const RETRIEVAL_TOP_K = 8;
+
+/**
+ * Activities as a factory over their dependencies (the Temporal samples' style). Each one that writes
+ * utterances first looks for them in PostgreSQL: a retried or resumed activity returns the stored rows
+ * and calls no agent, so nothing is generated (or paid for) twice.
+ */
+export function createActivities({ pool, llm, retriever }: ActivityDeps) {
+  /** Runs `write` only when the utterances from idx on are not stored yet. */
+  async function once(ref: At, count: number, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>[]>): Promise<UtteranceSummary[]> {
+    const ctx = await loadContext(pool, ref.conversationId);
+    const stored = ctx.utterances.filter((u) => u.idx >= ref.idx && u.idx < ref.idx + count);
+    if (stored.length === count) return stored.map((u) => summary(u, true));
+    const rows = (await write(ctx, llm(ctx.provider))).map((u) => ({ ...u, conversationId: ref.conversationId }));
+    if (rows.length !== count || rows.some((u, k) => u.idx !== ref.idx + k)) throw new Error(`expected utterances ${ref.idx}..${ref.idx + count - 1}`);
+    await saveUtterances(pool, rows);
+    return rows.map((u) => summary(u, false));
+  }
+  const one = async (ref: At, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>>) =>
+    (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)]))[0];
+  const key = (ref: At, agent: string) => `${ref.conversationId}:${ref.idx}:${agent}`;
+  const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({ provider: agent.provider, simulated: agent.provider === 'simulated', ...extra });
+
+  return {
+    async prepareBatch(spec: BatchSpec): Promise<number> {
+      return assignProfiles(pool, llm(spec.provider), spec);
+    },
+
+    async createProfiles(input: { seed: number; count: number; provider: string }): Promise<number> {
+      return (await createProfiles(pool, llm(input.provider), input.seed, input.count)).length;
+    },
+
+    /** Marks the conversation running and returns what the Web UI memo shows. */
+    async beginConversation(ref: Ref) {
+      const r = await pool.query(
+        `UPDATE conversations SET status = 'running', started_at = coalesce(started_at, now()), failure = NULL WHERE id = $1
+         RETURNING (SELECT row_to_json(p) FROM (SELECT name, gender, age, profession, scenario, target_item_id FROM profiles WHERE id = profile_id) p) AS profile`,
+        [ref.conversationId],
+      );
+      if (r.rowCount === 0) throw new Error(`conversation ${ref.conversationId} is not in the database`);
+      const p = r.rows[0].profile;
+      const target = (await itemsById(pool, [p.target_item_id]))(p.target_item_id);
+      return {
+        persona: `Name: ${p.name}, Gender: ${p.gender}, Age: ${p.age}, Profession: ${p.profession ?? 'None'}`,
+        scenario: p.scenario as string,
+        targetItemId: target.id,
+        targetTitle: target.title,
+      };
+    },
+
+    /** Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch. */
+    async planImageOpening(ref: Ref): Promise<ImageOpeningPlan> {
+      const stored = (await pool.query('SELECT image_opening FROM conversations WHERE id = $1', [ref.conversationId])).rows[0]?.image_opening;
+      if (stored) return ImageOpeningPlan.parse(stored);
+      const ctx = await loadContext(pool, ref.conversationId);
+      const agent = llm(ctx.provider);
+      const item = await itemsById(pool, [ctx.targetItemId]);
+      const target = item(ctx.targetItemId);
+      const k = (a: string) => `${ref.conversationId}:opening:${a}`;
+      const { description } = await agent.call('stylist', { user: ctx.user, target }, { key: k('stylist'), conversationId: ref.conversationId });
+      const [top] = await retriever.search(description, { k: 1, requireImage: true });
+      let plan: ImageOpeningPlan;
+      if (!top) plan = { ok: false, reason: `no item matches the stylist's description "${description}"` };
+      else if (top.itemId === target.id) plan = { ok: false, reason: 'the matching item is the target itself' };
+      else {
+        const candidate = (await itemsById(pool, [top.itemId]))(top.itemId);
+        const v = await agent.call('outfitJudge', { user: ctx.user, target, candidate }, { key: k('judge'), conversationId: ref.conversationId });
+        plan = v.outfit_compatibility && v.scenario_appropriateness
+          ? { ok: true, boughtItemId: candidate.id, pairingDescription: description }
+          : { ok: false, reason: `judge: outfit_compatibility=${v.outfit_compatibility}, scenario_appropriateness=${v.scenario_appropriateness}` };
+      }
+      await pool.query('UPDATE conversations SET image_opening = $2 WHERE id = $1', [ref.conversationId, plan]);
+      return plan;
+    },
+
+    /** Text opening: two rounds of small talk in one call (system, user, system, user), no products. */
+    writeTextOpening: (ref: Ref) =>
+      once({ ...ref, idx: 0 }, 4, async (ctx, agent) => {
+        const { utterances } = await agent.call('textOpening', { user: ctx.user }, { key: key({ ...ref, idx: 0 }, 'textOpening'), conversationId: ref.conversationId });
+        return utterances.map((text, idx) => ({ idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) }));
+      }),
+
+    /** Image opening: the user shows the item they bought (its image is recorded) and hints at the target. */
+    writeImageOpening: (input: Ref & { boughtItemId: string }) =>
+      once({ ...input, idx: 0 }, 4, async (ctx, agent) => {
+        const item = await itemsById(pool, [input.boughtItemId, ctx.targetItemId]);
+        const bought = item(input.boughtItemId);
+        const { utterances } = await agent.call('imageOpening', { user: ctx.user, bought, target: item(ctx.targetItemId) }, { key: key({ ...input, idx: 0 }, 'imageOpening'), conversationId: input.conversationId });
+        return utterances.map((text, idx) => ({
+          idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat',
+          mentionedItemIds: idx === 1 ? [bought.id] : [], images: idx === 1 ? imageRef(bought) : [], meta: meta(agent),
+        }));
+      }),
+
+    askOccasion: (ref: At) =>
+      one(ref, async (ctx, agent) => {
+        const { text } = await agent.call('occasionQuestion', { dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'occasionQuestion'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+      }),
+
+    answerOccasion: (ref: At) =>
+      one(ref, async (ctx, agent) => {
+        const { text } = await agent.call('occasionAnswer', { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'occasionAnswer'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+      }),
+
+    /** The user talks about the last recommended item: features, experience; no verdict, no question. */
+    userChitChat: (ref: About) =>
+      one(ref, async (ctx, agent) => {
+        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
+        const { text } = await agent.call('userChitChat', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'userChitChat'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
+      }),
+
+    systemChitChat: (ref: About) =>
+      one(ref, async (ctx, agent) => {
+        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
+        const { text } = await agent.call('systemChitChat', { item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'systemChitChat'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+      }),
+
+    /** One call finds the main difference between target and recommendation, another voices the need. */
+    userRejects: (ref: About) =>
+      one(ref, async (ctx, agent) => {
+        const item = await itemsById(pool, [ref.itemId, ctx.targetItemId]);
+        const reason = await agent.call('rejectReason', { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) }, { key: key(ref, 'rejectReason'), conversationId: ref.conversationId });
+        const { text } = await agent.call('rejection', { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'rejection'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'User', text, action: 'reject', mentionedItemIds: [ref.itemId], images: [], meta: meta(agent, { reason }) };
+      }),
+
+    /**
+     * Needs -> concrete query -> merged with the previous query -> top 8 without mentioned items -> one
+     * picked with the workflow's uniform draw `pick` (the target when nothing is left) -> the pitch.
+     */
+    systemRecommends: (ref: At & { pick: number }) =>
+      one(ref, async (ctx, agent) => {
+        const opts = (a: string) => ({ key: key(ref, a), conversationId: ref.conversationId });
+        const dialogue = dialogueBefore(ctx, ref.idx);
+        const { needs } = await agent.call('needsAnalyser', { dialogue }, opts('needsAnalyser'));
+        const clarified = (await agent.call('queryClarifier', { needs }, opts('queryClarifier'))).query;
+        const previous = [...ctx.utterances].reverse().find((u) => u.idx < ref.idx && typeof u.meta.query === 'string')?.meta.query as string | undefined;
+        const query = previous ? (await agent.call('queryMerger', { previous, current: clarified }, opts('queryMerger'))).query : clarified;
+        const candidates = (await retriever.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })).map((h) => h.itemId);
+        const chosen = candidates.length ? candidates[Math.min(candidates.length - 1, Math.floor(ref.pick * candidates.length))] : ctx.targetItemId;
+        const item = (await itemsById(pool, [chosen]))(chosen);
+        const { text } = await agent.call('recommendation', { item, dialogue }, opts('recommendation'));
+        return {
+          idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item),
+          meta: meta(agent, { needs, query, candidates, retriever: retriever.kind, forced: false, hitTarget: item.id === ctx.targetItemId }),
+        };
+      }),
+
+    /** At max_round the system recommends the target itself (the method's forced success). */
+    systemRecommendsTarget: (ref: At) =>
+      one(ref, async (ctx, agent) => {
+        const item = (await itemsById(pool, [ctx.targetItemId]))(ctx.targetItemId);
+        const { text } = await agent.call('recommendation', { item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'recommendation'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item), meta: meta(agent, { forced: true, hitTarget: true }) };
+      }),
+
+    userAccepts: (ref: About) =>
+      one(ref, async (ctx, agent) => {
+        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
+        const { text } = await agent.call('acceptance', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'acceptance'), conversationId: ref.conversationId });
+        return { idx: ref.idx, speaker: 'User', text, action: 'accept', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
+      }),
+
+    async finishConversation(input: Ref & { opening: Opening; outcome: Outcome; utterances: number }): Promise<void> {
+      // Rows past the end can only be left by an earlier, different run of this id; the record is what this run said.
+      await pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $2', [input.conversationId, input.utterances]);
+      await pool.query(
+        `UPDATE conversations SET status = 'completed', opening = $2, outcome = $3, finished_at = now(), failure = NULL WHERE id = $1`,
+        [input.conversationId, input.opening, input.outcome],
+      );
+    },
+
+    async markConversationFailed(input: Ref & { reason: string }): Promise<void> {
+      await pool.query(`UPDATE conversations SET status = 'failed', failure = $2, finished_at = now() WHERE id = $1`, [input.conversationId, input.reason]);
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { Item } from '../schemas/catalog';
+import { Action, Speaker } from '../schemas/conversation';
+import { Backstory, ProfileSample } from '../schemas/profile';
+
+/** What the user agent knows about itself; the recommender never sees it. */
+export const UserSide = z.object({
+  persona: z.string(),
+  scenario: z.string(),
+  backstory: z.string(),
+  requirement: z.string(),
+});
+export type UserSide = z.infer<typeof UserSide>;
+
+export const Turn = z.object({ speaker: Speaker, text: z.string(), action: Action });
+export type Turn = z.infer<typeof Turn>;
+const Dialogue = z.array(Turn);
+const Text = z.object({ text: z.string().min(1) });
+
+/**
+ * Every agent call of stages 2 and 3: its input and its structured output. Providers implement these
+ * calls; activities build the inputs from PostgreSQL (items carry image references, never bytes).
+ */
+export const AGENT_CALLS = {
+  backstoryWriter: { input: z.object({ sample: ProfileSample, persona: z.string(), target: Item }), output: Backstory },
+  textOpening: {
+    input: z.object({ user: UserSide }),
+    output: z.object({ utterances: z.array(z.string().min(1)).length(4).describe('system, user, system, user') }),
+  },
+  stylist: { input: z.object({ user: UserSide, target: Item }), output: z.object({ description: z.string().min(1) }) },
+  outfitJudge: {
+    input: z.object({ user: UserSide, target: Item, candidate: Item }),
+    output: z.object({ outfit_compatibility: z.boolean(), scenario_appropriateness: z.boolean() }),
+  },
+  imageOpening: {
+    input: z.object({ user: UserSide, bought: Item, target: Item }),
+    output: z.object({ utterances: z.array(z.string().min(1)).length(4).describe('system, user (shows the bought item), system, user') }),
+  },
+  occasionQuestion: { input: z.object({ dialogue: Dialogue }), output: Text },
+  occasionAnswer: { input: z.object({ user: UserSide, dialogue: Dialogue }), output: Text },
+  userChitChat: { input: z.object({ user: UserSide, item: Item, dialogue: Dialogue }), output: Text },
+  systemChitChat: { input: z.object({ item: Item, dialogue: Dialogue }), output: Text },
+  rejectReason: {
+    input: z.object({ user: UserSide, target: Item, recommended: Item }),
+    output: z.object({ attribute: z.string(), difference: z.string().min(1) }),
+  },
+  rejection: { input: z.object({ user: UserSide, difference: z.string(), dialogue: Dialogue }), output: Text },
+  needsAnalyser: { input: z.object({ dialogue: Dialogue }), output: z.object({ needs: z.string().min(1) }) },
+  queryClarifier: { input: z.object({ needs: z.string() }), output: z.object({ query: z.string().min(1) }) },
+  queryMerger: { input: z.object({ previous: z.string(), current: z.string() }), output: z.object({ query: z.string().min(1) }) },
+  recommendation: { input: z.object({ item: Item, dialogue: Dialogue }), output: Text },
+  acceptance: { input: z.object({ user: UserSide, item: Item, dialogue: Dialogue }), output: Text },
+} as const;
+
+export type AgentName = keyof typeof AGENT_CALLS;
+export type AgentInput<A extends AgentName> = z.infer<(typeof AGENT_CALLS)[A]['input']>;
+export type AgentOutput<A extends AgentName> = z.infer<(typeof AGENT_CALLS)[A]['output']>;
+
+export interface CallContext {
+  /** Stable key of this call (conversation, utterance, agent): the simulated provider's seed. */
+  key: string;
+  conversationId?: string;
+}
+
+/** One multimodal LLM, whatever serves it. */
+export interface Mllm {
+  readonly provider: 'simulated' | 'openai';
+  call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>>;
+}

@@ -1,0 +1,21 @@
+import type { Mllm } from './calls';
+import { OpenAiMllm } from './openai';
+import { SimulatedMllm } from './simulated';
+
+export const PROVIDERS = ['simulated', 'openai'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** One provider instance per name for the life of a worker (the openai one holds an HTTP client). */
+export function providerRegistry(): (name: string) => Mllm {
+  const made = new Map<string, Mllm>();
+  return (name) => {
+    let m = made.get(name);
+    if (!m) {
+      if (name === 'simulated') m = new SimulatedMllm();
+      else if (name === 'openai') m = OpenAiMllm.fromEnv();
+      else throw new Error(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`);
+      made.set(name, m);
+    }
+    return m;
+  };
+}

@@ -1,0 +1,314 @@
+import { readAttributes, lastWord, VOCABULARY, type ItemAttributes } from '../catalog/attributes';
+import { GARMENT_TYPES } from '../catalog/vocabulary';
+import { Rng } from '../random';
+import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm, Turn } from './calls';
+
+/**
+ * The offline provider: deterministic from each call's key, no network. It writes every agent's
+ * output from the real profile, scenario and item attributes (colour, material, pattern, type,
+ * features), so a rejection names a true difference and a recommendation describes the item it
+ * shows. Records made with it carry Simulated: true.
+ */
+export class SimulatedMllm implements Mllm {
+  readonly provider = 'simulated' as const;
+
+  async call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>> {
+    const handler = HANDLERS[agent] as unknown as (i: AgentInput<A>, r: Rng) => AgentOutput<A>;
+    return handler(input, new Rng('simulated', ctx.key));
+  }
+}
+
+type Handlers = { [A in AgentName]: (input: AgentInput<A>, rng: Rng) => AgentOutput<A> };
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const an = (w: string) => (/^[aeiou]/i.test(w) ? `an ${w}` : `a ${w}`);
+/** Nouns that take "these": jeans, sneakers, sunglasses... */
+const plural = (noun: string) => /s$/.test(noun) && !/dress$/.test(noun);
+const NEUTRALS = ['black', 'white', 'navy', 'beige', 'grey', 'camel', 'ivory', 'charcoal'];
+
+/** Prefers a variant whose opening words have not been said yet in this dialogue (no repeated phrasing). */
+function fresh(rng: Rng, variants: string[], dialogue: readonly Turn[] = []): string {
+  const said = dialogue.map((t) => t.text.toLowerCase()).join('\n');
+  const unused = variants.filter((v) => !said.includes(v.toLowerCase().split(' ').slice(0, 4).join(' ')));
+  return rng.pick(unused.length ? unused : variants);
+}
+
+const SINGLE_SCENARIOS: Record<string, string> = {
+  'Replace a favourite item that has worn out': 'replacing a favourite piece that has worn out',
+  'Dress appropriately for a new work environment': 'starting in a new work environment',
+  'Get ready for the change of season': 'getting ready for the change of season',
+  'Keep up with a style that is trending right now': 'keeping up with a style that is trending right now',
+};
+
+/** A scenario as something a person is doing: "Attend a beach wedding" -> "going to a beach wedding". */
+function situation(scenario: string): { first: string; third: string; short: string } {
+  const m = /^(Attend|Buy|Celebrate|Sports need:) (.+)$/.exec(scenario);
+  const what = m?.[2] ?? '';
+  const act = !m ? SINGLE_SCENARIOS[scenario] ?? 'planning something special'
+    : m[1] === 'Attend' ? `going to ${what}`
+    : m[1] === 'Buy' ? `buying ${what.replace(/ for an? /, ' for MY ')}`
+    : m[1] === 'Celebrate' ? `celebrating ${what}`
+    : `getting into ${what}`;
+  const short = m?.[1] === 'Buy' ? what.replace(/^an? /, 'the ').replace(/ for an? /, ' for my ') : m?.[1] === 'Sports need:' ? what : act.replace(/^going to /, '');
+  return { first: `I'm ${act.replace('MY', 'my')}`, third: act.replace('MY', 'their'), short };
+}
+
+function personaFacts(persona: string): { age: number; profession?: string } {
+  const age = Number(/Age: (\d+)/.exec(persona)?.[1] ?? 30);
+  const p = /Profession: ([^,]+)$/.exec(persona)?.[1];
+  return { age, profession: p && p !== 'None' ? p : undefined };
+}
+
+type Feature = { kind: 'colour' | 'material' | 'pattern' | 'style' | 'feature'; value: string };
+function featuresOf(a: ItemAttributes): Feature[] {
+  const out: Feature[] = [];
+  if (a.colour) out.push({ kind: 'colour', value: a.colour });
+  if (a.material) out.push({ kind: 'material', value: a.material });
+  if (a.pattern) out.push({ kind: 'pattern', value: a.pattern });
+  if (a.style) out.push({ kind: 'style', value: a.style });
+  for (const f of a.features.slice(0, 2)) out.push({ kind: 'feature', value: f });
+  return out;
+}
+function phrase(f: Feature): string {
+  switch (f.kind) {
+    case 'colour': return `in ${f.value}`;
+    case 'material': return `made of ${f.value}`;
+    case 'pattern': return `with a ${f.value} pattern`;
+    case 'style': return `in a ${f.value} style`;
+    case 'feature': return `with ${f.value}`;
+  }
+}
+
+/** Reads the needs a shopper has stated: the last mention of each attribute in their own requests wins. */
+function statedNeeds(dialogue: readonly Turn[]): Record<string, string | undefined> {
+  const requests = dialogue.filter((t) => t.speaker === 'User' && t.action !== 'accept' && !(t.action === 'chit-chat' && dialogue.some((d) => d.action === 'recommend' && dialogue.indexOf(d) < dialogue.indexOf(t))));
+  const text = requests.map((t) => t.text).join('\n');
+  const occasion = /(?:going to|celebrating|getting into|buying|replacing|starting in|getting ready for|keeping up with) ([^.,!?]+)/i.exec(text)?.[1];
+  return {
+    noun: lastWord(text, VOCABULARY.nouns),
+    colour: lastWord(text, VOCABULARY.colours),
+    material: lastWord(text, VOCABULARY.materials),
+    pattern: lastWord(text, VOCABULARY.patterns),
+    style: lastWord(text, VOCABULARY.styles),
+    occasion,
+  };
+}
+
+function queryFrom(n: Record<string, string | undefined>): string {
+  return [n.colour, n.pattern, n.material, n.style, n.noun].filter(Boolean).join(' ') + (n.occasion ? ` for ${n.occasion}` : '');
+}
+
+function describe(a: ItemAttributes): string {
+  return [a.colour, a.pattern, a.material, a.noun].filter(Boolean).join(' ');
+}
+
+const PAIRS: Record<string, string[]> = {
+  tops: ['jeans', 'trousers', 'skirt', 'sneakers'], bottoms: ['shirt', 't-shirt', 'sweater', 'boots', 'sneakers'],
+  dress: ['heels', 'sandals', 'handbag', 'necklace'], outer: ['sweater', 'jeans', 'boots', 'scarf'],
+  shoes: ['jeans', 'trousers', 'dress', 'handbag'], accessory: ['dress', 'shirt', 'coat', 't-shirt'],
+};
+function pairGroup(noun: string): string {
+  if (/t-shirt|shirt|sweater|hoodie|blazer/.test(noun)) return 'tops';
+  if (/jeans|trousers|shorts|skirt/.test(noun)) return 'bottoms';
+  if (/dress|swimsuit/.test(noun)) return 'dress';
+  if (/jacket|coat/.test(noun)) return 'outer';
+  if (/sneaker|boot|sandal|heel/.test(noun)) return 'shoes';
+  return 'accessory';
+}
+const FORMAL = /wedding|gala|funeral|memorial|interview|ceremony|black-tie|board meeting|conference/i;
+
+const EXPERIENCES: Record<string, string[]> = {
+  linen: ['kept me cool through a whole heatwave', 'creased a lot, but I secretly liked the lived-in look'],
+  leather: ['only got better with age', 'took a while to break in and then lasted for years'],
+  wool: ['was the warmest thing I owned', 'survived a whole winter of early mornings'],
+  denim: ['faded beautifully over the years', 'went with absolutely everything'],
+  silk: ['felt amazing but needed careful washing', 'made me feel dressed up without trying'],
+  cotton: ['was so comfortable I wore it constantly', 'held up through countless washes'],
+};
+function experience(rng: Rng, material?: string): string {
+  const generic = ['turned out to be one of my favourite things', 'got compliments every time I wore it', 'was much comfier than I expected'];
+  return rng.pick(material && EXPERIENCES[material] ? [...EXPERIENCES[material], ...generic] : generic);
+}
+
+const HANDLERS: Handlers = {
+  backstoryWriter({ sample, persona, target }, rng) {
+    const t = readAttributes(target);
+    const s = situation(sample.scenario);
+    const { profession } = personaFacts(persona);
+    const when = rng.pick(['next weekend', 'in two weeks', 'at the end of the month', 'this coming Friday', 'in a few weeks', 'early next month']);
+    const feeling = rng.pick(['excited', 'a little nervous', 'thrilled', 'determined to get it right', 'looking forward to it', 'slightly overwhelmed']);
+    const who = profession ? `${sample.name}, a ${sample.age}-year-old ${profession},` : `${sample.name}, who is ${sample.age},`;
+    const [f1, f2] = rng.shuffle(featuresOf(t)).slice(0, 2);
+    const scenario =
+      `${who} has something important ${when}: they are ${s.third}. ` +
+      `${cap(rng.pick(['they feel', 'they are', 'honestly, they are']))} ${feeling}, ${rng.pick(['because it matters to them', 'since they want to make a good impression', 'as they rarely treat themselves', 'because the last time did not go to plan'])}. ` +
+      `With little time to visit shops, they decide to find the right ${t.noun} online.`;
+    const requirement = `A ${t.noun} ${f1 ? phrase(f1) : ''}${f2 ? ` and ${phrase(f2)}` : ''}.`.replace(/ +\./, '.');
+    return { scenario, requirement };
+  },
+
+  textOpening({ user }, rng) {
+    const s = situation(user.scenario);
+    const { age, profession } = personaFacts(user.persona);
+    const me = profession ? `I work as ${an(profession)}` : `I'm ${age}`;
+    const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
+    return {
+      utterances: [
+        rng.pick(['Hi there, welcome! What can I help you find today?', 'Hello and welcome. Are you shopping for anything in particular?', 'Good to see you! What brings you here today?', 'Hi! How can I help with your shopping today?']),
+        `${s.first}, and it's coming up soon. ${me}, so I don't get much time to shop. ${rng.pick(['I want to look right for it.', "I'd like to get this right.", 'I could really use some help.'])}`,
+        `${rng.pick(['That sounds lovely!', 'How exciting!', 'That sounds like a big moment.', 'Oh, that is a great reason to shop.'])} ${rng.pick(['What kind of piece do you have in mind?', 'Tell me a bit more about what you are looking for.', 'Is there anything specific you would like it to have?'])}`,
+        `${rng.pick(["I'm hoping to find", 'Ideally I want', "I'm after"])} ${need}. ${rng.pick(['Comfort matters to me too.', 'It has to feel like me.', 'Something that lasts would be great.'])}`,
+      ],
+    };
+  },
+
+  stylist({ target }, rng) {
+    // Describes only the pairing piece: its kind, colour and material, the words a search would match.
+    const noun = rng.pick(PAIRS[pairGroup(readAttributes(target).noun)]);
+    const type = GARMENT_TYPES.find((t) => t.singular.toLowerCase() === noun);
+    const material = type ? rng.pick(type.materials) : 'cotton';
+    return { description: `${rng.pick(NEUTRALS)} ${material} ${noun}` };
+  },
+
+  outfitJudge({ user, target, candidate }) {
+    const t = readAttributes(target);
+    const c = readAttributes(candidate);
+    const outfit_compatibility = t.noun !== c.noun && PAIRS[pairGroup(t.noun)].some((n) => c.noun.includes(n) || n.includes(c.noun));
+    const sporty = /^Sports need/.test(user.scenario);
+    const scenario_appropriateness = !(sporty && /heel|blazer|necklace|coat/.test(c.noun)) && !(FORMAL.test(user.scenario) && /hoodie|cap|shorts|sneaker/.test(c.noun));
+    return { outfit_compatibility, scenario_appropriateness };
+  },
+
+  imageOpening({ bought, target }, rng) {
+    const b = readAttributes(bought);
+    const t = readAttributes(target);
+    const visual = [t.colour && `something ${t.colour}`, t.pattern ? `with a ${t.pattern} pattern` : t.material && `in ${t.material}`].filter(Boolean);
+    return {
+      utterances: [
+        rng.pick(['Hi there, welcome! What can I help you find today?', 'Hello! What are you shopping for today?', 'Welcome in! How can I help?']),
+        `I recently bought ${plural(b.noun) ? 'these' : 'this'} ${describe(b)}, and I'd love to find something to go with ${plural(b.noun) ? 'them' : 'it'}. ${rng.pick(['Any ideas?', 'What would you pair with it?', 'Where should I start?'])}`,
+        `${rng.pick(['Great pick!', 'Lovely choice.', 'Nice choice!'])} ${b.colour && NEUTRALS.includes(b.colour) ? `Since ${plural(b.noun) ? 'they are' : 'it is'} neutral, a piece with a bit of colour or texture` : `With ${b.colour ?? 'that shade'}, something in a calmer tone`} ${rng.pick(['would really make it stand out.', 'would balance the look nicely.'])}`,
+        `${rng.pick(["I was picturing", "In my head it's", "I'm thinking of"])} ${visual.join(', maybe ') || `a ${t.noun}`}${t.noun ? `, ${an(t.noun)} ideally` : ''}.`,
+      ],
+    };
+  },
+
+  occasionQuestion({ dialogue }, rng) {
+    return { text: fresh(rng, ['Lovely. So I can narrow it down, what is the occasion you are shopping for?', 'Good to know. Is this for a particular event or occasion?', 'Noted! Where are you planning to wear it?'], dialogue) };
+  },
+
+  occasionAnswer({ user, dialogue }, rng) {
+    const s = situation(user.scenario);
+    const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
+    return { text: fresh(rng, [`${s.first}. It would be perfect if it were ${need}.`, `It's for this: ${s.first}. I also want ${need}.`], dialogue) };
+  },
+
+  userChitChat({ item, dialogue }, rng) {
+    const a = readAttributes(item);
+    const topic = a.material ?? a.colour ?? a.noun;
+    return {
+      text: fresh(rng, [
+        `Oh, ${topic}! I had ${an(`${a.material ?? ''} ${a.noun}`.trim())} years ago and it ${experience(rng, a.material)}.`,
+        `Funny, ${a.colour ?? 'that colour'} always reminds me of my first job; I wore ${an(a.noun)} in that shade almost every week.`,
+        `I do like the little details, like ${a.features[0] ?? 'the finish'}. My last ${a.noun} ${experience(rng, a.material)}.`,
+      ], dialogue),
+    };
+  },
+
+  systemChitChat({ item, dialogue }, rng) {
+    const a = readAttributes(item);
+    return {
+      text: fresh(rng, [
+        `Ha, I know exactly what you mean; ${a.material ?? 'good fabric'} has a way of winning people over. Let's keep that in mind and find the piece that fits your plans perfectly.`,
+        `I love hearing that! Stories like that are why I enjoy this job. Let's use it: tell me what would make the next one even better.`,
+        `That is a great memory to have. I will keep it in mind while we look for the right ${a.noun} for you.`,
+      ], dialogue),
+    };
+  },
+
+  rejectReason({ target, recommended }) {
+    const t = readAttributes(target);
+    const r = readAttributes(recommended);
+    if (t.noun !== r.noun) return { attribute: 'type', difference: `The recommendation is ${an(r.noun)}, but the wanted item is ${an(t.noun)}.` };
+    if (t.colour && t.colour !== r.colour) return { attribute: 'colour', difference: `The recommendation is ${r.colour ?? 'another colour'}, but the wanted one is ${t.colour}.` };
+    if (t.material && t.material !== r.material) return { attribute: 'material', difference: `The recommendation is ${r.material ?? 'another material'}, but the wanted one is ${t.material}.` };
+    if ((t.pattern ?? 'solid') !== (r.pattern ?? 'solid')) return { attribute: 'pattern', difference: `The recommendation is ${r.pattern ?? 'plain'}, but the wanted one is ${t.pattern ?? 'plain'}.` };
+    if (t.style && t.style !== r.style) return { attribute: 'style', difference: `The recommendation is ${r.style ?? 'another style'}, but the wanted one is ${t.style}.` };
+    const missing = t.features.find((f) => !r.features.includes(f));
+    return { attribute: 'feature', difference: `The wanted one has ${missing ?? 'a different finish'}, the recommendation does not.` };
+  },
+
+  rejection({ difference, dialogue }, rng) {
+    const m = /is (an? )?(.+?), but the wanted (?:item|one) is (an? )?(.+?)\.$/.exec(difference);
+    const f = /^The wanted one has (.+?), the recommendation/.exec(difference);
+    if (!m) {
+      const want = f?.[1] ?? 'a slightly different finish';
+      return { text: fresh(rng, [`It's nice, but I really need one that has this: ${want}.`, `Close, but it is missing something I need: ${want}.`], dialogue) };
+    }
+    // A different kind of item keeps its article ("a shirt"); a colour or material does not ("grey").
+    const was = `${m[1] ?? ''}${m[2]}`;
+    const want = m[4] === 'plain' ? 'a plain, solid look' : `${m[3] ?? ''}${m[4]}`;
+    const wantSomething = m[3] ? want : m[4] === 'plain' ? want : `something ${want}`;
+    return {
+      text: fresh(rng, [
+        `Thanks, but ${was} isn't quite what I had in mind. I'd really prefer ${wantSomething}.`,
+        `Hmm, I'm not sure about ${was}. Could we look at ${wantSomething} instead?`,
+        `It's close, but I need ${wantSomething}, not ${was}.`,
+        `I appreciate it, though ${was} doesn't work for me. ${cap(wantSomething)} would suit me much better.`,
+      ], dialogue),
+    };
+  },
+
+  needsAnalyser({ dialogue }) {
+    const n = statedNeeds(dialogue);
+    const parts = Object.entries(n).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`);
+    return { needs: parts.length ? `The user wants ${parts.join('; ')}.` : 'The user has not stated concrete needs yet.' };
+  },
+
+  queryClarifier({ needs }) {
+    const get = (k: string) => new RegExp(`${k}: ([^;.]+)`).exec(needs)?.[1];
+    const q = queryFrom({ colour: get('colour'), pattern: get('pattern'), material: get('material'), style: get('style'), noun: get('noun'), occasion: get('occasion') });
+    return { query: q || 'clothing' };
+  },
+
+  queryMerger({ previous, current }) {
+    // The newer query wins on every attribute it names; the older one fills the gaps.
+    const read = (q: string) => ({
+      noun: lastWord(q, VOCABULARY.nouns), colour: lastWord(q, VOCABULARY.colours), material: lastWord(q, VOCABULARY.materials),
+      pattern: lastWord(q, VOCABULARY.patterns), style: lastWord(q, VOCABULARY.styles), occasion: / for (.+)$/.exec(q)?.[1],
+    });
+    const p = read(previous);
+    const c = read(current);
+    const merged = Object.fromEntries(Object.keys(c).map((k) => [k, c[k as keyof typeof c] ?? p[k as keyof typeof p]]));
+    return { query: queryFrom(merged) || current };
+  },
+
+  recommendation({ item, dialogue }, rng) {
+    const a = readAttributes(item);
+    const looks = [a.colour, a.pattern, a.material].filter(Boolean).join(' ');
+    const detail = a.features[0] ? `; one detail you will like: ${a.features[0]}` : '';
+    return {
+      text: fresh(rng, [
+        `How about this one? It's ${an(looks ? `${looks} ${a.noun}` : a.noun)}${detail}. ${a.occasion ? `It's made for ${a.occasion}.` : 'I think it would suit you.'}`,
+        `I'd suggest this ${a.noun}: ${looks ? `the ${looks} gives it real character` : 'it has a clean look'}${detail}.`,
+        `Take a look at this ${looks} ${a.noun}. ${a.style ? `The ${a.style} cut is very flattering` : 'It is a versatile piece'}${detail}.`,
+        `This might be what you need: ${an(`${a.style ? `${a.style} ` : ''}${a.noun}`)} in ${a.colour ?? 'a lovely shade'}${a.material ? ` ${a.material}` : ''}${detail}.`,
+      ], dialogue),
+    };
+  },
+
+  acceptance({ user, item, dialogue }, rng) {
+    const a = readAttributes(item);
+    const s = situation(user.scenario);
+    const what = [a.colour, a.material].filter(Boolean).join(' ') || a.noun;
+    const extra = a.features[0] ?? a.style;
+    return {
+      text: fresh(rng, [
+        `This is exactly what I was looking for, thank you! The ${what} is perfect for ${s.short}${extra ? `, and I love the detail: ${extra}` : ''}.`,
+        `Yes, that's the one! ${cap(what)} is just what I wanted${extra ? `, and "${extra}" is a real bonus` : ''}. Thanks for your patience.`,
+        `Perfect, I'll take it. The ${what} ticks every box for ${s.short}${extra ? `, right down to the ${extra}` : ''}.`,
+      ], dialogue),
+    };
+  },
+};
+

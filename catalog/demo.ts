@@ -1,0 +1,101 @@
+import type { Pool } from '../db/pool';
+import { Rng } from '../random';
+import { garmentSvg } from './svg';
+import { storeImage } from './images';
+import { refreshCategories, upsertItem } from './store';
+import { AUDIENCE_PREFIX, COLOURS, GARMENT_TYPES, PATTERNS, type GarmentType, type Pattern } from './vocabulary';
+import sharp from 'sharp';
+
+const BRANDS = ['Northwind', 'Alder & Co', 'Kestrel', 'Marlow', 'Tidewater', 'Juniper Lane', 'Copperfield', 'Halden', 'Saltmarsh', 'Everly'];
+const OCCASIONS: Record<GarmentType['department'], readonly string[]> = {
+  Clothing: ['everyday wear', 'weekend outings', 'the office', 'evening events', 'travel', 'weddings and parties', 'casual dinners'],
+  Shoes: ['all-day walking', 'the office', 'evening events', 'weekend outings', 'travel', 'outdoor adventures'],
+  Accessories: ['everyday use', 'travel', 'the office', 'weekend outings', 'gifting', 'outdoor adventures'],
+  Jewelry: ['everyday wear', 'evening events', 'gifting', 'weddings and parties'],
+};
+export const DEMO_ITEMS_PER_TYPE = 13;
+
+export interface DemoItem {
+  id: string;
+  type: GarmentType;
+  audience: string;
+  colour: string;
+  pattern: Pattern;
+  material: string;
+  style: string;
+  features: string[];
+  brand: string;
+  price: number;
+  occasion: string;
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The demo catalog as data: deterministic, 13 variants of each of the 26 garment types (338 items). */
+export function demoItems(): DemoItem[] {
+  const out: DemoItem[] = [];
+  for (const type of GARMENT_TYPES) {
+    const rng = new Rng('demo-catalog', type.category);
+    const colours = rng.shuffle(Object.keys(COLOURS));
+    for (let n = 0; n < DEMO_ITEMS_PER_TYPE; n++) {
+      const pattern: Pattern = type.patterned && rng.chance(0.45) ? rng.pick(PATTERNS.slice(1)) : 'solid';
+      const [lo, hi] = type.price;
+      out.push({
+        id: `demo-${type.category.toLowerCase().replace(/[^a-z]+/g, '-')}-${String(n + 1).padStart(2, '0')}`,
+        type,
+        audience: rng.pick(type.audiences),
+        colour: colours[n % colours.length],
+        pattern,
+        material: rng.pick(type.materials),
+        style: rng.pick(type.styles),
+        features: rng.shuffle(type.features).slice(0, 3 + rng.int(0, 1)),
+        brand: rng.pick(BRANDS),
+        price: Math.round((lo + rng.next() * (hi - lo)) * 100) / 100 - 0.01,
+        occasion: rng.pick(OCCASIONS[type.department]),
+      });
+    }
+  }
+  return out;
+}
+
+export function demoTitle(d: DemoItem): string {
+  const pattern = d.pattern === 'solid' ? '' : `${cap(d.pattern)} `;
+  return `${d.brand} ${AUDIENCE_PREFIX[d.audience]} ${cap(d.colour)} ${pattern}${cap(d.material)} ${cap(d.style)} ${d.type.singular}`;
+}
+
+function demoDescription(d: DemoItem): string {
+  const patterned = d.pattern === 'solid' ? '' : ` with a ${d.pattern} pattern`;
+  return `A ${d.style} ${d.type.singular.toLowerCase()} in ${d.colour} ${d.material}${patterned}. ` +
+    `It comes with ${d.features.slice(0, 2).join(' and ')}, and it is made for ${d.occasion}.`;
+}
+
+async function renderImage(d: DemoItem): Promise<Buffer> {
+  const accent = ['white', 'ivory', 'yellow', 'beige', 'silver', 'sky blue', 'blush'].includes(d.colour) ? COLOURS.navy : COLOURS.ivory;
+  const svg = garmentSvg(d.type.silhouette, COLOURS[d.colour], d.pattern, accent, '#f6f6f4');
+  // Fixed PNG settings so the same item always hashes to the same digest.
+  return sharp(Buffer.from(svg)).png({ compressionLevel: 9, palette: false }).toBuffer();
+}
+
+/** Renders and stores the demo catalog; safe to run again (items and images are upserted). */
+export async function importDemoCatalog(pool: Pool, onProgress: (done: number, total: number) => void = () => {}): Promise<number> {
+  const items = demoItems();
+  let done = 0;
+  for (const d of items) {
+    const image = await storeImage(pool, await renderImage(d));
+    await upsertItem(pool, {
+      id: d.id,
+      source: 'demo',
+      title: demoTitle(d),
+      description: demoDescription(d),
+      features: [cap(d.material), cap(d.style), ...d.features.map(cap), `Ideal for ${d.occasion}`],
+      categories: ['Clothing, Shoes & Jewelry', d.audience, d.type.department, d.type.category],
+      price: d.price,
+      store: d.brand,
+      details: { Colour: d.colour, Material: d.material, Pattern: d.pattern, Style: d.style, Department: d.audience },
+      imageSha256: image.sha256,
+    });
+    onProgress(++done, items.length);
+  }
+  await refreshCategories(pool);
+  return items.length;
+}

@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Pool } from '../db/pool';
+import { paths } from '../stack/config';
+
+export interface StoredImage {
+  sha256: string;
+  path: string;
+}
+
+/**
+ * Content-addressed: the file is named by its digest, written to a temporary name and renamed, so a
+ * crash never leaves a half-written image and storing the same bytes twice is a no-op.
+ */
+export async function storeImage(pool: Pool, bytes: Buffer): Promise<StoredImage> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const meta = await sharp(bytes).metadata();
+  if (!meta.format) throw new Error('not an image sharp can read');
+  const ext = meta.format === 'jpeg' ? 'jpg' : meta.format;
+  const rel = path.join(sha256.slice(0, 2), `${sha256}.${ext}`);
+  const abs = path.join(paths.images(), rel);
+  if (!fs.existsSync(abs)) {
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    const tmp = `${abs}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, abs);
+  }
+  await pool.query(
+    `INSERT INTO images (sha256, path, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (sha256) DO NOTHING`,
+    [sha256, rel, `image/${meta.format}`, meta.width ?? null, meta.height ?? null, bytes.length],
+  );
+  return { sha256, path: rel };
+}
+
+export const imageAbsolutePath = (rel: string) => path.join(paths.images(), rel);

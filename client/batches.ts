@@ -1,0 +1,132 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { config } from '../stack/config';
+import type { BatchInput, BatchProgress } from '../workflows/batch';
+import { batchWorkflowId } from '../workflows/ids';
+import * as SA from '../workflows/search-attributes';
+import type { Session } from './connection';
+import { ProgressLine } from './progress';
+
+export interface GenerateOptions {
+  batchId: string;
+  size: number;
+  seed: number;
+  concurrency: number;
+  provider: string;
+}
+
+async function batchRunning(s: Session, batchId: string): Promise<boolean> {
+  try {
+    return (await s.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).status.name === 'RUNNING';
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return false;
+    throw e;
+  }
+}
+
+/** Starts a batch; a batch id that already has conversations must be resumed instead. */
+export async function startBatch(s: Session, o: GenerateOptions): Promise<WorkflowHandle> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId)) throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);
+  if (await batchRunning(s, o.batchId)) return s.client.workflow.getHandle(batchWorkflowId(o.batchId));
+  const existing = (await s.pool.query('SELECT size FROM batches WHERE id = $1', [o.batchId])).rows[0];
+  if (existing) throw new Error(`batch ${o.batchId} already exists (${existing.size} conversations): see \`muse status ${o.batchId}\` or \`muse resume ${o.batchId}\``);
+  const input: BatchInput = { batchId: o.batchId, size: o.size, seed: o.seed, concurrency: o.concurrency, provider: o.provider };
+  try {
+    return await s.client.workflow.start('batchWorkflow', {
+      workflowId: batchWorkflowId(o.batchId),
+      taskQueue: config.taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: SA.BatchId, value: o.batchId }],
+      memo: { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency },
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) return s.client.workflow.getHandle(batchWorkflowId(o.batchId));
+    throw e;
+  }
+}
+
+/**
+ * Shows progress until the batch ends, or until `detach` resolves (Ctrl-C): the batch itself runs in
+ * Temporal and does not notice either way.
+ */
+export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {})): Promise<BatchProgress | 'detached'> {
+  const line = new ProgressLine(label);
+  let detached = false;
+  void detach.then(() => { detached = true; });
+  const result = handle.result() as Promise<BatchProgress>;
+  let finished: BatchProgress | undefined;
+  void result.then((r) => { finished = r; }, () => {});
+  try {
+    while (!finished && !detached) {
+      try {
+        line.update(await handle.query<BatchProgress>('progress'));
+      } catch {
+        // The query fails while the batch hands over to its next run (continue-as-new): try again.
+      }
+      await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
+    }
+    if (detached) return 'detached';
+    line.update(finished!);
+    return finished!;
+  } finally {
+    line.end();
+  }
+}
+
+/** Conversations of a batch that did not complete and are not running in Temporal now. */
+export async function conversationsToResume(s: Session, batchId: string): Promise<number[]> {
+  const r = await s.pool.query(`SELECT idx, id FROM conversations WHERE batch_id = $1 AND status <> 'completed' ORDER BY idx`, [batchId]);
+  const out: number[] = [];
+  for (const row of r.rows) {
+    try {
+      if ((await s.client.workflow.getHandle(row.id).describe()).status.name === 'RUNNING') continue;
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+    out.push(row.idx);
+  }
+  return out;
+}
+
+/** Restarts every failed, terminated, timed-out or never-started conversation under its own workflow id. */
+export async function resumeBatch(s: Session, batchId: string): Promise<WorkflowHandle | undefined> {
+  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
+  if (!b) throw new Error(`no batch ${batchId} in the database`);
+  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still running; resume it once it has ended (or terminate it in the Web UI)`);
+  const indices = await conversationsToResume(s, batchId);
+  if (indices.length === 0) return undefined;
+  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices };
+  return s.client.workflow.start('batchWorkflow', {
+    workflowId: batchWorkflowId(batchId),
+    taskQueue: config.taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
+    memo: { resume: indices.length },
+  });
+}
+
+export interface BatchStatus {
+  batchId: string;
+  size: number;
+  provider: string;
+  seed: number;
+  workflow: string;
+  counts: Record<string, number>;
+  failures: Array<{ conversationId: string; reason: string }>;
+}
+
+export async function batchStatus(s: Session, batchId: string): Promise<BatchStatus> {
+  const b = (await s.pool.query('SELECT size, provider, seed FROM batches WHERE id = $1', [batchId])).rows[0];
+  if (!b) throw new Error(`no batch ${batchId} in the database`);
+  const counts = Object.fromEntries(
+    (await s.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows.map((r) => [r.status, r.n]),
+  );
+  const failures = (await s.pool.query(
+    `SELECT id, failure FROM conversations WHERE batch_id = $1 AND status = 'failed' ORDER BY idx`, [batchId])).rows.map((r) => ({ conversationId: r.id, reason: r.failure ?? '(no reason recorded)' }));
+  let workflow = 'not found';
+  try {
+    workflow = (await s.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).status.name;
+  } catch (e) {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  }
+  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow, counts, failures };
+}

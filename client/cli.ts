@@ -1,0 +1,151 @@
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PROVIDERS } from '../agents';
+import { importAmazonCatalog } from '../catalog/amazon';
+import { importDemoCatalog } from '../catalog/demo';
+import { exportBatch } from '../export';
+import { describeStack, down, up } from '../stack';
+import { runStackDaemon } from '../stack/daemon';
+import { createMuseWorker } from '../worker';
+import { batchStatus, resumeBatch, startBatch, watchBatch } from './batches';
+import { batchUiUrl, openSession, type Session } from './connection';
+import { withInlineWorker } from './inline-worker';
+import { providerRegistry } from '../agents';
+import { createProfiles } from '../profiles/store';
+import { runDemo } from './demo';
+
+const int = (name: string, min = 0) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
+  return n;
+};
+const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
+
+async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+  const s = await openSession();
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** Ctrl-C stops watching; the batch goes on in Temporal. */
+function ctrlC(): Promise<void> {
+  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
+}
+
+const program = new Command('muse')
+  .description('Durable synthesis of multimodal conversational-recommendation datasets (the Muse method) on Temporal and PostgreSQL')
+  .showHelpAfterError();
+
+program.command('up').description('start (or attach to) the Temporal dev server and PostgreSQL, apply migrations, print where they are')
+  .action(async () => console.log(describeStack(await up())));
+
+program.command('down').description('stop what `muse up` started (servers it only attached to keep running)')
+  .action(() => down());
+
+program.command('stack-daemon', { hidden: true }).action(() => runStackDaemon());
+
+program.command('worker').description('run a worker for every muse workflow and activity until Ctrl-C')
+  .option('--max-activities <n>', 'activities in flight at once', int('--max-activities', 1), 100)
+  .action(async (o) => withSession(async (s) => {
+    const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, maxActivities: o.maxActivities });
+    console.log(`worker polling task queue on ${s.temporalAddress}; Ctrl-C to stop`);
+    try {
+      await worker.run();
+    } finally {
+      await close();
+    }
+  }));
+
+const catalog = program.command('catalog').description('the item database');
+catalog.command('demo').description('render and store the built-in demo catalog (338 items with PNG images); safe to repeat')
+  .action(() => withSession(async (s) => {
+    const n = await importDemoCatalog(s.pool, (d, t) => { if (d % 50 === 0 || d === t) process.stderr.write(`\rdemo catalog: ${d}/${t}`); });
+    process.stderr.write('\n');
+    console.log(`demo catalog: ${n} items stored`);
+  }));
+catalog.command('import').description('import Amazon Reviews 2023 item metadata (JSON lines); bad lines are reported, good ones kept')
+  .argument('<path>', 'a .jsonl file of item metadata')
+  .option('--images <dir>', 'folder with the main images, named <parent_asin>.<ext> or like the image URL')
+  .action((file: string, o) => withSession(async (s) => {
+    const r = await importAmazonCatalog(s.pool, file, o.images, (n) => { if (n % 500 === 0) process.stderr.write(`\rimported ${n}`); });
+    for (const e of r.errors) console.error(`${file}:${e.line}: ${e.problem}`);
+    console.log(`imported ${r.imported} items (${r.withoutImage} without an image), rejected ${r.errors.length} lines`);
+    if (r.errors.length) process.exitCode = 1;
+  }));
+
+program.command('profiles').description('sample scenario-grounded user profiles (stage 2) without starting a batch')
+  .requiredOption('-n, --count <n>', 'how many', int('-n', 1))
+  .option('--seed <s>', 'sampling seed', int('--seed'), 1)
+  .addOption(providerOption())
+  .action((o) => withSession(async (s) => {
+    const ids = await createProfiles(s.pool, providerRegistry()(o.provider), o.seed, o.count);
+    console.log(`created ${ids.length} profiles (${ids[0]} .. ${ids[ids.length - 1]})`);
+  }));
+
+program.command('generate').description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')
+  .requiredOption('-n, --count <n>', 'conversations in the batch', int('-n', 1))
+  .option('--batch <id>', 'batch id (default: b<date>-<time>)')
+  .option('--concurrency <c>', 'conversations running at once', int('--concurrency', 1), 20)
+  .option('--seed <s>', 'seed for the batch (profiles and conversations)', int('--seed'), 1)
+  .addOption(providerOption())
+  .option('--no-worker', 'do not run a worker in this process (use `muse worker` processes)')
+  .action((o) => withSession(async (s) => {
+    const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+    const handle = await startBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider });
+    console.log(`batch ${batchId}: ${batchUiUrl(s.uiUrl, batchId)}`);
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC()));
+    report(batchId, r);
+  }));
+
+program.command('status').description('conversation counts by state, and every failure with its reason')
+  .argument('<batch>')
+  .action((batchId: string) => withSession(async (s) => {
+    const st = await batchStatus(s, batchId);
+    console.log(`batch ${st.batchId}: ${st.size} conversations, provider ${st.provider}, seed ${st.seed}; batch workflow ${st.workflow}`);
+    for (const [k, v] of Object.entries(st.counts)) console.log(`  ${k.padEnd(10)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`);
+    for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
+    console.log(`Web UI: ${batchUiUrl(s.uiUrl, batchId)}`);
+  }));
+
+program.command('resume').description('restart every failed, terminated or timed-out conversation of a batch; stored utterances are reused')
+  .argument('<batch>')
+  .option('--no-worker', 'do not run a worker in this process')
+  .action((batchId: string, o) => withSession(async (s) => {
+    const handle = await resumeBatch(s, batchId);
+    if (!handle) return console.log(`batch ${batchId}: nothing to resume`);
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (resume)`, ctrlC()));
+    report(batchId, r);
+  }));
+
+program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')
+  .argument('<batch>')
+  .option('--out <dir>', 'output folder (default out/<batch>)')
+  .action((batchId: string, o) => withSession(async (s) => {
+    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId));
+    console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}` +
+      (r.skipped ? ` (${r.skipped} not completed were left out)` : ''));
+  }));
+
+program.command('demo').description('the whole path on the simulated provider: stack, demo catalog, ~20 conversations, export')
+  .option('-n, --count <n>', 'conversations', int('-n', 1), 20)
+  .action((o) => runDemo(o.count));
+
+function report(batchId: string, r: Awaited<ReturnType<typeof watchBatch>>) {
+  if (r === 'detached') {
+    console.log(`\ndetached from ${batchId}; it keeps running in Temporal (a worker must be running: \`muse worker\`). Watch it with \`muse status ${batchId}\`.`);
+    process.exit(0);
+  }
+  console.log(`batch ${batchId}: ${r.done} completed, ${r.failed} failed in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`);
+  if (r.failed) {
+    console.log(`see \`muse status ${batchId}\`, then \`muse resume ${batchId}\``);
+    process.exitCode = 1;
+  }
+}
+
+program.parseAsync().catch((e) => {
+  console.error(`muse: ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});

@@ -1,0 +1,27 @@
+import { Client, Connection } from '@temporalio/client';
+import { createPool, type Pool } from '../db/pool';
+import { config } from '../stack/config';
+import { stackEndpoints } from '../stack';
+import { canConnect } from '../stack/temporal';
+
+export interface Session {
+  client: Client;
+  pool: Pool;
+  temporalAddress: string;
+  databaseUrl: string;
+  uiUrl: string;
+  close(): Promise<void>;
+}
+
+/** Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL). */
+export async function openSession(): Promise<Session> {
+  const ep = stackEndpoints();
+  if (!(await canConnect(ep.temporalAddress))) throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
+  const connection = await Connection.connect({ address: ep.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const pool = createPool(ep.databaseUrl);
+  return { ...ep, client, pool, close: async () => { await connection.close(); await pool.end(); } };
+}
+
+export const batchUiUrl = (uiUrl: string, batchId: string) =>
+  `${uiUrl}/namespaces/${config.temporalNamespace}/workflows?query=${encodeURIComponent(`MuseBatchId="${batchId}"`)}`;

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { importDemoCatalog } from '../catalog/demo';
+import { exportBatch } from '../export';
+import { describeStack, up } from '../stack';
+import { batchUiUrl, openSession } from './connection';
+import { startBatch, watchBatch } from './batches';
+import { withInlineWorker } from './inline-worker';
+
+/** `npm run demo`: everything from a fresh clone to an exported dataset, on the simulated provider. */
+export async function runDemo(count: number): Promise<void> {
+  const t0 = Date.now();
+  const stack = await up();
+  console.log(describeStack(stack));
+  const s = await openSession();
+  try {
+    const have = (await s.pool.query("SELECT count(*)::int AS n FROM items WHERE source = 'demo' AND image_sha256 IS NOT NULL")).rows[0].n;
+    if (have === 0) console.log(`demo catalog: ${await importDemoCatalog(s.pool)} items rendered and stored`);
+    else console.log(`demo catalog: ${have} items already stored`);
+    const n = (await s.pool.query("SELECT count(*)::int AS n FROM batches WHERE id LIKE 'demo-%'")).rows[0].n;
+    const batchId = `demo-${n + 1}`;
+    const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });
+    const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId));
+    if (r === 'detached') return;
+    const out = await exportBatch(s.pool, batchId, path.join('out', batchId));
+    const stored = (await s.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    console.log(`
+${r.done} conversations generated (${r.failed} failed), ${out.utterances} utterances exported (${stored} stored in PostgreSQL)
+dataset:  ${out.dir}/dataset.jsonl
+records:  ${out.dir}/conversations/ (${out.conversations} files), images in ${out.dir}/images/ (${out.images})
+runs:     ${batchUiUrl(s.uiUrl, batchId)}
+took ${((Date.now() - t0) / 1000).toFixed(1)} s; \`npx muse down\` stops the stack.`);
+    if (r.failed || stored !== out.utterances) process.exitCode = 1;
+  } finally {
+    await s.close();
+  }
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+
+// numeric (prices) as JS numbers; our prices fit a double exactly enough.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export type Pool = pg.Pool;
+
+export function createPool(url: string, max = 10): pg.Pool {
+  return new pg.Pool({ connectionString: url, max });
+}
+
+/** Applies pending migrations; node-pg-migrate takes an advisory lock, so concurrent starts are safe. */
+export async function migrate(url: string): Promise<string[]> {
+  const done = await runner({
+    databaseUrl: url,
+    dir: path.join(__dirname, 'migrations'),
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    log: () => {},
+    verbose: false,
+  });
+  return done.map((m) => m.name);
+}
+
+/** Runs fn in a transaction: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const r = await fn(c);
+    await c.query('COMMIT');
+    return r;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,32 @@
+import type { AgentInput, AgentName, Turn } from '../agents/calls';
+import type { Item } from '../schemas/catalog';
+
+/** Which configured model serves a call: the method gives each role its own model and endpoint. */
+export type Role = 'profile' | 'manager' | 'user' | 'recommender';
+
+export interface Prompt<A extends AgentName> {
+  agent: A;
+  /** Bumped whenever the wording changes, and recorded with every output. */
+  version: string;
+  role: Role;
+  /** The method's temperature for this call. */
+  temperature: number;
+  /** The items whose images the agent sees, in the order the text refers to them. */
+  images: (input: AgentInput<A>) => Item[];
+  system: string;
+  user: (input: AgentInput<A>) => string;
+}
+
+export const definePrompt = <A extends AgentName>(p: Prompt<A>): Prompt<A> => p;
+
+export function itemText(it: Item, label = 'Item'): string {
+  const lines = [`${label} ${it.id}: ${it.title}`];
+  if (it.description) lines.push(`Description: ${it.description}`);
+  if (it.features.length) lines.push(`Features: ${it.features.join('; ')}`);
+  if (it.categories.length) lines.push(`Categories: ${it.categories.join(' > ')}`);
+  return lines.join('\n');
+}
+
+export function dialogueText(turns: readonly Turn[]): string {
+  return turns.length ? turns.map((t) => `${t.speaker}: ${t.text}`).join('\n') : '(the conversation has not started)';
+}

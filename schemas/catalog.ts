@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** An image travels through workflows by reference only: the item it shows, where it lives, its digest. */
+export const ImageRef = z.object({
+  itemId: z.string(),
+  path: z.string().describe('path relative to the image store root'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ImageRef = z.infer<typeof ImageRef>;
+
+/** A catalog item as stored in PostgreSQL (table items). */
+export const Item = z.object({
+  id: z.string().min(1),
+  source: z.enum(['demo', 'amazon']),
+  title: z.string().min(1),
+  description: z.string(),
+  features: z.array(z.string()),
+  categories: z.array(z.string()),
+  price: z.number().nonnegative().nullable(),
+  store: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  imageSha256: z.string().nullable(),
+  imagePath: z.string().nullable(),
+});
+export type Item = z.infer<typeof Item>;
+
+/** One line of Amazon Reviews 2023 item metadata; only the fields the method uses are checked. */
+export const AmazonItemLine = z.object({
+  parent_asin: z.string().min(1),
+  title: z.string().min(1),
+  features: z.array(z.string()).default([]),
+  description: z.array(z.string()).default([]),
+  categories: z.array(z.string()).default([]),
+  price: z.union([z.number().nonnegative(), z.string().regex(/^\$?\d+(\.\d+)?$/), z.null()]).default(null),
+  images: z
+    .array(
+      z.object({
+        variant: z.string().optional(),
+        thumb: z.string().nullable().optional(),
+        large: z.string().nullable().optional(),
+        hi_res: z.string().nullable().optional(),
+      }),
+    )
+    .default([]),
+  details: z.record(z.string(), z.unknown()).default({}),
+  store: z.string().nullable().default(null),
+  main_category: z.string().nullable().optional(),
+});
+export type AmazonItemLine = z.infer<typeof AmazonItemLine>;

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { Action, Opening, Outcome } from './conversation';
+
+const turnFields = {
+  Action,
+  Mentioned_item: z.array(z.string()),
+  Image: z.array(z.string()).describe('image paths relative to the export folder'),
+};
+
+/** One utterance of the Muse record format: exactly one speaker key holding the text. */
+export const RecordTurn = z.union([
+  z.strictObject({ User: z.string().min(1), ...turnFields }),
+  z.strictObject({ Assistant: z.string().min(1), ...turnFields }),
+]);
+export type RecordTurn = z.infer<typeof RecordTurn>;
+
+/** One exported conversation: the Muse record format plus what the original failed to keep. */
+export const ConversationRecord = z.strictObject({
+  Conversation_id: z.string(),
+  Batch_id: z.string(),
+  Persona: z.string().regex(/^Name: .+, Gender: .+, Age: \d+, Profession: .+$/),
+  Scenario: z.string().min(1),
+  Requirement: z.string().min(1),
+  Target_item: z.string(),
+  Mentioned_items: z.array(z.string()),
+  Opening: Opening,
+  Target_reached_by: Outcome,
+  Provider: z.string(),
+  Simulated: z.boolean(),
+  Conversations: z.array(RecordTurn).min(1),
+});
+export type ConversationRecord = z.infer<typeof ConversationRecord>;

@@ -1,0 +1,27 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** Every knob the project reads from the environment, in one place (documented in the README). */
+export const config = {
+  /** State folder: Temporal's SQLite file, embedded PostgreSQL, image store, logs. */
+  home: path.resolve(process.env.MUSE_HOME ?? path.join(__dirname, '..', '.muse')),
+  cacheDir: path.resolve(process.env.MUSE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'muse')),
+  temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+  temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  temporalUiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+  temporalCliPath: process.env.TEMPORAL_CLI_PATH,
+  taskQueue: process.env.MUSE_TASK_QUEUE ?? 'muse',
+  databaseUrl: process.env.DATABASE_URL,
+  embeddedPgPort: Number(process.env.MUSE_PG_PORT ?? 5433),
+};
+
+export const paths = {
+  stackState: () => path.join(config.home, 'stack.json'),
+  temporalDb: () => path.join(config.home, 'temporal', 'temporal.db'),
+  pgData: () => path.join(config.home, 'pg'),
+  images: () => process.env.MUSE_IMAGE_DIR ?? path.join(config.home, 'images'),
+  logs: () => path.join(config.home, 'logs'),
+};
+
+export const uiUrl = (address = config.temporalAddress, uiPort = config.temporalUiPort) =>
+  `http://${address.split(':')[0]}:${uiPort}`;

@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { config, paths, uiUrl } from './config';
+import { canConnect, ensureTemporalCli } from './temporal';
+import { redact, waitForPostgres } from './postgres';
+import { migrate } from '../db/pool';
+
+export const StackState = z.object({
+  pid: z.number().int(),
+  temporalAddress: z.string(),
+  uiUrl: z.string(),
+  databaseUrl: z.string(),
+  startedTemporal: z.boolean(),
+  startedPostgres: z.boolean(),
+});
+export type StackState = z.infer<typeof StackState>;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readStackState(): StackState | undefined {
+  try {
+    const s = StackState.parse(JSON.parse(fs.readFileSync(paths.stackState(), 'utf8')));
+    return alive(s.pid) ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the other commands connect: the running stack's addresses, else the environment's. */
+export function stackEndpoints(): { temporalAddress: string; databaseUrl: string; uiUrl: string } {
+  const s = readStackState();
+  if (s) return s;
+  if (!config.databaseUrl) throw new Error('No stack is running and DATABASE_URL is not set: run `muse up` first.');
+  return { temporalAddress: config.temporalAddress, databaseUrl: config.databaseUrl, uiUrl: uiUrl() };
+}
+
+/**
+ * Starts (or attaches to) Temporal and PostgreSQL through a detached daemon that owns both servers,
+ * so they outlive this command, then applies the migrations.
+ */
+export async function up(log: (m: string) => void = console.log): Promise<StackState> {
+  let state = readStackState();
+  if (!state) {
+    // Built here, not in the daemon, so a first build's progress shows on the user's terminal.
+    const cli = (await canConnect(config.temporalAddress)) ? undefined : ensureTemporalCli(log);
+    fs.mkdirSync(paths.logs(), { recursive: true });
+    const logFile = path.join(paths.logs(), 'stack.log');
+    const out = fs.openSync(logFile, 'a');
+    const daemon = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'stack-daemon'], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...(cli ? { TEMPORAL_CLI_PATH: cli } : {}) },
+    });
+    daemon.unref();
+    state = await waitForDaemon(daemon.pid!, logFile, 120_000);
+  }
+  await waitForPostgres(state.databaseUrl, 30_000);
+  const applied = await migrate(state.databaseUrl);
+  if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+  return state;
+}
+
+async function waitForDaemon(pid: number, logFile: string, timeoutMs: number): Promise<StackState> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const s = readStackState();
+    if (s && s.pid === pid) return s;
+    if (!alive(pid)) {
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      throw new Error(`the stack daemon exited before it was ready; the end of ${logFile}:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the stack was not ready after ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** Stops what `up` started; servers it only attached to are left running. */
+export async function down(log: (m: string) => void = console.log): Promise<void> {
+  const s = readStackState();
+  if (!s) {
+    log('no stack started by muse is running');
+    return;
+  }
+  process.kill(s.pid, 'SIGTERM');
+  const until = Date.now() + 30_000;
+  while (alive(s.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  if (alive(s.pid)) throw new Error(`the stack daemon (pid ${s.pid}) did not stop within 30 s`);
+  log(`stopped ${[s.startedTemporal && 'Temporal', s.startedPostgres && 'PostgreSQL'].filter(Boolean).join(' and ') || 'nothing (attached only)'}`);
+}
+
+export function describeStack(s: { temporalAddress: string; uiUrl: string; databaseUrl: string }): string {
+  return [`Temporal:   ${s.temporalAddress}`, `Web UI:     ${s.uiUrl}`, `PostgreSQL: ${redact(s.databaseUrl)}`].join('\n');
+}

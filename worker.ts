@@ -1,0 +1,29 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { providerRegistry } from './agents';
+import { FullTextRetriever } from './catalog/retrieval';
+import { createPool } from './db/pool';
+import { config } from './stack/config';
+
+export interface WorkerOptions {
+  temporalAddress: string;
+  databaseUrl: string;
+  taskQueue?: string;
+  /** Activities in flight at once; LLM calls are I/O-bound, so many fit on one worker. */
+  maxActivities?: number;
+}
+
+/** A worker for all of muse's workflows and activities; the caller runs it and closes the pool after. */
+export async function createMuseWorker(o: WorkerOptions) {
+  const pool = createPool(o.databaseUrl, 20);
+  const connection = await NativeConnection.connect({ address: o.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: o.taskQueue ?? config.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities({ pool, llm: providerRegistry(), retriever: new FullTextRetriever(pool) }),
+    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
+  });
+  return { worker, close: async () => { await connection.close(); await pool.end(); } };
+}

@@ -1,0 +1,96 @@
+import {
+  condition, continueAsNew, defineQuery, executeChild, ParentClosePolicy, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { conversationWorkflow } from './conversation';
+import { conversationId, conversationSeed } from './ids';
+import * as SA from './search-attributes';
+
+const act = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+export interface BatchInput {
+  batchId: string;
+  size: number;
+  seed: number;
+  concurrency: number;
+  provider: string;
+  /** Conversation indices to run, in order; a resume passes the ones to retry. Absent: 0..size-1. */
+  indices?: number[];
+  /** Carried across continue-as-new. */
+  cursor?: number;
+  done?: number;
+  failed?: number;
+  startedAt?: number;
+}
+export interface BatchProgress {
+  batchId: string;
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  startedAt: number;
+}
+
+export const progressQuery = defineQuery<BatchProgress>('progress');
+
+/** Past this many events a run hands over to a fresh one (Temporal warns at 10,240 and stops at 51,200). */
+const HISTORY_BUDGET = 8_000;
+
+/**
+ * A batch: N conversations as child workflows, at most `concurrency` at a time in a sliding window.
+ * Before its history grows long it waits for the running children and continues as new, so a batch of
+ * any size stays far from Temporal's history limits. A failed conversation is recorded, not fatal.
+ */
+export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
+  const queue = input.indices ?? Array.from({ length: input.size }, (_, i) => i);
+  let cursor = input.cursor ?? 0;
+  const progress: BatchProgress = {
+    batchId: input.batchId, total: queue.length, done: input.done ?? 0, failed: input.failed ?? 0, running: 0,
+    startedAt: input.startedAt ?? Date.now(),
+  };
+  setHandler(progressQuery, () => progress);
+
+  if (input.cursor === undefined && input.indices === undefined) {
+    await act.prepareBatch({ batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider });
+  }
+
+  const run = async (idx: number) => {
+    const id = conversationId(input.batchId, idx);
+    progress.running++;
+    try {
+      await executeChild(conversationWorkflow, {
+        workflowId: id,
+        args: [{ conversationId: id, seed: conversationSeed(input.seed, idx) }],
+        typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+      progress.done++;
+    } catch (e) {
+      progress.failed++;
+      await act.markConversationFailed({ conversationId: id, reason: describeFailure(e) });
+    } finally {
+      progress.running--;
+    }
+  };
+
+  while (cursor < queue.length) {
+    await condition(() => progress.running < input.concurrency);
+    if (workflowInfo().historyLength > HISTORY_BUDGET || workflowInfo().continueAsNewSuggested) {
+      await condition(() => progress.running === 0);
+      await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });
+    }
+    void run(queue[cursor++]);
+  }
+  await condition(() => progress.running === 0);
+  return progress;
+}
+
+/** The innermost cause's message: what actually went wrong in the conversation. */
+function describeFailure(e: unknown): string {
+  const parts: string[] = [];
+  for (let c = e as { message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) if (c.message) parts.push(c.message);
+  return parts.slice(-2).join(': ') || String(e);
+}

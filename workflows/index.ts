@@ -1,0 +1,2 @@
+export { conversationWorkflow } from './conversation';
+export { batchWorkflow, progressQuery } from './batch';
