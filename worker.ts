@@ -1,9 +1,13 @@
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { providerRegistry } from './agents';
 import { FullTextRetriever } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { config } from './stack/config';
+
+/** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
+export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 
 export interface WorkerOptions {
   temporalAddress: string;
@@ -21,7 +25,7 @@ export async function createMuseWorker(o: WorkerOptions) {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: o.taskQueue ?? config.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    workflowsPath: WORKFLOWS_PATH,
     activities: createActivities({ pool, llm: providerRegistry(), retriever: new FullTextRetriever(pool) }),
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
   });

@@ -1,5 +1,4 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { config } from '../stack/config';
 import type { BatchInput, BatchProgress } from '../workflows/batch';
 import { batchWorkflowId } from '../workflows/ids';
 import * as SA from '../workflows/search-attributes';
@@ -33,7 +32,7 @@ export async function startBatch(s: Session, o: GenerateOptions): Promise<Workfl
   try {
     return await s.client.workflow.start('batchWorkflow', {
       workflowId: batchWorkflowId(o.batchId),
-      taskQueue: config.taskQueue,
+      taskQueue: s.taskQueue,
       args: [input],
       typedSearchAttributes: [{ key: SA.BatchId, value: o.batchId }],
       memo: { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency },
@@ -97,7 +96,7 @@ export async function resumeBatch(s: Session, batchId: string): Promise<Workflow
   const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices };
   return s.client.workflow.start('batchWorkflow', {
     workflowId: batchWorkflowId(batchId),
-    taskQueue: config.taskQueue,
+    taskQueue: s.taskQueue,
     args: [input],
     typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
     memo: { resume: indices.length },

@@ -10,6 +10,7 @@ export interface Session {
   temporalAddress: string;
   databaseUrl: string;
   uiUrl: string;
+  taskQueue: string;
   close(): Promise<void>;
 }
 
@@ -20,7 +21,7 @@ export async function openSession(): Promise<Session> {
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const pool = createPool(ep.databaseUrl);
-  return { ...ep, client, pool, close: async () => { await connection.close(); await pool.end(); } };
+  return { ...ep, client, pool, taskQueue: config.taskQueue, close: async () => { await connection.close(); await pool.end(); } };
 }
 
 export const batchUiUrl = (uiUrl: string, batchId: string) =>

@@ -12,7 +12,7 @@ export async function withInlineWorker<T>(s: Session, enabled: boolean, fn: () =
   if (!enabled) return fn();
   // The progress line is this command's output; the worker speaks only when something is wrong.
   if (!quiet) quiet = !!Runtime.install({ logger: new DefaultLogger('WARN') });
-  const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl });
+  const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue });
   try {
     return await worker.runUntil(fn());
   } finally {

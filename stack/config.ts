@@ -3,8 +3,10 @@ import path from 'node:path';
 
 /** Every knob the project reads from the environment, in one place (documented in the README). */
 export const config = {
-  /** State folder: Temporal's SQLite file, embedded PostgreSQL, image store, logs. */
-  home: path.resolve(process.env.MUSE_HOME ?? path.join(__dirname, '..', '.muse')),
+  /** State folder: Temporal's SQLite file, embedded PostgreSQL, image store, logs. Read at use, so tests can move it. */
+  get home() {
+    return path.resolve(process.env.MUSE_HOME ?? path.join(__dirname, '..', '.muse'));
+  },
   cacheDir: path.resolve(process.env.MUSE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'muse')),
   temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
   temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',

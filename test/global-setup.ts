@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { createPool, migrate } from '../db/pool';
+import { importDemoCatalog } from '../catalog/demo';
+import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
+import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One in-memory Temporal dev server and one fresh database for the whole run: DATABASE_URL's server
+ * when set (a new database on it), otherwise an embedded PostgreSQL. Test files reach them through
+ * the environment, as the CLI does.
+ */
+export default async function setup() {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-test-'));
+  // As root, embedded PostgreSQL runs as the postgres user, who must be able to enter the folder.
+  fs.chmodSync(home, 0o755);
+  process.env.MUSE_HOME = home;
+  let temporal: ChildProcess | undefined;
+  let postgres: RunningPostgres | undefined;
+  const address = `127.0.0.1:${await freePort()}`;
+  temporal = startDevServer({
+    cli: ensureTemporalCli(console.log),
+    port: Number(address.split(':')[1]),
+    uiPort: await freePort(),
+    logFile: path.join(home, 'logs', 'temporal.log'),
+  });
+  await waitForTemporal(address, 60_000, temporal);
+
+  let url: string;
+  let dropDatabase = async () => {};
+  if (process.env.DATABASE_URL) {
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = `/muse_test_${process.pid}`;
+    url = u.toString();
+    const adminUrl = process.env.DATABASE_URL;
+    dropDatabase = async () => {
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(u.pathname.slice(1))} WITH (FORCE)`);
+      await admin.end();
+    };
+  } else {
+    postgres = await startEmbeddedPostgres(path.join(home, 'pg'), await freePort());
+    url = postgres.url;
+  }
+  await ensureDatabase(url);
+  await migrate(url);
+  const pool = createPool(url);
+  await importDemoCatalog(pool);
+  await pool.end();
+
+  process.env.TEMPORAL_ADDRESS = address;
+  process.env.DATABASE_URL = url;
+  return async () => {
+    temporal?.kill('SIGTERM');
+    await postgres?.stop();
+    await dropDatabase();
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+}

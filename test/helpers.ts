@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type Activities, type ActivityDeps } from '../activities';
+import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../agents/calls';
+import { SimulatedMllm } from '../agents/simulated';
+import { FullTextRetriever } from '../catalog/retrieval';
+import type { Session } from '../client/connection';
+import { createPool, type Pool } from '../db/pool';
+import { WORKFLOWS_PATH } from '../worker';
+
+export const env = () => ({ temporalAddress: process.env.TEMPORAL_ADDRESS!, databaseUrl: process.env.DATABASE_URL! });
+
+/** The simulated provider, with a log of every call it answered (to show what was, and was not, generated). */
+export class CountingMllm implements Mllm {
+  readonly provider = 'simulated' as const;
+  readonly calls: Array<{ agent: AgentName; key: string }> = [];
+  private readonly inner = new SimulatedMllm();
+  call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>> {
+    this.calls.push({ agent, key: ctx.key });
+    return this.inner.call(agent, input, ctx);
+  }
+}
+
+export interface TestRig extends Session {
+  worker: Worker;
+  llm: CountingMllm;
+  /** Awaits fn, failing fast if the worker dies meanwhile (it polls from creation until close). */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A worker on its own task queue, with the real activities over the test database; `wrap` may replace
+ * activities (fault injection). Also a Session, so the CLI's batch functions run against it.
+ */
+export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities> } = {}): Promise<TestRig> {
+  const { temporalAddress } = env();
+  const databaseUrl = o.databaseUrl ?? env().databaseUrl;
+  const pool: Pool = createPool(databaseUrl);
+  const llm = new CountingMllm();
+  const deps: ActivityDeps = { pool, llm: () => llm, retriever: new FullTextRetriever(pool) };
+  const real = createActivities(deps);
+  const activities = { ...real, ...(o.wrap?.(real) ?? {}) };
+  const taskQueue = `test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await Worker.create({
+    connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities,
+  });
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  const running = worker.run();
+  const died = running.then(() => { throw new Error('the test worker stopped'); });
+  died.catch(() => {});
+  return {
+    client, pool, worker, llm, taskQueue, temporalAddress, databaseUrl, uiUrl: 'http://127.0.0.1:8233',
+    run: (fn) => Promise.race([fn(), died]),
+    close: async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+      await pool.end();
+    },
+  };
+}
+
+export const uniqueBatch = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
