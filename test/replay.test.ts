@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBatch } from '../client/batches';
+import { WORKFLOWS_PATH } from '../worker';
+import { rig, uniqueBatch, type TestRig } from './helpers';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+let t: TestRig;
+let ids: string[];
+
+beforeAll(async () => {
+  t = await rig();
+  const batchId = uniqueBatch('replay');
+  const h = await startBatch(t, { batchId, size: 10, seed: 3, concurrency: 10, provider: 'simulated' });
+  await t.run(() => h.result());
+  ids = (await t.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx', [batchId])).rows.map((r) => r.id);
+  ids.push(`muse-batch-${batchId}`);
+});
+afterAll(() => t?.close());
+
+describe('workflow determinism', () => {
+  it('replays the histories just recorded with the current workflow code', async () => {
+    const histories = await Promise.all(ids.map(async (workflowId) => ({ workflowId, history: await t.client.workflow.getHandle(workflowId).fetchHistory() })));
+    const results = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(r);
+    expect(results).toHaveLength(ids.length);
+    for (const r of results) expect(r.error, r.workflowId).toBeUndefined();
+  });
+
+  /**
+   * Histories recorded from real runs (`temporal workflow show -w <id> -o json`): a text opening with
+   * chit-chat and a forced target, image openings ending forced and by retrieval, and a batch. A change
+   * that breaks them would break conversations in flight: version it with patched() instead.
+   */
+  it('replays the committed histories: workflow changes must stay compatible with runs already in flight', async () => {
+    const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as unknown }));
+    const results = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(r);
+    expect(results).toHaveLength(files.length);
+    for (const r of results) expect(r.error, r.workflowId).toBeUndefined();
+  });
+});
