@@ -6,6 +6,7 @@ import { importDemoCatalog } from '../catalog/demo';
 import { exportBatch } from '../export';
 import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
+import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
 import { batchStatus, resumeBatch, startBatch, watchBatch } from './batches';
 import { batchUiUrl, openSession, type Session } from './connection';
@@ -38,6 +39,9 @@ function ctrlC(): Promise<void> {
 const program = new Command('muse')
   .description('Durable synthesis of multimodal conversational-recommendation datasets (the Muse method) on Temporal and PostgreSQL')
   .showHelpAfterError();
+
+program.command('setup').description('install what the stack needs on this machine: the Temporal CLI, built with Go into a cache when missing')
+  .action(() => console.log(`Temporal CLI: ${ensureTemporalCli(console.log)}`));
 
 program.command('up').description('start (or attach to) the Temporal dev server and PostgreSQL, apply migrations, print where they are')
   .action(async () => console.log(describeStack(await up())));

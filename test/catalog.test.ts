@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importAmazonCatalog } from '../catalog/amazon';
+import { readAttributes } from '../catalog/attributes';
+import { FullTextRetriever } from '../catalog/retrieval';
+import { getItem } from '../catalog/store';
+import { createPool, type Pool } from '../db/pool';
+import { env } from './helpers';
+
+let pool: Pool;
+let dir: string;
+const tag = `T${process.pid}`;
+const line = (o: Record<string, unknown>) => JSON.stringify(o);
+
+beforeAll(async () => {
+  pool = createPool(env().databaseUrl);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-amazon-'));
+  fs.mkdirSync(path.join(dir, 'img'));
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#b8302f' } }).png().toBuffer();
+  fs.writeFileSync(path.join(dir, 'img', `${tag}A.png`), png);
+  // Named like the MAIN image's URL, the way the Amazon dumps name their files.
+  fs.writeFileSync(path.join(dir, 'img', '71abcXYZ.jpg'), await sharp(png).jpeg().toBuffer());
+  const lines = [
+    line({ parent_asin: `${tag}A`, title: 'Red Linen Wrap Dress', features: ['Linen', 'Adjustable waist tie'], description: ['A red linen wrap dress for summer weddings.'], categories: ['Clothing, Shoes & Jewelry', 'Women', 'Clothing', 'Dresses'], price: 49.5, images: [], details: { Color: 'Red' }, store: 'Acme' }),
+    '{"parent_asin": "broken", "title": ',
+    line({ parent_asin: `${tag}C`, features: ['no title here'] }),
+    line({ parent_asin: `${tag}D`, title: 'Bad price', price: 'about twenty' }),
+    '',
+    line({ parent_asin: `${tag}E`, title: 'Navy Wool Coat', description: ['Warm navy wool coat.'], categories: ['Clothing, Shoes & Jewelry', 'Men', 'Clothing', 'Coats'], price: '$120.00', images: [{ variant: 'MAIN', hi_res: 'https://m.media-amazon.com/images/I/71abcXYZ.jpg' }], store: null }),
+    line({ parent_asin: `${tag}F`, title: 'Plain Socks', categories: 'Socks' }),
+    line({ parent_asin: `${tag}G`, title: 'Grey Beanie', categories: ['Clothing, Shoes & Jewelry', 'Accessories', 'Hats'] }),
+  ];
+  fs.writeFileSync(path.join(dir, 'meta.jsonl'), lines.join('\n') + '\n');
+});
+afterAll(() => pool?.end());
+
+describe('the Amazon Reviews 2023 importer', () => {
+  it('keeps every good line and names the line and field of every bad one', async () => {
+    const r = await importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'img'));
+    expect(r.imported).toBe(3);
+    expect(r.withoutImage).toBe(1);
+    expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4, 7]);
+    expect(r.errors[0].problem).toMatch(/not valid JSON/);
+    expect(r.errors[1].problem).toMatch(/^title: /);
+    expect(r.errors[2].problem).toMatch(/^price: /);
+    expect(r.errors[3].problem).toMatch(/^categories: /);
+
+    const dress = await getItem(pool, `${tag}A`);
+    expect(dress).toMatchObject({ source: 'amazon', price: 49.5, store: 'Acme', description: 'A red linen wrap dress for summer weddings.' });
+    expect(dress.imagePath).toMatch(/\.png$/);
+    expect(readAttributes(dress)).toMatchObject({ noun: 'dress', colour: 'red', material: 'linen' });
+    const coat = await getItem(pool, `${tag}E`);
+    expect(coat.price).toBe(120);
+    expect(coat.imagePath).toMatch(/\.jpg$/);
+    expect((await getItem(pool, `${tag}G`)).imageSha256).toBeNull();
+  });
+
+  it('is idempotent and makes the items findable by full-text search', async () => {
+    const count = async () => (await pool.query('SELECT count(*)::int AS n FROM items WHERE id LIKE $1', [`${tag}%`])).rows[0].n;
+    await importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'img'));
+    expect(await count()).toBe(3);
+    const hits = await new FullTextRetriever(pool).search('red linen wrap dress for a summer wedding', { k: 3 });
+    expect(hits[0].itemId).toBe(`${tag}A`);
+    const excluded = await new FullTextRetriever(pool).search('red linen wrap dress', { k: 8, exclude: [`${tag}A`] });
+    expect(excluded.map((h) => h.itemId)).not.toContain(`${tag}A`);
+  });
+
+  it('says clearly when the file or the image folder is missing', async () => {
+    await expect(importAmazonCatalog(pool, path.join(dir, 'nope.jsonl'))).rejects.toThrow(/nope.jsonl: no such file/);
+    await expect(importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'nope'))).rejects.toThrow(/--images .*nope: not a folder/);
+  });
+});

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBatch } from '../client/batches';
+import { exportBatch } from '../export';
+import { ConversationRecord } from '../schemas/record';
+import { rig, uniqueBatch, type TestRig } from './helpers';
+
+let t: TestRig;
+let batchId: string;
+let out: string;
+
+beforeAll(async () => {
+  t = await rig();
+  batchId = uniqueBatch('export');
+  const h = await startBatch(t, { batchId, size: 25, seed: 9, concurrency: 10, provider: 'simulated' });
+  await t.run(() => h.result());
+  out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'muse-out-')), batchId);
+});
+afterAll(() => t?.close());
+
+describe('export in the Muse record format', () => {
+  it('writes one valid record per conversation, a JSONL of them all and every referenced image', async () => {
+    const report = await exportBatch(t.pool, batchId, out);
+    expect(report).toMatchObject({ conversations: 25, skipped: 0 });
+    const files = fs.readdirSync(path.join(out, 'conversations'));
+    expect(files).toHaveLength(25);
+    const lines = fs.readFileSync(path.join(out, 'dataset.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(25);
+    const records = lines.map((l) => ConversationRecord.parse(JSON.parse(l)));
+    for (const f of files) expect(JSON.parse(fs.readFileSync(path.join(out, 'conversations', f), 'utf8'))).toEqual(records.find((r) => `${r.Conversation_id}.json` === f));
+
+    const images = (await t.pool.query('SELECT i.id, im.sha256 FROM items i JOIN images im ON im.sha256 = i.image_sha256')).rows;
+    const digest = new Map(images.map((r) => [r.id, r.sha256]));
+    for (const r of records) {
+      expect(r.Simulated).toBe(true);
+      expect(r.Requirement.length).toBeGreaterThan(0);
+      expect(r.Mentioned_items).toEqual([...new Set(r.Conversations.flatMap((c) => c.Mentioned_item))]);
+      expect(r.Mentioned_items).toContain(r.Target_item);
+      for (const turn of r.Conversations) {
+        expect(Object.keys(turn).filter((k) => k === 'User' || k === 'Assistant')).toHaveLength(1);
+        for (const img of turn.Image) {
+          const item = path.basename(img, path.extname(img));
+          const bytes = fs.readFileSync(path.join(out, img));
+          expect(createHash('sha256').update(bytes).digest('hex')).toBe(digest.get(item));
+        }
+      }
+      if (r.Opening === 'image') {
+        const shown = r.Conversations[1];
+        expect('User' in shown).toBe(true);
+        expect(shown.Image).toHaveLength(1);
+        expect(shown.Image[0]).toMatch(new RegExp(`^images/${r.Mentioned_items[0]}\\.(png|jpg|webp)$`));
+      }
+    }
+    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    expect(records.reduce((n, r) => n + r.Conversations.length, 0)).toBe(stored);
+    expect(report.utterances).toBe(stored);
+  });
+
+  it('replaces a previous export whole and leaves no temporary folder behind', async () => {
+    fs.writeFileSync(path.join(out, 'stale.txt'), 'from an older export');
+    await exportBatch(t.pool, batchId, out);
+    expect(fs.existsSync(path.join(out, 'stale.txt'))).toBe(false);
+    expect(fs.readdirSync(path.dirname(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('refuses a batch with nothing completed, without touching the output folder', async () => {
+    await expect(exportBatch(t.pool, 'no-such-batch', path.join(out, 'x'))).rejects.toThrow(/no completed conversation/);
+    expect(fs.existsSync(path.join(out, 'x'))).toBe(false);
+  });
+});
