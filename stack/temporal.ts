@@ -54,7 +54,8 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
   const out = fs.openSync(o.logFile, 'a');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort),
     '--namespace', config.temporalNamespace, '--log-level', 'warn', '--log-format', 'pretty'];
-  if (o.dbFile) args.push('--db-filename', o.dbFile);
+  // WAL with synchronous=normal: durable across a crash of the server, without an fsync per commit.
+  if (o.dbFile) args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   return spawn(o.cli, args, { stdio: ['ignore', out, out] });
 }

@@ -52,6 +52,30 @@ describe('durability', () => {
     expect(dup.rowCount).toBe(0);
   });
 
+  it('a batch longer than its history budget continues as new without losing or repeating a conversation', async () => {
+    const t = await rig();
+    rigs.push(t);
+    const batchId = uniqueBatch('can');
+    const size = 24;
+    const h = await t.client.workflow.start('batchWorkflow', {
+      workflowId: `muse-batch-${batchId}`, taskQueue: t.taskQueue,
+      args: [{ batchId, size, seed: 8, concurrency: 4, provider: 'simulated', historyBudget: 60 }],
+    });
+    expect(await t.run(() => h.result())).toMatchObject({ total: size, done: size, failed: 0, running: 0 });
+    const runs: string[] = [];
+    for await (const w of t.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) runs.push(w.runId);
+    expect(runs.length).toBeGreaterThan(2);
+    const rows = (await t.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows;
+    expect(rows).toEqual([{ status: 'completed', n: size }]);
+    for (const c of await loadBatch(t.pool, batchId)) {
+      checkAgainstMethod(c);
+      // One run per conversation: a handover never started a conversation twice.
+      const conversationRuns: string[] = [];
+      for await (const w of t.client.workflow.list({ query: `WorkflowId="${c.id}"` })) conversationRuns.push(w.runId);
+      expect(conversationRuns, c.id).toHaveLength(1);
+    }
+  });
+
   it('resume restarts a failed conversation under its workflow id and reuses the utterances already stored', async () => {
     const batchId = uniqueBatch('resume');
     const victim = `muse-${batchId}-1`;

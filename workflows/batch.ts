@@ -19,6 +19,8 @@ export interface BatchInput {
   provider: string;
   /** Conversation indices to run, in order; a resume passes the ones to retry. Absent: 0..size-1. */
   indices?: number[];
+  /** Events after which a run hands over to a fresh one (continue-as-new); default 8,000. */
+  historyBudget?: number;
   /** Carried across continue-as-new. */
   cursor?: number;
   done?: number;
@@ -37,7 +39,7 @@ export interface BatchProgress {
 export const progressQuery = defineQuery<BatchProgress>('progress');
 
 /** Past this many events a run hands over to a fresh one (Temporal warns at 10,240 and stops at 51,200). */
-const HISTORY_BUDGET = 8_000;
+const DEFAULT_HISTORY_BUDGET = 8_000;
 
 /**
  * A batch: N conversations as child workflows, at most `concurrency` at a time in a sliding window.
@@ -78,7 +80,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
 
   while (cursor < queue.length) {
     await condition(() => progress.running < input.concurrency);
-    if (workflowInfo().historyLength > HISTORY_BUDGET || workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || workflowInfo().continueAsNewSuggested) {
       await condition(() => progress.running === 0);
       await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });
     }
