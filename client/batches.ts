@@ -53,9 +53,10 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
   void detach.then(() => { detached = true; });
   const result = handle.result() as Promise<BatchProgress>;
   let finished: BatchProgress | undefined;
-  void result.then((r) => { finished = r; }, () => {});
+  let failed: unknown;
+  void result.then((r) => { finished = r; }, (e) => { failed = e ?? new Error('the batch workflow failed'); });
   try {
-    while (!finished && !detached) {
+    while (!finished && !failed && !detached) {
       try {
         line.update(await handle.query<BatchProgress>('progress'));
       } catch {
@@ -63,12 +64,19 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
       }
       await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
     }
+    if (failed) throw new Error(`batch workflow ${handle.workflowId} failed: ${rootCause(failed)}`);
     if (detached) return 'detached';
     line.update(finished!);
     return finished!;
   } finally {
     line.end();
   }
+}
+
+function rootCause(e: unknown): string {
+  let c = e as { message?: string; cause?: unknown };
+  while (c.cause) c = c.cause as typeof c;
+  return c.message ?? String(e);
 }
 
 /** Conversations of a batch that did not complete and are not running in Temporal now. */
