@@ -3,6 +3,7 @@ import type { Retriever } from '../catalog/retrieval';
 import type { Pool } from '../db/pool';
 import { assignProfiles, createProfiles, type BatchSpec } from '../profiles/store';
 import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
+import { personaLine } from '../schemas/profile';
 import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
 
 export interface ActivityDeps {
@@ -65,7 +66,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       const p = r.rows[0].profile;
       const target = (await itemsById(pool, [p.target_item_id]))(p.target_item_id);
       return {
-        persona: `Name: ${p.name}, Gender: ${p.gender}, Age: ${p.age}, Profession: ${p.profession ?? 'None'}`,
+        persona: personaLine(p),
         scenario: p.scenario as string,
         targetItemId: target.id,
         targetTitle: target.title,

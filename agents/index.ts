@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm } from './calls';
 import { OpenAiMllm } from './openai';
 import { SimulatedMllm } from './simulated';
@@ -13,7 +14,7 @@ export function providerRegistry(): (name: string) => Mllm {
     if (!m) {
       if (name === 'simulated') m = new SimulatedMllm();
       else if (name === 'openai') m = OpenAiMllm.fromEnv();
-      else throw new Error(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`);
+      else throw ApplicationFailure.nonRetryable(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`, 'ConfigurationError');
       made.set(name, m);
     }
     return m;

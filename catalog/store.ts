@@ -45,7 +45,3 @@ export async function getItem(pool: Pool, id: string): Promise<Item> {
   if (!it) throw new Error(`item ${id} is not in the catalog`);
   return it;
 }
-
-export async function countItems(pool: Pool): Promise<number> {
-  return (await pool.query('SELECT count(*)::int AS n FROM items')).rows[0].n;
-}

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROVIDERS } from '../agents';
+import { PROVIDERS, providerRegistry } from '../agents';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
 import { exportBatch } from '../export';
@@ -11,7 +11,6 @@ import { createMuseWorker } from '../worker';
 import { batchStatus, resumeBatch, startBatch, watchBatch } from './batches';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
-import { providerRegistry } from '../agents';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
 

