@@ -26,7 +26,7 @@ export async function createMuseWorker(o: WorkerOptions) {
     namespace: config.temporalNamespace,
     taskQueue: o.taskQueue ?? config.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ pool, llm: providerRegistry(), retriever: new FullTextRetriever(pool) }),
+    activities: createActivities({ pool, llm: providerRegistry(pool), retriever: new FullTextRetriever(pool) }),
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
   });
   return { worker, close: async () => { await connection.close(); await pool.end(); } };

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
+import sharp from 'sharp';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
 import type { Role } from '../prompts/prompt';
 import type { Item } from '../schemas/catalog';
 import { AGENT_CALLS, type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
+import type { Ledger, LedgerRow } from './ledger';
+import { costUsd, priceTable } from './prices';
 
 export interface RoleEndpoint {
   baseURL?: string;
@@ -14,28 +19,51 @@ export interface RoleEndpoint {
   model: string;
 }
 
+export interface OpenAiOptions {
+  /** Records every call and answers repeated ones; without it every call is sent. */
+  ledger?: Ledger;
+  imageDetail?: 'low' | 'high' | 'auto';
+  /** Images larger than this (px, longest side) are downscaled before they are sent. */
+  maxImageSide?: number;
+  /** How many replies of one attempt may fail validation before the attempt fails. */
+  maxAsks?: number;
+  prices?: Record<string, readonly [number, number]>;
+  /** A request that has not answered by then fails its attempt (Temporal retries it). */
+  timeoutMs?: number;
+}
+
 const ROLES: readonly Role[] = ['profile', 'manager', 'user', 'recommender'];
 
 /** Status codes worth another attempt; every other 4xx means the request itself must change. */
 const RETRYABLE = new Set([408, 409, 429]);
 
+/** How replies are made to be JSON, best first; an endpoint that refuses one gets the next. */
+const MODES = ['json_schema', 'json_object', 'text'] as const;
+type Mode = (typeof MODES)[number];
+
+type ImageRef = { sha256: string; path: string };
+
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, LM Studio). Retries are
- * Temporal's, so the client's own are off; a 4xx other than 408/409/429 fails the activity for good.
+ * Temporal's, so the client's own are off: 408/409/429/5xx and network errors fail the attempt
+ * (with Retry-After as the next delay), any other 4xx fails the activity for good.
  */
 export class OpenAiMllm implements Mllm {
   readonly provider = 'openai' as const;
   private readonly clients = new Map<Role, OpenAI>();
+  private readonly modes = new Map<string, Mode>();
+  private readonly o: Required<Omit<OpenAiOptions, 'ledger'>> & Pick<OpenAiOptions, 'ledger'>;
 
-  constructor(private readonly endpoints: Record<Role, RoleEndpoint>, private readonly imageDetail: 'low' | 'high' | 'auto' = 'low') {
+  constructor(private readonly endpoints: Record<Role, RoleEndpoint>, options: OpenAiOptions = {}) {
+    this.o = { imageDetail: 'low', maxImageSide: 1024, maxAsks: 3, prices: priceTable(), timeoutMs: 120_000, ...options };
     for (const role of ROLES) {
       const e = endpoints[role];
-      this.clients.set(role, new OpenAI({ baseURL: e.baseURL, apiKey: e.apiKey, maxRetries: 0, timeout: 120_000 }));
+      this.clients.set(role, new OpenAI({ baseURL: e.baseURL, apiKey: e.apiKey, maxRetries: 0, timeout: this.o.timeoutMs }));
     }
   }
 
   /** OPENAI_BASE_URL / OPENAI_API_KEY / MUSE_MODEL, each overridable per role (e.g. MUSE_MODEL_USER). */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): OpenAiMllm {
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, ledger?: Ledger): OpenAiMllm {
     const pick = (name: string, role: Role) => env[`${name}_${role.toUpperCase()}`] ?? env[name];
     const endpoints = Object.fromEntries(ROLES.map((role) => {
       const apiKey = pick('MUSE_API_KEY', role) ?? env.OPENAI_API_KEY;
@@ -44,55 +72,165 @@ export class OpenAiMllm implements Mllm {
     })) as Record<Role, RoleEndpoint>;
     const detail = env.MUSE_IMAGE_DETAIL ?? 'low';
     if (!['low', 'high', 'auto'].includes(detail)) throw new Error(`MUSE_IMAGE_DETAIL must be low, high or auto, not "${detail}"`);
-    return new OpenAiMllm(endpoints, detail as 'low' | 'high' | 'auto');
+    const maxImageSide = Number(env.MUSE_IMAGE_MAX_SIDE ?? 1024);
+    if (!Number.isInteger(maxImageSide) || maxImageSide < 64) throw new Error(`MUSE_IMAGE_MAX_SIDE must be a whole number of pixels >= 64`);
+    const timeoutMs = Number(env.MUSE_LLM_TIMEOUT_MS ?? 120_000);
+    if (!(timeoutMs > 0)) throw new Error('MUSE_LLM_TIMEOUT_MS must be a positive number of milliseconds');
+    return new OpenAiMllm(endpoints, { ledger, imageDetail: detail as 'low' | 'high' | 'auto', maxImageSide, prices: priceTable(env), timeoutMs });
   }
 
-  async call<A extends AgentName>(agent: A, input: AgentInput<A>, _ctx: CallContext): Promise<AgentOutput<A>> {
+  async call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>> {
     const prompt = PROMPTS[agent];
     const schema = AGENT_CALLS[agent].output;
-    const images = prompt.images(input).map((it) => this.imagePart(it));
     const endpoint = this.endpoints[prompt.role];
-    let completion;
-    try {
-      completion = await this.clients.get(prompt.role)!.chat.completions.create({
-        model: endpoint.model,
-        temperature: prompt.temperature,
-        messages: [
-          { role: 'system', content: prompt.system },
-          { role: 'user', content: [{ type: 'text', text: prompt.user(input) }, ...images] },
-        ],
-        response_format: zodResponseFormat(schema, agent),
-      });
-    } catch (e) {
-      throw classify(e, agent, endpoint);
+    const format = zodResponseFormat(schema, agent);
+    const images = prompt.images(input).map(imageRef);
+    const userText = prompt.user(input);
+    const activity = activityContext();
+    const contentHash = sha256(JSON.stringify({
+      model: endpoint.model, baseURL: endpoint.baseURL ?? null, temperature: prompt.temperature, version: prompt.version,
+      system: prompt.system, user: userText, images: images.map((i) => i.sha256), detail: this.o.imageDetail,
+      maxSide: this.o.maxImageSide, schema: format.json_schema,
+    }));
+    const base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'> = {
+      contentHash, conversationId: ctx.conversationId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
+      model: endpoint.model, promptVersion: prompt.version, attempt: activity?.info.attempt,
+    };
+
+    const stored = await this.o.ledger?.answered(contentHash);
+    if (stored !== undefined) {
+      const hit = schema.safeParse(stored);
+      if (hit.success) {
+        await this.o.ledger!.record({ ...base, status: 'cached', ask: 0, latencyMs: 0, costUsd: 0, output: stored });
+        return hit.data as AgentOutput<A>;
+      }
     }
-    const content = completion.choices[0]?.message?.content ?? '';
-    let json: unknown;
-    try {
-      json = JSON.parse(content);
-    } catch {
-      throw new Error(`${agent}: the model's reply is not JSON: ${content.slice(0, 200)}`);
+
+    const imageParts = await Promise.all(images.map((i) => this.imagePart(i)));
+    const conversation: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: 'user', content: [{ type: 'text', text: userText }, ...imageParts] },
+    ];
+    const modeKey = `${endpoint.baseURL}|${endpoint.model}`;
+    let lastProblem = '';
+    for (let ask = 1; ask <= this.o.maxAsks; ) {
+      const mode = this.modes.get(modeKey) ?? 'json_schema';
+      const t0 = Date.now();
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await whileBeating(activity, () =>
+          this.clients.get(prompt.role)!.chat.completions.create({
+            model: endpoint.model,
+            temperature: prompt.temperature,
+            messages: [{ role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) }, ...conversation],
+            ...(mode === 'json_schema' ? { response_format: format } : mode === 'json_object' ? { response_format: { type: 'json_object' as const } } : {}),
+          }, { signal: activity?.cancellationSignal }));
+      } catch (e) {
+        const status = e instanceof OpenAI.APIError ? e.status : undefined;
+        await this.o.ledger?.record({ ...base, ask, status: status ? 'http_error' : 'network_error', httpStatus: status, error: String((e as Error).message ?? e), responseMode: mode, latencyMs: Date.now() - t0 });
+        if (status === 400 && mode !== 'text' && /response_format|json_schema|json_object|structured/i.test(String((e as Error).message))) {
+          this.modes.set(modeKey, MODES[MODES.indexOf(mode) + 1]);
+          continue; // the endpoint refused this way of asking for JSON: ask the next way, same ask
+        }
+        throw classify(e, agent, endpoint);
+      }
+      const latencyMs = Date.now() - t0;
+      const raw = completion.choices[0]?.message?.content ?? '';
+      const usage = { inputTokens: completion.usage?.prompt_tokens, outputTokens: completion.usage?.completion_tokens };
+      const cost = costUsd(this.o.prices, endpoint.model, usage.inputTokens, usage.outputTokens);
+      const parsed = parseReply(raw, schema);
+      if (parsed.ok) {
+        await this.o.ledger?.record({ ...base, ask, status: 'ok', responseMode: mode, latencyMs, ...usage, costUsd: cost, rawReply: raw, output: parsed.value });
+        return parsed.value as AgentOutput<A>;
+      }
+      lastProblem = parsed.problem;
+      await this.o.ledger?.record({ ...base, ask, status: 'invalid', error: parsed.problem, responseMode: mode, latencyMs, ...usage, costUsd: cost, rawReply: raw });
+      // Ask again in the same conversation, saying what was wrong with the reply.
+      conversation.push({ role: 'assistant', content: raw }, { role: 'user', content: `That reply cannot be used: ${parsed.problem}. Answer again with only the JSON object the instructions describe.` });
+      ask++;
     }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new Error(`${agent}: the model's reply does not fit the schema: ${parsed.error.message}`);
-    return parsed.data as AgentOutput<A>;
+    throw new Error(`${agent}: ${this.o.maxAsks} replies in a row failed validation; the last: ${lastProblem}`);
   }
 
   /** Image bytes are read here, inside the activity, from the image store; they never enter a workflow payload. */
-  private imagePart(it: Item): OpenAI.Chat.Completions.ChatCompletionContentPartImage {
-    if (!it.imagePath) throw ApplicationFailure.nonRetryable(`item ${it.id} has no image, but this agent must see it`, 'MissingImage');
-    const mime = it.imagePath.endsWith('.png') ? 'image/png' : it.imagePath.endsWith('.webp') ? 'image/webp' : 'image/jpeg';
-    const data = fs.readFileSync(imageAbsolutePath(it.imagePath)).toString('base64');
-    return { type: 'image_url', image_url: { url: `data:${mime};base64,${data}`, detail: this.imageDetail } };
+  private async imagePart(ref: ImageRef): Promise<OpenAI.Chat.Completions.ChatCompletionContentPartImage> {
+    let bytes: Buffer = fs.readFileSync(imageAbsolutePath(ref.path));
+    const img = sharp(bytes);
+    const meta = await img.metadata();
+    if (Math.max(meta.width ?? 0, meta.height ?? 0) > this.o.maxImageSide) {
+      bytes = await img.resize({ width: this.o.maxImageSide, height: this.o.maxImageSide, fit: 'inside' }).toBuffer();
+    }
+    const mime = meta.format === 'jpeg' ? 'image/jpeg' : `image/${meta.format}`;
+    return { type: 'image_url', image_url: { url: `data:${mime};base64,${bytes.toString('base64')}`, detail: this.o.imageDetail } };
   }
 }
 
+function imageRef(it: Item): ImageRef {
+  if (!it.imagePath || !it.imageSha256) throw ApplicationFailure.nonRetryable(`item ${it.id} has no image, but this agent must see it`, 'MissingImage');
+  return { sha256: it.imageSha256, path: it.imagePath };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (e.g. `muse profiles`)
+  }
+}
+
+/** Heartbeats while a slow call is in flight, so a dead worker is noticed and a cancel reaches the call. */
+async function whileBeating<T>(activity: Context | undefined, fn: () => Promise<T>): Promise<T> {
+  const beat = activity && setInterval(() => activity.heartbeat(), 5_000);
+  try {
+    return await fn();
+  } finally {
+    if (beat) clearInterval(beat);
+  }
+}
+
+function systemFor(system: string, mode: Mode, schema: unknown): string {
+  if (mode === 'json_schema') return system;
+  return `${system}\nReply with one JSON object only, no other text, that fits this JSON schema:\n${JSON.stringify(schema)}`;
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
+function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
+  // Endpoints without structured output sometimes wrap the JSON in a code fence.
+  const text = raw.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: `it is not JSON (${raw.slice(0, 80)}${raw.length > 80 ? '…' : ''})` };
+  }
+  const r = schema.safeParse(json);
+  return r.success ? { ok: true, value: r.data } : { ok: false, problem: r.error.issues.map((i) => `${i.path.join('.') || 'reply'}: ${i.message}`).join('; ') };
+}
+
+function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefined {
+  const h = e.headers?.get('retry-after');
+  if (!h) return undefined;
+  const secs = Number(h);
+  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 function classify(e: unknown, agent: string, endpoint: RoleEndpoint): Error {
+  const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
-    const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
-    if (RETRYABLE.has(e.status) || e.status >= 500) return new Error(`${where}: HTTP ${e.status}: ${e.message}`);
-    const hint = e.status === 401 ? 'check OPENAI_API_KEY' : e.status === 404 ? 'check the model name and OPENAI_BASE_URL' : 'the request was refused; fix it before retrying';
+    if (RETRYABLE.has(e.status) || e.status >= 500) {
+      // The server's own word on when to come back becomes Temporal's next retry delay. A zero delay is
+      // left to the retry policy's backoff: a nextRetryDelay of 0 makes Temporal stop retrying altogether.
+      const wait = retryAfterMs(e);
+      return ApplicationFailure.create({ message: `${where}: HTTP ${e.status}: ${e.message}`, type: `Http${e.status}`, nextRetryDelay: wait ? wait : undefined });
+    }
+    const hint = e.status === 401 ? 'check OPENAI_API_KEY'
+      : e.status === 404 ? 'check the model name and OPENAI_BASE_URL'
+      : /context|too long|maximum.*tokens/i.test(e.message) ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
+      : 'the request was refused; fix it before retrying';
     return ApplicationFailure.nonRetryable(`${where}: HTTP ${e.status}: ${e.message} (${hint})`, `Http${e.status}`);
   }
-  return e instanceof Error ? e : new Error(String(e));
+  return new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
 }

@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Workf
 import type { BatchInput, BatchProgress } from '../workflows/batch';
 import { batchWorkflowId } from '../workflows/ids';
 import * as SA from '../workflows/search-attributes';
+import { inTransaction } from '../db/pool';
 import type { Session } from './connection';
 import { ProgressLine } from './progress';
 
@@ -94,11 +95,22 @@ export async function conversationsToResume(s: Session, batchId: string): Promis
   return out;
 }
 
-/** Restarts every failed, terminated, timed-out or never-started conversation under its own workflow id. */
-export async function resumeBatch(s: Session, batchId: string): Promise<WorkflowHandle | undefined> {
+/**
+ * Restarts every failed, terminated, timed-out or never-started conversation under its own workflow id.
+ * With fromScratch, every conversation's stored utterances are dropped first and all are generated
+ * again: calls whose prompts did not change are answered from the ledger, so only changes cost.
+ */
+export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean } = {}): Promise<WorkflowHandle | undefined> {
   const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
   if (!b) throw new Error(`no batch ${batchId} in the database`);
   if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still running; resume it once it has ended (or terminate it in the Web UI)`);
+  if (o.fromScratch) {
+    await inTransaction(s.pool, async (c) => {
+      await c.query('DELETE FROM utterances WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [batchId]);
+      await c.query(`UPDATE conversations SET status = 'pending', image_opening = NULL, opening = NULL, outcome = NULL, failure = NULL,
+        started_at = NULL, finished_at = NULL WHERE batch_id = $1`, [batchId]);
+    });
+  }
   const indices = await conversationsToResume(s, batchId);
   if (indices.length === 0) return undefined;
   const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices };

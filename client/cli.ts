@@ -84,7 +84,7 @@ program.command('profiles').description('sample scenario-grounded user profiles 
   .option('--seed <s>', 'sampling seed', int('--seed'), 1)
   .addOption(providerOption())
   .action((o) => withSession(async (s) => {
-    const ids = await createProfiles(s.pool, providerRegistry()(o.provider), o.seed, o.count);
+    const ids = await createProfiles(s.pool, providerRegistry(s.pool)(o.provider), o.seed, o.count);
     console.log(`created ${ids.length} profiles (${ids[0]} .. ${ids[ids.length - 1]})`);
   }));
 
@@ -115,9 +115,10 @@ program.command('status').description('conversation counts by state, and every f
 
 program.command('resume').description('restart every failed, terminated or timed-out conversation of a batch; stored utterances are reused')
   .argument('<batch>')
+  .option('--from-scratch', 'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)')
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) => withSession(async (s) => {
-    const handle = await resumeBatch(s, batchId);
+    const handle = await resumeBatch(s, batchId, { fromScratch: o.fromScratch });
     if (!handle) return console.log(`batch ${batchId}: nothing to resume`);
     const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (resume)`, ctrlC()));
     report(batchId, r);

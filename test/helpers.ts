@@ -33,12 +33,13 @@ export interface TestRig extends Session {
  * A worker on its own task queue, with the real activities over the test database; `wrap` may replace
  * activities (fault injection). Also a Session, so the CLI's batch functions run against it.
  */
-export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities>; openai?: Mllm } = {}): Promise<TestRig> {
+export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities>; openai?: (pool: Pool) => Mllm } = {}): Promise<TestRig> {
   const { temporalAddress } = env();
   const databaseUrl = o.databaseUrl ?? env().databaseUrl;
   const pool: Pool = createPool(databaseUrl);
   const llm = new CountingMllm();
-  const deps: ActivityDeps = { pool, llm: (name) => (name === 'openai' && o.openai ? o.openai : llm), retriever: new FullTextRetriever(pool) };
+  const openai = o.openai?.(pool);
+  const deps: ActivityDeps = { pool, llm: (name) => (name === 'openai' && openai ? openai : llm), retriever: new FullTextRetriever(pool) };
   const real = createActivities(deps);
   const activities = { ...real, ...(o.wrap?.(real) ?? {}) };
   const taskQueue = `test-${randomUUID()}`;

@@ -3,14 +3,24 @@ import type { AddressInfo } from 'node:net';
 
 /** What the test server saw of one chat-completions request. */
 export interface SeenRequest {
+  at: number;
   agent: string;
   model: string;
   temperature: number;
   images: number;
   imageUrls: string[];
-  hasSchema: boolean;
+  responseFormat: string | undefined;
+  lastUserText: string;
   auth: string;
 }
+
+/** How the server answers one request: normally, or with one of the failures a real endpoint has. */
+export type Behaviour =
+  | undefined
+  | { status: number; retryAfter?: number; message?: string }
+  | 'malformed'
+  | 'schema-breaking'
+  | 'hang';
 
 type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; minItems?: number; anyOf?: JsonSchema[] };
 
@@ -34,38 +44,64 @@ function instance(s: JsonSchema, agent: string, key = ''): unknown {
 }
 
 /**
- * A local OpenAI-compatible chat-completions server on loopback: answers every agent call with a
- * schema-valid reply built from the request's own json_schema, and records what each request carried.
- * `fail` returns an HTTP status for a request instead (429, 401...).
+ * A local OpenAI-compatible chat-completions server on loopback. It answers every agent call with a
+ * schema-valid reply built from the JSON schema the request carries (in response_format, or in the
+ * system prompt when the client fell back to JSON mode or plain text), records what each request
+ * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(fail: (agent: string, n: number) => number | undefined = () => undefined) {
+export async function startOpenAiTestServer(behave: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour = () => undefined) {
   const seen: SeenRequest[] = [];
+  const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const r = JSON.parse(body);
-      const format = r.response_format?.json_schema;
-      const agent: string = format?.name ?? 'unknown';
+      const system: string = r.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';
+      const schema: JsonSchema = r.response_format?.json_schema?.schema ?? JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
+      const agent: string = r.response_format?.json_schema?.name ?? agentFromSchema(schema);
       const parts = r.messages.flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []));
       const imageUrls = parts.filter((p: { type: string }) => p.type === 'image_url').map((p: { image_url: { url: string } }) => p.image_url.url);
-      seen.push({ agent, model: r.model, temperature: r.temperature, images: imageUrls.length, imageUrls, hasSchema: r.response_format?.type === 'json_schema' && !!format?.schema, auth: req.headers.authorization ?? '' });
-      const status = fail(agent, seen.length);
-      if (status) {
-        res.writeHead(status, { 'content-type': 'application/json', ...(status === 429 ? { 'retry-after': '0' } : {}) });
-        res.end(JSON.stringify({ error: { message: `test server says ${status}`, type: 'test' } }));
+      const lastUser = [...r.messages].reverse().find((m: { role: string }) => m.role === 'user');
+      seen.push({
+        at: Date.now(), agent, model: r.model, temperature: r.temperature, images: imageUrls.length, imageUrls,
+        responseFormat: r.response_format?.type, lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '', auth: req.headers.authorization ?? '',
+      });
+      const b = behave(agent, seen.length, r);
+      if (b === 'hang') {
+        hanging.add(res);
         return;
       }
-      const content = JSON.stringify(instance(format.schema, agent));
+      if (b && typeof b === 'object') {
+        res.writeHead(b.status, { 'content-type': 'application/json', ...(b.retryAfter !== undefined ? { 'retry-after': String(b.retryAfter) } : {}) });
+        res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
+        return;
+      }
+      const content = b === 'malformed' ? 'Sure! Here is what you asked for: {"text": '
+        : b === 'schema-breaking' ? JSON.stringify({ unexpected: true })
+        : JSON.stringify(instance(schema, agent));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({
         id: `chatcmpl-${seen.length}`, object: 'chat.completion', created: 0, model: r.model,
         choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-        usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
+        usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: 0 },
       }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { baseURL: `http://127.0.0.1:${port}/v1`, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    seen,
+    close: () => new Promise<void>((r) => {
+      for (const h of hanging) h.destroy();
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** In JSON mode the schema has no name; the agents' output shapes are distinct enough to tell. */
+function agentFromSchema(s: JsonSchema): string {
+  return `unnamed(${Object.keys(s.properties ?? {}).join(',')})`;
 }

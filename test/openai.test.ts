@@ -1,43 +1,57 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../activities';
+import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
-import { batchStatus, startBatch } from '../client/batches';
+import { batchStatus, resumeBatch, startBatch } from '../client/batches';
+import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { checkAgainstMethod, loadBatch } from './method-check';
 import { rig, uniqueBatch, type TestRig } from './helpers';
-import { startOpenAiTestServer } from './openai-server';
+import { startOpenAiTestServer, type Behaviour } from './openai-server';
 
 const closers: Array<() => Promise<void>> = [];
 afterAll(async () => { for (const c of closers.reverse()) await c(); });
 
-const provider = (baseURL: string, apiKey = 'test-key') => {
-  const e = (model: string) => ({ baseURL, apiKey, model });
-  return new OpenAiMllm({ profile: e('m-profile'), manager: e('m-manager'), user: e('m-user'), recommender: e('m-recommender') });
-};
+/** Four role models; the recommender's is priced (a dated gpt-4o-mini), the others are not in the price table. */
+const MODELS = { profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18' } as const;
 
-async function setup(fail?: Parameters<typeof startOpenAiTestServer>[0], apiKey?: string): Promise<{ t: TestRig; server: Awaited<ReturnType<typeof startOpenAiTestServer>> }> {
-  const server = await startOpenAiTestServer(fail);
-  const t = await rig({ openai: provider(server.baseURL, apiKey) });
+async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities> } = {}) {
+  const server = await startOpenAiTestServer(behave);
+  const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', model });
+  const t = await rig({
+    wrap: o.wrap,
+    openai: (pool: Pool) => new OpenAiMllm(
+      { profile: e(MODELS.profile), manager: e(MODELS.manager), user: e(MODELS.user), recommender: e(MODELS.recommender) },
+      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000 }),
+  });
   closers.push(server.close, t.close);
   return { t, server };
 }
 
+async function run(t: TestRig, prefix: string, size: number, concurrency = size) {
+  const batchId = uniqueBatch(prefix);
+  const h = await startBatch(t, { batchId, size, seed: size + prefix.length, concurrency, provider: 'openai' });
+  return { batchId, progress: await t.run(() => h.result()) };
+}
+
+const ledger = async (t: TestRig, batchId: string) =>
+  (await t.pool.query(`SELECT agent, status, http_status, attempt, ask, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, call_key, model
+    FROM llm_calls WHERE conversation_id LIKE $1 ORDER BY id`, [`muse-${batchId}-%`])).rows;
+
 describe('the openai provider against a local OpenAI-compatible server', () => {
-  it('runs whole conversations: every call structured, with its role model, its temperature and exactly its images', async () => {
+  it('runs whole conversations: every call structured, with its role model, its temperature and exactly its images, all in the ledger', async () => {
     const { t, server } = await setup();
-    const batchId = uniqueBatch('openai');
-    const h = await startBatch(t, { batchId, size: 6, seed: 4, concurrency: 3, provider: 'openai' });
-    expect(await t.run(() => h.result())).toMatchObject({ done: 6, failed: 0 });
+    const { batchId, progress } = await run(t, 'oa', 6, 3);
+    expect(progress).toMatchObject({ done: 6, failed: 0 });
     for (const c of await loadBatch(t.pool, batchId)) {
       checkAgainstMethod(c);
       expect(c.utterances.every((u) => u.meta.provider === 'openai' && u.meta.simulated === false)).toBe(true);
     }
-    // Profiles were written by the simulated provider (generate makes them with the batch's provider only when none are free).
-    expect(server.seen.length).toBeGreaterThan(6 * 5);
     for (const r of server.seen) {
       const prompt = PROMPTS[r.agent as keyof typeof PROMPTS];
       expect(prompt, r.agent).toBeDefined();
-      expect(r.hasSchema, r.agent).toBe(true);
-      expect(r.model, r.agent).toBe(`m-${prompt.role}`);
+      expect(r.responseFormat, r.agent).toBe('json_schema');
+      expect(r.model, r.agent).toBe(MODELS[prompt.role]);
       expect(r.temperature, r.agent).toBe(prompt.temperature);
       expect(r.auth).toBe('Bearer test-key');
       for (const url of r.imageUrls) expect(url).toMatch(/^data:image\/png;base64,iVBOR/);
@@ -47,28 +61,129 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect(imagesBy('rejectReason')).toEqual([2]);
     expect(imagesBy('acceptance')).toEqual([1]);
     for (const agent of ['textOpening', 'needsAnalyser', 'queryClarifier', 'rejection']) expect(imagesBy(agent), agent).toEqual([0]);
+
+    // Identical prompts (the test server's replies repeat) are answered from the ledger: one request each.
+    const rows = (await ledger(t, batchId)).filter((r) => r.status === 'ok');
+    expect(rows.length).toBe(server.seen.filter((r) => r.agent !== 'backstoryWriter').length);
+    for (const r of rows) {
+      expect(r.input_tokens).toBeGreaterThan(0);
+      expect(r.raw_reply.length).toBeGreaterThan(0);
+      expect(r.cost_usd === null).toBe(r.model !== MODELS.recommender);
+    }
   });
 
-  it('leaves 429 to Temporal, which retries it, and the client makes one request per attempt', async () => {
-    // Every other recommendation request is refused with 429; the retried attempt gets through.
-    let recommendations = 0;
-    const { t, server } = await setup((agent) => (agent === 'recommendation' && ++recommendations % 2 === 1 ? 429 : undefined));
-    const batchId = uniqueBatch('openai429');
-    const h = await startBatch(t, { batchId, size: 2, seed: 5, concurrency: 2, provider: 'openai' });
-    expect(await t.run(() => h.result())).toMatchObject({ done: 2, failed: 0 });
-    const recs = server.seen.filter((r) => r.agent === 'recommendation').length;
-    const rows = (await t.pool.query(`SELECT count(*)::int AS n FROM utterances WHERE conversation_id LIKE $1 AND action = 'recommend'`, [`muse-${batchId}-%`])).rows[0].n;
-    expect(recs).toBe(2 * rows);
+  it('a retried activity is answered from the ledger and makes no second request', async () => {
+    const seen = new Set<string>();
+    const { t, server } = await setup(undefined, {
+      wrap: (real) => ({
+        systemRecommends: async (input) => {
+          const r = await real.systemRecommends(input);
+          const k = `${input.conversationId}:${input.idx}`;
+          if (!seen.has(k)) {
+            seen.add(k);
+            // The first attempt's utterance is dropped along with its completion: the retry must regenerate it.
+            await t.pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx = $2', [input.conversationId, input.idx]);
+            throw new Error('simulated crash after the LLM calls');
+          }
+          return r;
+        },
+      }),
+    });
+    const { batchId, progress } = await run(t, 'oacache', 2);
+    expect(progress).toMatchObject({ done: 2, failed: 0 });
+    const rows = await ledger(t, batchId);
+    for (const k of seen) {
+      // Attempt 1 asked the endpoint; attempt 2 regenerated the same utterance from the ledger.
+      const calls = rows.filter((r) => r.call_key.startsWith(`${k}:`));
+      expect(calls.filter((r) => r.attempt === 1).every((r) => r.status === 'ok' || r.status === 'cached'), k).toBe(true);
+      expect(calls.filter((r) => r.attempt === 2).map((r) => r.status), k).toEqual(calls.filter((r) => r.attempt === 1).map(() => 'cached'));
+    }
+    expect(server.seen.filter((r) => r.agent === 'recommendation').length).toBe(rows.filter((r) => r.agent === 'recommendation' && r.status === 'ok').length);
   });
 
-  it('fails a conversation at once on 401, with a message that says what to fix', async () => {
-    // Profiles may be written (if the batch needs new ones); every conversation call is refused.
-    const { t, server } = await setup((agent) => (agent === 'backstoryWriter' ? undefined : 401));
-    const batchId = uniqueBatch('openai401');
-    const h = await startBatch(t, { batchId, size: 1, seed: 6, concurrency: 1, provider: 'openai' });
-    expect(await t.run(() => h.result())).toMatchObject({ done: 0, failed: 1 });
-    expect(server.seen.filter((r) => r.agent !== 'backstoryWriter')).toHaveLength(1);
-    const st = await batchStatus(t, batchId);
-    expect(st.failures[0].reason).toMatch(/HTTP 401.*check OPENAI_API_KEY/);
+  it('waits as long as Retry-After says before retrying a 429', async () => {
+    let first = true;
+    const { t, server } = await setup((agent) => (agent === 'needsAnalyser' && first ? ((first = false), { status: 429, retryAfter: 2 }) : undefined));
+    const { batchId, progress } = await run(t, 'oa429', 1);
+    expect(progress).toMatchObject({ done: 1 });
+    const needs = server.seen.filter((r) => r.agent === 'needsAnalyser');
+    expect(needs[1].at - needs[0].at).toBeGreaterThanOrEqual(1900);
+    const rows = (await ledger(t, batchId)).filter((r) => r.agent === 'needsAnalyser');
+    expect(rows.slice(0, 2).map((r) => [r.status, r.http_status, r.attempt])).toEqual([['http_error', 429, 1], ['ok', null, 2]]);
+  });
+
+  it('retries a 500 and a hanging request, and asks again after a malformed or schema-breaking reply', async () => {
+    const fired = new Set<string>();
+    const once = (name: string, b: Behaviour) => (fired.has(name) ? undefined : (fired.add(name), b));
+    const { t } = await setup((agent) =>
+      agent === 'textOpening' ? once('malformed', 'malformed')
+      : agent === 'recommendation' ? once('schema', 'schema-breaking')
+      : agent === 'queryClarifier' ? once('500', { status: 500 })
+      : agent === 'needsAnalyser' ? once('hang', 'hang')
+      : undefined, { timeoutMs: 1500 });
+    const { batchId, progress } = await run(t, 'oafail', 1);
+    expect(progress).toMatchObject({ done: 1, failed: 0 });
+    const rows = await ledger(t, batchId);
+    const first = (agent: string) => rows.filter((r) => r.agent === agent).slice(0, 2).map((r) => [r.status, r.http_status, r.attempt, r.ask]);
+    // A bad reply is asked again within the attempt; a 500 or a timeout fails the attempt and Temporal retries.
+    expect(first('textOpening')).toEqual([['invalid', null, 1, 1], ['ok', null, 1, 2]]);
+    // The first recommendation is one activity: attempt 1 timed out in needsAnalyser, attempt 2 hit the 500
+    // in queryClarifier, attempt 3 took needsAnalyser from the ledger and got a schema-breaking reply first.
+    expect(first('needsAnalyser')).toEqual([['network_error', null, 1, 1], ['ok', null, 2, 1]]);
+    expect(first('queryClarifier')).toEqual([['http_error', 500, 2, 1], ['ok', null, 3, 1]]);
+    expect(first('recommendation')).toEqual([['invalid', null, 3, 1], ['ok', null, 3, 2]]);
+    expect(rows.find((r) => r.agent === 'needsAnalyser' && r.attempt === 3)?.status).toBe('cached');
+  });
+
+  it('falls back to JSON mode when the endpoint refuses json_schema', async () => {
+    const { t, server } = await setup((_agent, _n, body) =>
+      body.response_format?.type === 'json_schema' ? { status: 400, message: "response_format 'json_schema' is not supported by this model" } : undefined);
+    const { batchId, progress } = await run(t, 'oamode', 1);
+    expect(progress).toMatchObject({ done: 1, failed: 0 });
+    // One refusal per endpoint and model, remembered after that.
+    const refused = server.seen.filter((r) => r.responseFormat === 'json_schema');
+    expect(refused.length).toBe(new Set(refused.map((r) => r.model)).size);
+    const modes = new Set((await ledger(t, batchId)).filter((r) => r.status === 'ok').map((r) => r.response_mode));
+    expect([...modes]).toEqual(['json_object']);
+  });
+
+  it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
+    for (const [status, message, hint] of [[401, 'invalid api key', /check OPENAI_API_KEY/], [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/]] as const) {
+      const { t, server } = await setup((agent) => (agent === 'backstoryWriter' ? undefined : { status, message }));
+      const { batchId, progress } = await run(t, `oa${status}`, 1);
+      expect(progress).toMatchObject({ done: 0, failed: 1 });
+      expect(server.seen.filter((r) => r.agent !== 'backstoryWriter')).toHaveLength(1);
+      expect((await batchStatus(t, batchId)).failures[0].reason).toMatch(hint);
+    }
+  });
+
+  it('done when: 50 conversations with 20% of requests failing all complete, and a second run makes zero requests', async () => {
+    const kinds: Behaviour[] = [{ status: 429, retryAfter: 0 }, { status: 500 }, 'malformed'];
+    const { t, server } = await setup((agent, n) => (agent !== 'backstoryWriter' && n % 5 === 0 ? kinds[(n / 5) % 3] : undefined));
+    const { batchId, progress } = await run(t, 'oa50', 50, 25);
+    expect(progress).toMatchObject({ done: 50, failed: 0 });
+    const convs = await loadBatch(t.pool, batchId);
+    for (const c of convs) checkAgainstMethod(c);
+    const rows = await ledger(t, batchId);
+    const count = (f: (r: (typeof rows)[number]) => boolean) => rows.filter(f).length;
+    expect(count((r) => r.http_status === 429)).toBeGreaterThan(0);
+    expect(count((r) => r.http_status === 500)).toBeGreaterThan(0);
+    expect(count((r) => r.status === 'invalid')).toBeGreaterThan(0);
+    expect(count((r) => r.attempt > 1)).toBeGreaterThan(0);
+    const dup = await t.pool.query(`SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`, [`muse-${batchId}-%`]);
+    expect(dup.rowCount).toBe(0);
+
+    const requests = server.seen.length;
+    const texts = convs.map((c) => c.utterances.map((u) => u.text));
+    const again = await resumeBatch(t, batchId, { fromScratch: true });
+    expect(await t.run(() => again!.result())).toMatchObject({ total: 50, done: 50, failed: 0 });
+    expect(server.seen.length).toBe(requests);
+    expect((await loadBatch(t.pool, batchId)).map((c) => c.utterances.map((u) => u.text))).toEqual(texts);
+    console.log(JSON.stringify({
+      conversations: 50, requests, requestsPerConversation: +(requests / 50).toFixed(1),
+      retriedAttempts: count((r) => r.attempt > 1 && r.ask === 1 && r.status !== 'cached'), http429: count((r) => r.http_status === 429),
+      http500: count((r) => r.http_status === 500), invalidReplies: count((r) => r.status === 'invalid'),
+      cacheHitsFirstRun: count((r) => r.status === 'cached'), requestsSecondRun: server.seen.length - requests,
+    }));
   });
 });

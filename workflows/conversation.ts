@@ -6,7 +6,9 @@ import { IMAGE_OPENING_PROBABILITY, MAX_ROUND, nextAction, type RoundAction } fr
 import * as SA from './search-attributes';
 
 const act = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '5 minutes',
+  // LLM calls heartbeat every 5 s: a worker that dies mid-call is noticed within the minute.
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 
