@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { Mllm } from './calls';
-import { Ledger } from './ledger';
 import { OpenAiMllm } from './openai';
 import { SimulatedMllm } from './simulated';
 
@@ -15,7 +14,7 @@ export function providerRegistry(pool?: Pool): (name: string) => Mllm {
     let m = made.get(name);
     if (!m) {
       if (name === 'simulated') m = new SimulatedMllm();
-      else if (name === 'openai') m = OpenAiMllm.fromEnv(process.env, pool && new Ledger(pool));
+      else if (name === 'openai') m = OpenAiMllm.fromEnv(process.env, pool);
       else throw ApplicationFailure.nonRetryable(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`, 'ConfigurationError');
       made.set(name, m);
     }

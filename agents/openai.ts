@@ -7,16 +7,21 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
-import type { Role } from '../prompts/prompt';
+import { imagesOf, type Role } from '../prompts/prompt';
 import type { Item } from '../schemas/catalog';
 import { AGENT_CALLS, type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
-import type { Ledger, LedgerRow } from './ledger';
-import { costUsd, priceTable } from './prices';
+import { Ledger, type LedgerRow } from './ledger';
+import { RateLimiter } from './rate-limit';
+import type { Pool } from '../db/pool';
+import { loadLlmConfig, resolveRoles, ROLES } from './config';
+import { costUsd, priceTable, type PriceTable } from './prices';
 
 export interface RoleEndpoint {
   baseURL?: string;
   apiKey: string;
   model: string;
+  /** Overrides the prompts' temperatures for this role. */
+  temperature?: number;
 }
 
 export interface OpenAiOptions {
@@ -27,12 +32,12 @@ export interface OpenAiOptions {
   maxImageSide?: number;
   /** How many replies of one attempt may fail validation before the attempt fails. */
   maxAsks?: number;
-  prices?: Record<string, readonly [number, number]>;
+  prices?: PriceTable;
   /** A request that has not answered by then fails its attempt (Temporal retries it). */
   timeoutMs?: number;
+  /** Requests and tokens per minute per model, shared by every worker. */
+  limiter?: RateLimiter;
 }
-
-const ROLES: readonly Role[] = ['profile', 'manager', 'user', 'recommender'];
 
 /** Status codes worth another attempt; every other 4xx means the request itself must change. */
 const RETRYABLE = new Set([408, 409, 429]);
@@ -52,7 +57,7 @@ export class OpenAiMllm implements Mllm {
   readonly provider = 'openai' as const;
   private readonly clients = new Map<Role, OpenAI>();
   private readonly modes = new Map<string, Mode>();
-  private readonly o: Required<Omit<OpenAiOptions, 'ledger'>> & Pick<OpenAiOptions, 'ledger'>;
+  private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter'>> & Pick<OpenAiOptions, 'ledger' | 'limiter'>;
 
   constructor(private readonly endpoints: Record<Role, RoleEndpoint>, options: OpenAiOptions = {}) {
     this.o = { imageDetail: 'low', maxImageSide: 1024, maxAsks: 3, prices: priceTable(), timeoutMs: 120_000, ...options };
@@ -62,21 +67,19 @@ export class OpenAiMllm implements Mllm {
     }
   }
 
-  /** OPENAI_BASE_URL / OPENAI_API_KEY / MUSE_MODEL, each overridable per role (e.g. MUSE_MODEL_USER). */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env, ledger?: Ledger): OpenAiMllm {
-    const pick = (name: string, role: Role) => env[`${name}_${role.toUpperCase()}`] ?? env[name];
+  /** From muse.config.json (or MUSE_CONFIG) and the environment: see `muse config`. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, pool?: Pool): OpenAiMllm {
+    const { config } = loadLlmConfig(env);
+    const roles = resolveRoles(config, env);
     const endpoints = Object.fromEntries(ROLES.map((role) => {
-      const apiKey = pick('MUSE_API_KEY', role) ?? env.OPENAI_API_KEY;
-      if (!apiKey) throw ApplicationFailure.nonRetryable('the openai provider needs OPENAI_API_KEY (any value for a local server)', 'ConfigurationError');
-      return [role, { baseURL: pick('MUSE_BASE_URL', role) ?? env.OPENAI_BASE_URL, apiKey, model: pick('MUSE_MODEL', role) ?? 'gpt-4o-mini' }];
+      const r = roles[role];
+      if (!r.apiKey) throw ApplicationFailure.nonRetryable(`the openai provider needs a key for the ${role} role in ${r.apiKeySource} (any value for a local server)`, 'ConfigurationError');
+      return [role, { baseURL: r.baseURL, apiKey: r.apiKey, model: r.model, temperature: r.temperature }];
     })) as Record<Role, RoleEndpoint>;
-    const detail = env.MUSE_IMAGE_DETAIL ?? 'low';
-    if (!['low', 'high', 'auto'].includes(detail)) throw new Error(`MUSE_IMAGE_DETAIL must be low, high or auto, not "${detail}"`);
-    const maxImageSide = Number(env.MUSE_IMAGE_MAX_SIDE ?? 1024);
-    if (!Number.isInteger(maxImageSide) || maxImageSide < 64) throw new Error(`MUSE_IMAGE_MAX_SIDE must be a whole number of pixels >= 64`);
-    const timeoutMs = Number(env.MUSE_LLM_TIMEOUT_MS ?? 120_000);
-    if (!(timeoutMs > 0)) throw new Error('MUSE_LLM_TIMEOUT_MS must be a positive number of milliseconds');
-    return new OpenAiMllm(endpoints, { ledger, imageDetail: detail as 'low' | 'high' | 'auto', maxImageSide, prices: priceTable(env), timeoutMs });
+    return new OpenAiMllm(endpoints, {
+      ledger: pool && new Ledger(pool), limiter: pool && new RateLimiter(pool, config.rateLimits), imageDetail: config.imageDetail, maxImageSide: config.maxImageSide, maxAsks: config.maxAsks,
+      timeoutMs: config.timeoutMs, prices: priceTable(config.prices),
+    });
   }
 
   async call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>> {
@@ -84,11 +87,12 @@ export class OpenAiMllm implements Mllm {
     const schema = AGENT_CALLS[agent].output;
     const endpoint = this.endpoints[prompt.role];
     const format = zodResponseFormat(schema, agent);
-    const images = prompt.images(input).map(imageRef);
+    const images = imagesOf(prompt, input).map(imageRef);
     const userText = prompt.user(input);
     const activity = activityContext();
+    const temperature = endpoint.temperature ?? prompt.temperature;
     const contentHash = sha256(JSON.stringify({
-      model: endpoint.model, baseURL: endpoint.baseURL ?? null, temperature: prompt.temperature, version: prompt.version,
+      model: endpoint.model, baseURL: endpoint.baseURL ?? null, temperature, version: prompt.version,
       system: prompt.system, user: userText, images: images.map((i) => i.sha256), detail: this.o.imageDetail,
       maxSide: this.o.maxImageSide, schema: format.json_schema,
     }));
@@ -114,14 +118,17 @@ export class OpenAiMllm implements Mllm {
     let lastProblem = '';
     for (let ask = 1; ask <= this.o.maxAsks; ) {
       const mode = this.modes.get(modeKey) ?? 'json_schema';
+      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) }, ...conversation];
+      const estimate = estimateTokens(messages);
+      await this.o.limiter?.acquire(endpoint.model, estimate, () => activity?.heartbeat(), activity?.cancellationSignal);
       const t0 = Date.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
         completion = await whileBeating(activity, () =>
           this.clients.get(prompt.role)!.chat.completions.create({
             model: endpoint.model,
-            temperature: prompt.temperature,
-            messages: [{ role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) }, ...conversation],
+            temperature,
+            messages,
             ...(mode === 'json_schema' ? { response_format: format } : mode === 'json_object' ? { response_format: { type: 'json_object' as const } } : {}),
           }, { signal: activity?.cancellationSignal }));
       } catch (e) {
@@ -137,6 +144,7 @@ export class OpenAiMllm implements Mllm {
       const raw = completion.choices[0]?.message?.content ?? '';
       const usage = { inputTokens: completion.usage?.prompt_tokens, outputTokens: completion.usage?.completion_tokens };
       const cost = costUsd(this.o.prices, endpoint.model, usage.inputTokens, usage.outputTokens);
+      await this.o.limiter?.settle(endpoint.model, estimate, usage.inputTokens === undefined ? undefined : usage.inputTokens + (usage.outputTokens ?? 0));
       const parsed = parseReply(raw, schema);
       if (parsed.ok) {
         await this.o.ledger?.record({ ...base, ask, status: 'ok', responseMode: mode, latencyMs, ...usage, costUsd: cost, rawReply: raw, output: parsed.value });
@@ -187,6 +195,20 @@ async function whileBeating<T>(activity: Context | undefined, fn: () => Promise<
   } finally {
     if (beat) clearInterval(beat);
   }
+}
+
+/** Rough size of a request before it is sent: 4 characters a token, 85 a low-detail image, room for the reply. */
+function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]): number {
+  let chars = 0;
+  let images = 0;
+  for (const m of messages) {
+    if (typeof m.content === 'string') chars += m.content.length;
+    else for (const p of m.content ?? []) {
+      if (p.type === 'text') chars += p.text.length;
+      else images++;
+    }
+  }
+  return Math.ceil(chars / 4) + images * 85 + 300;
 }
 
 function systemFor(system: string, mode: Mode, schema: unknown): string {

@@ -1,7 +1,6 @@
 /**
  * USD per million tokens (input, output), for the ledger's cost column. A model missing here is
- * recorded with no cost rather than a guessed one; MUSE_PRICES='{"my-model":[0.1,0.4]}' adds or
- * overrides entries.
+ * recorded with no cost rather than a guessed one; the config's `prices` (or MUSE_PRICES) adds entries.
  */
 const BUILT_IN: Record<string, readonly [number, number]> = {
   'gpt-4o-mini': [0.15, 0.6],
@@ -11,21 +10,11 @@ const BUILT_IN: Record<string, readonly [number, number]> = {
   'claude-3-5-haiku': [0.8, 4],
 };
 
-export function priceTable(env: NodeJS.ProcessEnv = process.env): Record<string, readonly [number, number]> {
-  if (!env.MUSE_PRICES) return BUILT_IN;
-  let extra: unknown;
-  try {
-    extra = JSON.parse(env.MUSE_PRICES);
-  } catch {
-    throw new Error('MUSE_PRICES is not JSON: expected {"model": [input USD per 1M tokens, output USD per 1M tokens]}');
-  }
-  for (const [m, v] of Object.entries(extra as object)) {
-    if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && x >= 0)) throw new Error(`MUSE_PRICES["${m}"] must be [input, output] USD per 1M tokens`);
-  }
-  return { ...BUILT_IN, ...(extra as Record<string, [number, number]>) };
-}
+export type PriceTable = Record<string, readonly [number, number]>;
 
-export function costUsd(prices: Record<string, readonly [number, number]>, model: string, input?: number, output?: number): number | null {
+export const priceTable = (extra: PriceTable = {}): PriceTable => ({ ...BUILT_IN, ...extra });
+
+export function costUsd(prices: PriceTable, model: string, input?: number, output?: number): number | null {
   // Dated snapshots ("gpt-4o-mini-2024-07-18") are priced like their family.
   const key = Object.keys(prices).filter((k) => model === k || model.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0];
   if (!key || input === undefined || output === undefined) return null;

@@ -11,6 +11,8 @@ import { createMuseWorker } from '../worker';
 import { batchStatus, resumeBatch, startBatch, watchBatch } from './batches';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
+import { batchCost, formatCost } from './cost';
+import { describeConfig } from './config';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
 
@@ -122,6 +124,18 @@ program.command('resume').description('restart every failed, terminated or timed
     if (!handle) return console.log(`batch ${batchId}: nothing to resume`);
     const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (resume)`, ctrlC()));
     report(batchId, r);
+  }));
+
+program.command('config').description('print the effective LLM configuration (file and environment), without secrets')
+  .action(() => console.log(describeConfig()));
+
+program.command('cost').description('tokens and cost a batch has spent so far, by agent and model (the openai provider\'s ledger)')
+  .argument('<batch>')
+  .action((batchId: string) => withSession(async (s) => {
+    const rows = await batchCost(s.pool, batchId);
+    if (rows.length === 0) return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
+    console.log(formatCost(rows));
+    console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
   }));
 
 program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')

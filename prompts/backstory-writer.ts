@@ -2,7 +2,7 @@ import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'backstoryWriter', version: 'backstory-writer@1', role: 'profile', temperature: 0.7,
-  images: (i) => [i.target],
+  sees: ['target'],
   system: 'You invent believable shoppers for a clothing store. You write compact third-person stories, never product descriptions.',
   user: ({ sample, persona, target }) => `Shopper: ${persona}
 Situation: ${sample.scenario}

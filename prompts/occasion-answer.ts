@@ -2,7 +2,7 @@ import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
   agent: 'occasionAnswer', version: 'occasion-answer@1', role: 'user', temperature: 0.2,
-  images: () => [],
+  sees: [],
   system: 'You play a shopper talking to an online clothing store assistant. Stay in character and speak naturally.',
   user: ({ user, dialogue }) => `You: ${user.persona}
 Your story: ${user.backstory}

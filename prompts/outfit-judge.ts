@@ -2,7 +2,7 @@ import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'outfitJudge', version: 'outfit-judge@1', role: 'manager', temperature: 0.2,
-  images: (i) => [i.target, i.candidate],
+  sees: ['target', 'candidate'],
   system: 'You judge outfits strictly and briefly.',
   user: ({ user, target, candidate }) => `Context: ${user.backstory}
 First image: ${itemText(target, 'Piece A')}

@@ -11,13 +11,20 @@ export interface Prompt<A extends AgentName> {
   role: Role;
   /** The method's temperature for this call. */
   temperature: number;
-  /** The items whose images the agent sees, in the order the text refers to them. */
-  images: (input: AgentInput<A>) => Item[];
+  /** The input fields (items) whose images the agent sees, in the order the text refers to them. */
+  sees: ReadonlyArray<ItemFields<AgentInput<A>>>;
   system: string;
   user: (input: AgentInput<A>) => string;
 }
 
+/** The fields of an agent's input that hold an item. */
+type ItemFields<I> = { [K in keyof I]: I[K] extends Item ? K : never }[keyof I] & string;
+
 export const definePrompt = <A extends AgentName>(p: Prompt<A>): Prompt<A> => p;
+
+/** The items whose images go with a call, read from its input by the prompt's `sees`. */
+export const imagesOf = <A extends AgentName>(p: Prompt<A>, input: AgentInput<A>): Item[] =>
+  p.sees.map((k) => (input as Record<string, unknown>)[k] as Item);
 
 export function itemText(it: Item, label = 'Item'): string {
   const lines = [`${label} ${it.id}: ${it.title}`];

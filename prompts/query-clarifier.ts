@@ -2,7 +2,7 @@ import { definePrompt } from './prompt';
 
 export default definePrompt({
   agent: 'queryClarifier', version: 'query-clarifier@1', role: 'recommender', temperature: 0.2,
-  images: () => [],
+  sees: [],
   system: 'You turn shopping needs into product search queries.',
   user: ({ needs }) => `Needs: ${needs}
 

@@ -2,7 +2,7 @@ import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'recommendation', version: 'recommendation@1', role: 'recommender', temperature: 0.2,
-  images: (i) => [i.item],
+  sees: ['item'],
   system: 'You are a helpful online clothing store assistant.',
   user: ({ item, dialogue }) => `The conversation so far:
 ${dialogueText(dialogue)}

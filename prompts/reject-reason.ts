@@ -2,7 +2,7 @@ import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'rejectReason', version: 'reject-reason@1', role: 'user', temperature: 0.2,
-  images: (i) => [i.target, i.recommended],
+  sees: ['target', 'recommended'],
   system: 'You compare two products precisely.',
   user: ({ target, recommended }) => `First image, the wanted product:
 ${itemText(target, 'Wanted')}

@@ -2,7 +2,7 @@ import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
   agent: 'rejection', version: 'rejection@1', role: 'user', temperature: 0.2,
-  images: () => [],
+  sees: [],
   system: 'You play a shopper talking to an online clothing store assistant. Stay in character and speak naturally.',
   user: ({ user, difference, dialogue }) => `You: ${user.persona}
 Why the last suggestion is not right: ${difference}

@@ -2,7 +2,7 @@ import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'stylist', version: 'stylist@1', role: 'manager', temperature: 0.2,
-  images: (i) => [i.target],
+  sees: ['target'],
   system: 'You are a stylist who builds outfits around a single piece.',
   user: ({ user, target }) => `Context: ${user.backstory}
 The piece (see the image):

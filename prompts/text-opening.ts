@@ -2,7 +2,7 @@ import { definePrompt } from './prompt';
 
 export default definePrompt({
   agent: 'textOpening', version: 'text-opening@1', role: 'manager', temperature: 0.2,
-  images: () => [],
+  sees: [],
   system: 'You script the first minute of a conversation between a shopper and an online clothing store assistant.',
   user: ({ user }) => `Shopper: ${user.persona}
 Their story: ${user.backstory}

@@ -2,7 +2,7 @@ import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
   agent: 'userChitChat', version: 'user-chit-chat@1', role: 'user', temperature: 0.2,
-  images: (i) => [i.item],
+  sees: ['item'],
   system: 'You play a shopper talking to an online clothing store assistant. Stay in character and speak naturally.',
   user: ({ user, item, dialogue }) => `You: ${user.persona}
 Your story: ${user.backstory}

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../activities';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
+import { RateLimiter, type Limit } from '../agents/rate-limit';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
+import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { checkAgainstMethod, loadBatch } from './method-check';
@@ -15,14 +17,14 @@ afterAll(async () => { for (const c of closers.reverse()) await c(); });
 /** Four role models; the recommender's is priced (a dated gpt-4o-mini), the others are not in the price table. */
 const MODELS = { profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18' } as const;
 
-async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities> } = {}) {
+async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit> } = {}) {
   const server = await startOpenAiTestServer(behave);
   const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', model });
   const t = await rig({
     wrap: o.wrap,
     openai: (pool: Pool) => new OpenAiMllm(
       { profile: e(MODELS.profile), manager: e(MODELS.manager), user: e(MODELS.user), recommender: e(MODELS.recommender) },
-      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000 }),
+      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000, limiter: o.limits && new RateLimiter(pool, o.limits) }),
   });
   closers.push(server.close, t.close);
   return { t, server };
@@ -147,6 +149,18 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect([...modes]).toEqual(['json_object']);
   });
 
+  it('keeps a model under its requests-per-minute limit (PostgreSQL token bucket shared by workers)', async () => {
+    const rpm = 120; // a 10-second burst of 20 requests, then 2 a second
+    const { t, server } = await setup(undefined, { limits: { [MODELS.recommender]: { rpm } } });
+    const { progress } = await run(t, 'oarate', 8);
+    expect(progress).toMatchObject({ done: 8, failed: 0 });
+    const times = server.seen.filter((r) => r.model === MODELS.recommender).map((r) => r.at);
+    const burst = (rpm * 10) / 60;
+    expect(times.length).toBeGreaterThan(burst + 10);
+    for (let i = 0; i < times.length; i++) expect(i + 1, `request ${i}`).toBeLessThanOrEqual(burst + ((times[i] - times[0]) / 1000) * (rpm / 60) + 1);
+    expect((times[times.length - 1] - times[0]) / 1000).toBeGreaterThanOrEqual(((times.length - burst) / (rpm / 60)) * 0.8);
+  });
+
   it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
     for (const [status, message, hint] of [[401, 'invalid api key', /check OPENAI_API_KEY/], [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/]] as const) {
       const { t, server } = await setup((agent) => (agent === 'backstoryWriter' ? undefined : { status, message }));
@@ -179,6 +193,11 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect(await t.run(() => again!.result())).toMatchObject({ total: 50, done: 50, failed: 0 });
     expect(server.seen.length).toBe(requests);
     expect((await loadBatch(t.pool, batchId)).map((c) => c.utterances.map((u) => u.text))).toEqual(texts);
+    const cost = await batchCost(t.pool, batchId);
+    expect(cost.reduce((n, r) => n + r.requests, 0)).toBe(requests - server.seen.filter((r) => r.agent === 'backstoryWriter').length);
+    expect(cost.find((r) => r.agent === 'recommendation')!.costUsd).toBeGreaterThan(0);
+    expect(cost.find((r) => r.agent === 'textOpening')!.costUsd).toBeNull();
+    console.log(formatCost(cost));
     console.log(JSON.stringify({
       conversations: 50, requests, requestsPerConversation: +(requests / 50).toFixed(1),
       retriedAttempts: count((r) => r.attempt > 1 && r.ask === 1 && r.status !== 'cached'), http429: count((r) => r.http_status === 429),

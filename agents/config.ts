@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Role } from '../prompts/prompt';
+
+const RoleSettings = z.strictObject({
+  baseURL: z.url().optional(),
+  model: z.string().min(1).optional(),
+  /** The name of the environment variable that holds this role's key; keys never sit in the file. */
+  apiKeyEnv: z.string().min(1).optional(),
+  /** Overrides the method's temperature for every call of this role. */
+  temperature: z.number().min(0).max(2).optional(),
+});
+
+/** The openai provider's settings: muse.config.json (or MUSE_CONFIG), then the environment on top. */
+export const LlmConfig = z.strictObject({
+  baseURL: z.url().optional(),
+  model: z.string().min(1).default('gpt-4o-mini'),
+  apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
+  roles: z.strictObject({ profile: RoleSettings, manager: RoleSettings, user: RoleSettings, recommender: RoleSettings }).partial().default({}),
+  imageDetail: z.enum(['low', 'high', 'auto']).default('low'),
+  maxImageSide: z.number().int().min(64).default(1024),
+  timeoutMs: z.number().int().positive().default(120_000),
+  maxAsks: z.number().int().min(1).max(10).default(3),
+  /** USD per million tokens, [input, output], added to the built-in table. */
+  prices: z.record(z.string(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])).default({}),
+  /** Per model, enforced across every worker through PostgreSQL. */
+  rateLimits: z.record(z.string(), z.strictObject({ rpm: z.number().positive().optional(), tpm: z.number().positive().optional() })).default({}),
+});
+export type LlmConfig = z.infer<typeof LlmConfig>;
+
+export const ROLES: readonly Role[] = ['profile', 'manager', 'user', 'recommender'];
+
+export interface ResolvedRole {
+  baseURL?: string;
+  model: string;
+  apiKey?: string;
+  apiKeySource: string;
+  temperature?: number;
+}
+
+function readFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read it (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const num = (env: NodeJS.ProcessEnv, name: string) => (env[name] === undefined ? undefined : Number(env[name]));
+
+/** The file (when there is one), with the documented environment variables laid over it, validated. */
+export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { config: LlmConfig; file?: string } {
+  const file = env.MUSE_CONFIG ?? (fs.existsSync(path.join(cwd, 'muse.config.json')) ? path.join(cwd, 'muse.config.json') : undefined);
+  const raw = (file ? readFile(file) : {}) as Record<string, unknown>;
+  const roles = { ...((raw.roles as Record<string, Record<string, unknown>>) ?? {}) };
+  for (const role of ROLES) {
+    const R = role.toUpperCase();
+    const over = Object.fromEntries(Object.entries({ model: env[`MUSE_MODEL_${R}`], baseURL: env[`MUSE_BASE_URL_${R}`] }).filter(([, v]) => v !== undefined));
+    if (Object.keys(over).length) roles[role] = { ...(roles[role] ?? {}), ...over };
+  }
+  let prices = raw.prices;
+  if (env.MUSE_PRICES) {
+    try {
+      prices = { ...((raw.prices as object) ?? {}), ...JSON.parse(env.MUSE_PRICES) };
+    } catch {
+      throw new Error('MUSE_PRICES is not JSON: expected {"model": [input USD per 1M tokens, output USD per 1M tokens]}');
+    }
+  }
+  const merged = Object.fromEntries(Object.entries({
+    ...raw,
+    roles,
+    prices,
+    baseURL: env.OPENAI_BASE_URL ?? raw.baseURL,
+    model: env.MUSE_MODEL ?? raw.model,
+    imageDetail: env.MUSE_IMAGE_DETAIL ?? raw.imageDetail,
+    maxImageSide: num(env, 'MUSE_IMAGE_MAX_SIDE') ?? raw.maxImageSide,
+    timeoutMs: num(env, 'MUSE_LLM_TIMEOUT_MS') ?? raw.timeoutMs,
+  }).filter(([, v]) => v !== undefined));
+  const parsed = LlmConfig.safeParse(merged);
+  if (!parsed.success) {
+    const where = file ? `${file} (with the environment's overrides)` : 'the environment';
+    throw new Error(`invalid LLM configuration in ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  }
+  return { config: parsed.data, file };
+}
+
+/** Each role's endpoint, model and key (the key from MUSE_API_KEY_<ROLE>, the role's apiKeyEnv, or the default). */
+export function resolveRoles(c: LlmConfig, env: NodeJS.ProcessEnv = process.env): Record<Role, ResolvedRole> {
+  return Object.fromEntries(ROLES.map((role) => {
+    const r = c.roles[role] ?? {};
+    const direct = `MUSE_API_KEY_${role.toUpperCase()}`;
+    const keyEnv = env[direct] !== undefined ? direct : r.apiKeyEnv ?? c.apiKeyEnv;
+    return [role, { baseURL: r.baseURL ?? c.baseURL, model: r.model ?? c.model, apiKey: env[keyEnv], apiKeySource: keyEnv, temperature: r.temperature }];
+  })) as Record<Role, ResolvedRole>;
+}
