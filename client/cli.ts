@@ -13,6 +13,7 @@ import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
 import { batchCost, formatCost } from './cost';
 import { describeConfig } from './config';
+import { estimateBatch, formatEstimate } from './estimate';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
 
@@ -136,6 +137,13 @@ program.command('cost').description('tokens and cost a batch has spent so far, b
     if (rows.length === 0) return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
     console.log(formatCost(rows));
     console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
+  }));
+
+program.command('estimate').description('projected calls, tokens and cost of a batch of N on the openai provider, before it runs')
+  .requiredOption('-n, --count <n>', 'conversations', int('-n', 1))
+  .action((o) => withSession(async (s) => {
+    const { rows, rates } = await estimateBatch(s.pool, o.count);
+    console.log(formatEstimate(rows, rates, o.count));
   }));
 
 program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')

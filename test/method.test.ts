@@ -47,3 +47,23 @@ describe('stage 2 sampling', () => {
     expect(sampleProfile(cats, 4, 17)).not.toEqual(samples[17]);
   });
 });
+
+describe('the call model behind muse estimate', () => {
+  it('plays the workflow schedule: one opening, one acceptance, and no rejection when every recommendation hits', async () => {
+    const { expectedCalls } = await import('../client/estimate');
+    const sure = expectedCalls({ imageSuccess: 1, hit: 1, source: 'test' }, 20_000);
+    expect(sure.acceptance).toBe(1);
+    expect(sure.recommendation).toBe(1);
+    expect(sure.rejection).toBe(0);
+    expect(sure.textOpening + sure.imageOpening).toBeCloseTo(1, 10);
+    expect(Math.abs(sure.imageOpening - 0.2)).toBeLessThan(0.01);
+
+    const never = expectedCalls({ imageSuccess: 0, hit: 0, source: 'test' }, 20_000);
+    expect(never.textOpening).toBe(1);
+    expect(never.acceptance).toBe(1);
+    // Text openings, no hit: rounds 2-4 each reject unless they chit-chat; round 4 forces the target.
+    expect(never.rejection + never.userChitChat).toBeCloseTo(3, 10);
+    expect(never.recommendation).toBeCloseTo(1 + never.rejection, 10);
+    expect(never.queryMerger).toBeCloseTo(never.rejection - 1, 10);
+  });
+});

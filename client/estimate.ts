@@ -1,0 +1,165 @@
+import { loadLlmConfig, resolveRoles } from '../agents/config';
+import type { AgentName } from '../agents/calls';
+import { costUsd, priceTable } from '../agents/prices';
+import { getItems } from '../catalog/store';
+import type { Pool } from '../db/pool';
+import { PROMPTS } from '../prompts';
+import { Rng } from '../random';
+import { IMAGE_OPENING_PROBABILITY, MAX_ROUND, nextAction, type RoundAction } from '../workflows/method';
+
+export interface Rates {
+  /** Share of image-opening attempts whose pairing item passes the judge. */
+  imageSuccess: number;
+  /** Chance that a retrieved recommendation is the target. */
+  hit: number;
+  source: string;
+}
+
+/** Measured on this database's completed conversations when it has some, else stated assumptions. */
+export async function measuredRates(pool: Pool): Promise<Rates> {
+  const r = (await pool.query(`
+    SELECT count(*) FILTER (WHERE c.image_opening IS NOT NULL)::int AS tried,
+           count(*) FILTER (WHERE (c.image_opening->>'ok')::boolean)::int AS passed,
+           (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
+              WHERE c2.status = 'completed' AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean)::int AS retrieved,
+           (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
+              WHERE c2.status = 'completed' AND u.action = 'recommend' AND (u.meta->>'hitTarget')::boolean AND NOT (u.meta->>'forced')::boolean)::int AS hits
+    FROM conversations c WHERE c.status = 'completed'`)).rows[0];
+  if (r.tried >= 10 && r.retrieved >= 50) {
+    return { imageSuccess: r.passed / r.tried, hit: r.hits / r.retrieved, source: `measured on ${r.retrieved} retrieved recommendations and ${r.tried} image-opening attempts in this database` };
+  }
+  return { imageSuccess: 0.5, hit: 0.1, source: 'assumed (too few completed conversations to measure): image openings pass 50%, a recommendation hits the target 10%' };
+}
+
+/** Expected calls of each agent per conversation: the workflow's own schedule, played many times. */
+export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName, number> {
+  const n = Object.fromEntries(Object.keys(PROMPTS).map((a) => [a, 0])) as Record<AgentName, number>;
+  const rng = new Rng('estimate');
+  for (let i = 0; i < samples; i++) {
+    n.backstoryWriter++;
+    let opening: 'text' | 'image' = 'text';
+    if (rng.chance(IMAGE_OPENING_PROBABILITY)) {
+      n.stylist++;
+      n.outfitJudge++;
+      if (rng.chance(rates.imageSuccess)) {
+        opening = 'image';
+        n.imageOpening++;
+        n.occasionQuestion++;
+        n.occasionAnswer++;
+      }
+    }
+    if (opening === 'text') n.textOpening++;
+    const maxRound = MAX_ROUND[opening];
+    const recommend = (first: boolean) => {
+      n.needsAnalyser++;
+      n.queryClarifier++;
+      if (!first) n.queryMerger++;
+      n.recommendation++;
+      return rng.chance(rates.hit);
+    };
+    let hit = recommend(true);
+    let previous: RoundAction = 'recommend';
+    for (let round = 2; ; round++) {
+      if (hit) {
+        n.acceptance++;
+        break;
+      }
+      const action = nextAction(round, maxRound, previous, () => rng.next());
+      if (action === 'chit-chat') {
+        n.userChitChat++;
+        n.systemChitChat++;
+      } else {
+        n.rejectReason++;
+        n.rejection++;
+        if (round >= maxRound) {
+          n.recommendation++;
+          n.acceptance++;
+          break;
+        }
+        hit = recommend(false);
+      }
+      previous = action;
+    }
+  }
+  for (const k of Object.keys(n) as AgentName[]) n[k] /= samples;
+  return n;
+}
+
+/** Typical reply sizes in tokens, until the ledger has measured ones. */
+const OUTPUT_TOKENS: Partial<Record<AgentName, number>> = { backstoryWriter: 160, textOpening: 180, imageOpening: 180, outfitJudge: 15, stylist: 30, queryClarifier: 25, queryMerger: 25, needsAnalyser: 80, rejectReason: 40 };
+
+export interface EstimateRow {
+  agent: AgentName;
+  model: string;
+  callsPerConversation: number;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  tokensFrom: 'ledger' | 'prompt';
+}
+
+/**
+ * Calls, tokens and cost of a batch of n before it runs. Token sizes come from the ledger's averages
+ * per agent where it has at least 20 answered calls, else from the prompts rendered with real catalog
+ * items and a dialogue of typical length.
+ */
+export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEnv = process.env): Promise<{ rows: EstimateRow[]; rates: Rates }> {
+  const { config } = loadLlmConfig(env);
+  const roles = resolveRoles(config, env);
+  const prices = priceTable(config.prices);
+  const rates = await measuredRates(pool);
+  const calls = expectedCalls(rates);
+  const measured = new Map((await pool.query(
+    `SELECT agent, avg(input_tokens)::float AS i, avg(output_tokens)::float AS o FROM llm_calls WHERE status = 'ok' GROUP BY agent HAVING count(*) >= 20`)).rows.map((r) => [r.agent, r]));
+  const sampleIds = (await pool.query('SELECT id FROM items WHERE image_sha256 IS NOT NULL ORDER BY id LIMIT 4')).rows.map((r) => r.id);
+  if (sampleIds.length < 4 && measured.size === 0) throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
+  const items = [...(await getItems(pool, sampleIds)).values()];
+  const rows: EstimateRow[] = [];
+  for (const agent of Object.keys(PROMPTS) as AgentName[]) {
+    const p = PROMPTS[agent];
+    const model = roles[p.role].model;
+    const m = measured.get(agent);
+    let input: number;
+    let output: number;
+    if (m) {
+      input = m.i;
+      output = m.o;
+    } else {
+      const text = p.system.length + p.user(typicalInput(agent, items) as never).length;
+      input = Math.ceil(text / 4) + p.sees.length * (config.imageDetail === 'low' ? 85 : 765);
+      output = OUTPUT_TOKENS[agent] ?? 70;
+    }
+    const total = calls[agent] * n;
+    rows.push({
+      agent, model, callsPerConversation: calls[agent], calls: total, inputTokens: total * input, outputTokens: total * output,
+      costUsd: costUsd(prices, model, total * input, total * output), tokensFrom: m ? 'ledger' : 'prompt',
+    });
+  }
+  return { rows, rates };
+}
+
+/** An input of each agent at the size a real conversation reaches: eight turns of 30 words. */
+function typicalInput(agent: AgentName, items: import('../schemas/catalog').Item[]): unknown {
+  const [a, b, c, d] = items;
+  const words = (k: number) => Array.from({ length: k }, (_, i) => ['linen', 'dress', 'navy', 'wedding', 'comfortable', 'summer'][i % 6]).join(' ');
+  const dialogue = Array.from({ length: 8 }, (_, i) => ({ speaker: i % 2 ? 'User' : 'Assistant', text: words(30), action: 'chit-chat' }));
+  const user = { persona: 'Name: Alex, Gender: unknown, Age: 34, Profession: teacher', scenario: 'Attend a beach wedding', backstory: words(70), requirement: words(12) };
+  const sample = { category: 'Dresses', targetItemId: a.id, scenarioGroup: 'Attend', scenario: user.scenario, age: 34, gender: 'unknown', name: 'Alex', profession: 'teacher' };
+  void agent;
+  return { user, dialogue, sample, persona: user.persona, target: a, candidate: b, bought: c, recommended: d, item: b, difference: words(20), needs: words(40), previous: words(10), current: words(10) };
+}
+
+export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): string {
+  const money = (v: number | null) => (v === null ? 'unpriced' : `$${v.toFixed(2)}`);
+  const out = [`batch of ${n} conversations (profiles included); rates ${rates.source}`, ''];
+  out.push(`${'agent'.padEnd(17)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`);
+  for (const r of rows) {
+    out.push(`${r.agent.padEnd(17)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`);
+  }
+  const sum = (f: (r: EstimateRow) => number) => rows.reduce((a, r) => a + f(r), 0);
+  const unpriced = rows.some((r) => r.costUsd === null);
+  out.push(`${'total'.padEnd(17)} ${''.padEnd(24)} ${sum((r) => r.callsPerConversation).toFixed(2).padStart(8)} ${Math.round(sum((r) => r.calls)).toString().padStart(8)} ${Math.round(sum((r) => r.inputTokens)).toString().padStart(11)} ${Math.round(sum((r) => r.outputTokens)).toString().padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`);
+  if (unpriced) out.push('+ some models are not in the price table (add them to the config\'s prices or MUSE_PRICES)');
+  return out.join('\n');
+}
