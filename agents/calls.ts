@@ -50,6 +50,35 @@ export const AGENT_CALLS = {
   queryMerger: { input: z.object({ previous: z.string(), current: z.string() }), output: z.object({ query: z.string().min(1) }) },
   recommendation: { input: z.object({ item: Item, dialogue: Dialogue }), output: Text },
   acceptance: { input: z.object({ user: UserSide, item: Item, dialogue: Dialogue }), output: Text },
+
+  // Stage 1: the item database.
+  itemCaptioner: { input: z.object({ item: Item }), output: z.object({ description: z.string().min(1) }) },
+  categoryFilter: {
+    input: z.object({ category: z.string(), examples: z.array(z.string()).describe('titles of items with this tag') }),
+    output: z.object({ is_product_type: z.boolean() }),
+  },
+  // Stage 2, step 1.
+  profileGate: {
+    input: z.object({ sample: ProfileSample, persona: z.string(), target: Item }),
+    output: z.object({ fits_person: z.boolean(), fits_scenario: z.boolean(), reason: z.string() }),
+  },
+  // Stage 4: optimisation and filtering.
+  utteranceRewriter: {
+    input: z.object({ speaker: Speaker, text: z.string(), colloquial: z.boolean(), dialogue: Dialogue }),
+    output: Text,
+  },
+  rewriteChecker: {
+    input: z.object({ original: z.string(), rewrite: z.string() }),
+    output: z.object({ content_kept: z.boolean(), no_preamble: z.boolean() }),
+  },
+  qualityReviewer: {
+    input: z.object({ user: UserSide, dialogue: Dialogue }),
+    output: z.object({ content_quality: z.number().int().min(0).max(2), logical_fluency: z.number().int().min(0).max(2), user_consistency: z.number().int().min(0).max(2) }),
+  },
+  recommendationScreener: {
+    input: z.object({ user: UserSide, dialogue: Dialogue, recommendedItems: z.array(Item) }),
+    output: z.object({ fits_context: z.boolean() }),
+  },
 } as const;
 
 export type AgentName = keyof typeof AGENT_CALLS;

@@ -17,7 +17,7 @@ export const LlmConfig = z.strictObject({
   baseURL: z.url().optional(),
   model: z.string().min(1).default('gpt-4o-mini'),
   apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
-  roles: z.strictObject({ profile: RoleSettings, manager: RoleSettings, user: RoleSettings, recommender: RoleSettings }).partial().default({}),
+  roles: z.strictObject({ catalog: RoleSettings, profile: RoleSettings, manager: RoleSettings, user: RoleSettings, recommender: RoleSettings, rewriter: RoleSettings, reviewer: RoleSettings }).partial().default({}),
   imageDetail: z.enum(['low', 'high', 'auto']).default('low'),
   maxImageSide: z.number().int().min(64).default(1024),
   timeoutMs: z.number().int().positive().default(120_000),
@@ -29,7 +29,7 @@ export const LlmConfig = z.strictObject({
 });
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
-export const ROLES: readonly Role[] = ['profile', 'manager', 'user', 'recommender'];
+export const ROLES: readonly Role[] = ['catalog', 'profile', 'manager', 'user', 'recommender', 'rewriter', 'reviewer'];
 
 export interface ResolvedRole {
   baseURL?: string;

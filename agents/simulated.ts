@@ -310,5 +310,71 @@ const HANDLERS: Handlers = {
       ], dialogue),
     };
   },
+
+  itemCaptioner({ item }) {
+    const a = readAttributes(item);
+    const look = [a.colour, a.pattern, a.material].filter(Boolean).join(' ');
+    const details = a.features.slice(0, 3).join(', ');
+    return {
+      description: `${cap(an(look ? `${look} ${a.noun}` : a.noun))}${a.style ? ` in a ${a.style} style` : ''}.` +
+        `${details ? ` Details: ${details}.` : ''}${a.occasion ? ` Made for ${a.occasion}.` : ''} ${item.description}`.trim(),
+    };
+  },
+
+  categoryFilter({ category }) {
+    // A tag is a product type when it names a kind of thing to wear, not an audience or a whole department.
+    const c = category.toLowerCase();
+    const generic = /^(clothing|clothing, shoes & jewelry|women|men|girls|boys|baby|unisex|accessories|jewelry|shoes|fashion|novelty.*|uniforms.*|costumes.*)$/;
+    return { is_product_type: !generic.test(c) && (VOCABULARY.nouns.some((n) => c.includes(n) || n.includes(c)) || /s$/.test(c)) };
+  },
+
+  profileGate({ sample, target }) {
+    const title = target.title;
+    const t = readAttributes(target);
+    const fits_person = !(/\bWomen's\b|\bGirls'/.test(title) && sample.gender === 'male') && !(/\bMen's\b|\bBoys'/.test(title) && sample.gender === 'female') &&
+      !(/\b(Girls'|Boys')/.test(title) && sample.age > 15) && !(sample.age <= 12 && /heel|blazer|watch|necklace|coat/.test(t.noun) && !/\b(Girls'|Boys')/.test(title));
+    const fits_scenario = !(/^Sports need/.test(sample.scenario) && /heel|blazer|necklace|coat/.test(t.noun)) && !(FORMAL.test(sample.scenario) && /hoodie|cap|shorts|swimsuit/.test(t.noun));
+    return { fits_person, fits_scenario, reason: fits_person && fits_scenario ? `${an(t.noun)} suits a ${sample.age}-year-old for this` : !fits_person ? `${title} is made for someone else` : `${an(t.noun)} does not suit "${sample.scenario}"` };
+  },
+
+  utteranceRewriter({ text, colloquial }, rng) {
+    // Swaps stock phrasing for equivalents and never lengthens the line; content words stay as they are.
+    const swaps: Array<[RegExp, string[]]> = [
+      [/\bI'd really prefer\b/, ["I'd rather have"]], [/\bI'm looking for\b/, ["I'm after", 'I want']], [/\bthank you\b/i, ['thanks']],
+      [/\bHow about\b/, ['What about']], [/\bI think\b/, ['I reckon', 'I feel']], [/\bwould suit me much better\b/, ['would suit me better']],
+      [/\bThat sounds lovely!/, ['Lovely!']], [/\bexactly what\b/, ['just what']], [/\bHello and welcome\b/, ['Welcome']],
+    ];
+    let out = text;
+    for (const [re, alts] of swaps) if (re.test(out)) out = out.replace(re, rng.pick(alts));
+    if (colloquial) out = out.replace(/\bI am\b/g, "I'm").replace(/\bdo not\b/g, "don't").replace(/\bit is\b/g, "it's");
+    return { text: out.length <= text.length ? out : text };
+  },
+
+  rewriteChecker({ original, rewrite }) {
+    const words = (s: string) => [VOCABULARY.colours, VOCABULARY.materials, VOCABULARY.nouns, VOCABULARY.patterns].flatMap((v) => v.filter((w) => new RegExp(`\\b${w}\\b`, 'i').test(s))).sort();
+    return { content_kept: words(original).join() === words(rewrite).join(), no_preamble: !/^(here is|here's|sure|certainly|rewritten|okay,? here)/i.test(rewrite.trim()) };
+  },
+
+  qualityReviewer({ user, dialogue }) {
+    const recs = dialogue.filter((t) => t.action === 'recommend');
+    const specific = recs.filter((t) => lastWord(t.text, VOCABULARY.colours) || lastWord(t.text, VOCABULARY.materials)).length;
+    const content_quality = recs.length === 0 ? 0 : specific === recs.length ? 2 : specific > 0 ? 1 : 0;
+    const alternates = dialogue.every((t, i) => i === 0 || t.speaker !== dialogue[i - 1].speaker);
+    const ends = dialogue[dialogue.length - 1]?.action === 'accept';
+    const logical_fluency = alternates && ends ? 2 : alternates || ends ? 1 : 0;
+    const wanted = lastWord(user.requirement, VOCABULARY.colours);
+    const accepted = dialogue[dialogue.length - 1]?.text ?? '';
+    const user_consistency = !wanted || accepted.toLowerCase().includes(wanted) ? 2 : 1;
+    return { content_quality, logical_fluency, user_consistency };
+  },
+
+  recommendationScreener({ user, recommendedItems }) {
+    const sporty = /^Sports need/.test(user.scenario);
+    const bad = recommendedItems.some((it) => {
+      const n = readAttributes(it).noun;
+      return (sporty && /heel|blazer|necklace/.test(n)) || (FORMAL.test(user.scenario) && /hoodie|cap|swimsuit/.test(n));
+    });
+    return { fits_context: !bad };
+  },
 };
 

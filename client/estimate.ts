@@ -116,7 +116,8 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
   if (sampleIds.length < 4 && measured.size === 0) throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
   const items = [...(await getItems(pool, sampleIds)).values()];
   const rows: EstimateRow[] = [];
-  for (const agent of Object.keys(PROMPTS) as AgentName[]) {
+  // Stages 1 and 4 are not part of a batch yet: only the calls a conversation makes are estimated.
+  for (const agent of (Object.keys(PROMPTS) as AgentName[]).filter((a) => calls[a] > 0)) {
     const p = PROMPTS[agent];
     const model = roles[p.role].model;
     const m = measured.get(agent);
@@ -126,7 +127,7 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
       input = m.i;
       output = m.o;
     } else {
-      const text = p.system.length + p.user(typicalInput(agent, items) as never).length;
+      const text = p.system.length + p.user(typicalInput(items) as never).length;
       input = Math.ceil(text / 4) + p.sees.length * (config.imageDetail === 'low' ? 85 : 765);
       output = OUTPUT_TOKENS[agent] ?? 70;
     }
@@ -139,15 +140,19 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
   return { rows, rates };
 }
 
-/** An input of each agent at the size a real conversation reaches: eight turns of 30 words. */
-function typicalInput(agent: AgentName, items: import('../schemas/catalog').Item[]): unknown {
+/** An input for any agent call, at the size a real conversation reaches: eight turns of 30 words. */
+export function typicalInput(items: import('../schemas/catalog').Item[]): Record<string, unknown> {
   const [a, b, c, d] = items;
   const words = (k: number) => Array.from({ length: k }, (_, i) => ['linen', 'dress', 'navy', 'wedding', 'comfortable', 'summer'][i % 6]).join(' ');
   const dialogue = Array.from({ length: 8 }, (_, i) => ({ speaker: i % 2 ? 'User' : 'Assistant', text: words(30), action: 'chit-chat' }));
   const user = { persona: 'Name: Alex, Gender: unknown, Age: 34, Profession: teacher', scenario: 'Attend a beach wedding', backstory: words(70), requirement: words(12) };
   const sample = { category: 'Dresses', targetItemId: a.id, scenarioGroup: 'Attend', scenario: user.scenario, age: 34, gender: 'unknown', name: 'Alex', profession: 'teacher' };
-  void agent;
-  return { user, dialogue, sample, persona: user.persona, target: a, candidate: b, bought: c, recommended: d, item: b, difference: words(20), needs: words(40), previous: words(10), current: words(10) };
+  return {
+    user, dialogue, sample, persona: user.persona, target: a, candidate: b, bought: c, recommended: d, item: b,
+    difference: words(20), needs: words(40), previous: words(10), current: words(10),
+    category: 'Dresses', examples: items.map((i) => i.title), speaker: 'User', text: words(30), colloquial: false,
+    original: words(30), rewrite: words(28), recommendedItems: [b, d],
+  };
 }
 
 export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): string {

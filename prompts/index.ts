@@ -16,9 +16,17 @@ import stylist from './stylist';
 import systemChitChat from './system-chit-chat';
 import textOpening from './text-opening';
 import userChitChat from './user-chit-chat';
+import itemCaptioner from './item-captioner';
+import categoryFilter from './category-filter';
+import profileGate from './profile-gate';
+import utteranceRewriter from './utterance-rewriter';
+import rewriteChecker from './rewrite-checker';
+import qualityReviewer from './quality-reviewer';
+import recommendationScreener from './recommendation-screener';
 
 /** One prompt per agent call; the type makes a missing one a compile error. */
 export const PROMPTS: { [A in AgentName]: Prompt<A> } = {
   backstoryWriter, textOpening, stylist, outfitJudge, imageOpening, occasionQuestion, occasionAnswer, userChitChat,
   systemChitChat, rejectReason, rejection, needsAnalyser, queryClarifier, queryMerger, recommendation, acceptance,
+  itemCaptioner, categoryFilter, profileGate, utteranceRewriter, rewriteChecker, qualityReviewer, recommendationScreener,
 };

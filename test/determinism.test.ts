@@ -1,36 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importDemoCatalog } from '../catalog/demo';
 import { startBatch } from '../client/batches';
-import { createPool, migrate } from '../db/pool';
 import { exportBatch } from '../export';
-import { ensureDatabase } from '../stack/postgres';
-import { env, rig } from './helpers';
+import { dropFreshDatabases, freshDatabase, rig } from './helpers';
 
-const created: string[] = [];
-afterAll(async () => {
-  const admin = new pg.Client({ connectionString: env().databaseUrl });
-  await admin.connect();
-  for (const db of created) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
-  await admin.end();
-});
-
-/** A fresh database with the schema and the demo catalog, as `muse up` + `muse catalog demo` leave it. */
-async function freshDatabase(tag: string): Promise<string> {
-  const u = new URL(env().databaseUrl);
-  const name = `${u.pathname.slice(1)}_${tag}_${process.pid}`;
-  u.pathname = `/${name}`;
-  await ensureDatabase(u.toString());
-  created.push(name);
-  await migrate(u.toString());
-  const pool = createPool(u.toString());
-  await importDemoCatalog(pool);
-  await pool.end();
-  return u.toString();
-}
+afterAll(dropFreshDatabases);
 
 async function generateAndExport(databaseUrl: string, seed: number): Promise<string> {
   const t = await rig({ databaseUrl });

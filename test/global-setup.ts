@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { createPool, migrate } from '../db/pool';
 import { importDemoCatalog } from '../catalog/demo';
@@ -30,46 +29,51 @@ export default async function setup() {
   // As root, embedded PostgreSQL runs as the postgres user, who must be able to enter the folder.
   fs.chmodSync(home, 0o755);
   process.env.MUSE_HOME = home;
-  let temporal: ChildProcess | undefined;
-  let postgres: RunningPostgres | undefined;
   const address = `127.0.0.1:${await freePort()}`;
-  temporal = startDevServer({
+  const temporal = startDevServer({
     cli: ensureTemporalCli(console.log),
     port: Number(address.split(':')[1]),
     uiPort: await freePort(),
     logFile: path.join(home, 'logs', 'temporal.log'),
   });
-  await waitForTemporal(address, 60_000, temporal);
+  let postgres: RunningPostgres | undefined;
+  try {
+    await waitForTemporal(address, 60_000, temporal);
+    let url: string;
+    let dropDatabase = async () => {};
+    if (process.env.DATABASE_URL) {
+      const u = new URL(process.env.DATABASE_URL);
+      u.pathname = `/muse_test_${process.pid}`;
+      url = u.toString();
+      const adminUrl = process.env.DATABASE_URL;
+      dropDatabase = async () => {
+        const admin = new pg.Client({ connectionString: adminUrl });
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(u.pathname.slice(1))} WITH (FORCE)`);
+        await admin.end();
+      };
+    } else {
+      postgres = await startEmbeddedPostgres(path.join(home, 'pg'), await freePort());
+      url = postgres.url;
+    }
+    await ensureDatabase(url);
+    await migrate(url);
+    const pool = createPool(url);
+    await importDemoCatalog(pool);
+    await pool.end();
 
-  let url: string;
-  let dropDatabase = async () => {};
-  if (process.env.DATABASE_URL) {
-    const u = new URL(process.env.DATABASE_URL);
-    u.pathname = `/muse_test_${process.pid}`;
-    url = u.toString();
-    const adminUrl = process.env.DATABASE_URL;
-    dropDatabase = async () => {
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(u.pathname.slice(1))} WITH (FORCE)`);
-      await admin.end();
+    process.env.TEMPORAL_ADDRESS = address;
+    process.env.DATABASE_URL = url;
+    return async () => {
+      temporal.kill('SIGTERM');
+      await postgres?.stop();
+      await dropDatabase();
+      fs.rmSync(home, { recursive: true, force: true });
     };
-  } else {
-    postgres = await startEmbeddedPostgres(path.join(home, 'pg'), await freePort());
-    url = postgres.url;
-  }
-  await ensureDatabase(url);
-  await migrate(url);
-  const pool = createPool(url);
-  await importDemoCatalog(pool);
-  await pool.end();
-
-  process.env.TEMPORAL_ADDRESS = address;
-  process.env.DATABASE_URL = url;
-  return async () => {
-    temporal?.kill('SIGTERM');
+  } catch (e) {
+    // A setup that fails half-way must not leave its servers running.
+    temporal.kill('SIGTERM');
     await postgres?.stop();
-    await dropDatabase();
-    fs.rmSync(home, { recursive: true, force: true });
-  };
+    throw e;
+  }
 }

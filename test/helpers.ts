@@ -6,7 +6,10 @@ import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../a
 import { SimulatedMllm } from '../agents/simulated';
 import { FullTextRetriever } from '../catalog/retrieval';
 import type { Session } from '../client/connection';
-import { createPool, type Pool } from '../db/pool';
+import pg from 'pg';
+import { importDemoCatalog } from '../catalog/demo';
+import { createPool, migrate, type Pool } from '../db/pool';
+import { ensureDatabase } from '../stack/postgres';
 import { WORKFLOWS_PATH } from '../worker';
 
 export const env = () => ({ temporalAddress: process.env.TEMPORAL_ADDRESS!, databaseUrl: process.env.DATABASE_URL! });
@@ -66,3 +69,26 @@ export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => P
 }
 
 export const uniqueBatch = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+const freshDatabases: string[] = [];
+
+/** A database of its own, with the schema and the demo catalog, as `muse up` + `muse catalog demo` leave it. */
+export async function freshDatabase(tag: string): Promise<string> {
+  const u = new URL(env().databaseUrl);
+  const name = `${u.pathname.slice(1)}_${tag}_${process.pid}`;
+  u.pathname = `/${name}`;
+  await ensureDatabase(u.toString());
+  freshDatabases.push(name);
+  await migrate(u.toString());
+  const pool = createPool(u.toString());
+  await importDemoCatalog(pool);
+  await pool.end();
+  return u.toString();
+}
+
+export async function dropFreshDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: env().databaseUrl });
+  await admin.connect();
+  for (const db of freshDatabases.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
+  await admin.end();
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../random';
 import { sampleProfile, type CategoryPool } from '../profiles/sample';
 import { CHIT_CHAT_PROBABILITY, nextAction } from '../workflows/method';
+import { expectedCalls } from '../client/estimate';
 
 describe('the action schedule of stage 3', () => {
   const never = () => { throw new Error('no draw expected'); };
@@ -49,8 +50,7 @@ describe('stage 2 sampling', () => {
 });
 
 describe('the call model behind muse estimate', () => {
-  it('plays the workflow schedule: one opening, one acceptance, and no rejection when every recommendation hits', async () => {
-    const { expectedCalls } = await import('../client/estimate');
+  it('plays the workflow schedule: one opening, one acceptance, and no rejection when every recommendation hits', () => {
     const sure = expectedCalls({ imageSuccess: 1, hit: 1, source: 'test' }, 20_000);
     expect(sure.acceptance).toBe(1);
     expect(sure.recommendation).toBe(1);

@@ -7,23 +7,30 @@ import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
+import type { Role } from '../prompts/prompt';
 import { checkAgainstMethod, loadBatch } from './method-check';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { dropFreshDatabases, freshDatabase, rig, uniqueBatch, type TestRig } from './helpers';
 import { startOpenAiTestServer, type Behaviour } from './openai-server';
 
 const closers: Array<() => Promise<void>> = [];
-afterAll(async () => { for (const c of closers.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+  await dropFreshDatabases();
+});
 
-/** Four role models; the recommender's is priced (a dated gpt-4o-mini), the others are not in the price table. */
-const MODELS = { profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18' } as const;
+/** A model per role; the recommender's is priced (a dated gpt-4o-mini), the others are not in the price table. */
+const MODELS: Record<Role, string> = {
+  catalog: 'm-catalog', profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18', rewriter: 'm-rewriter', reviewer: 'm-reviewer',
+};
 
-async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit> } = {}) {
+async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit>; databaseUrl?: string } = {}) {
   const server = await startOpenAiTestServer(behave);
   const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', model });
   const t = await rig({
+    databaseUrl: o.databaseUrl,
     wrap: o.wrap,
     openai: (pool: Pool) => new OpenAiMllm(
-      { profile: e(MODELS.profile), manager: e(MODELS.manager), user: e(MODELS.user), recommender: e(MODELS.recommender) },
+      Object.fromEntries(Object.entries(MODELS).map(([role, model]) => [role, e(model)])) as Record<Role, ReturnType<typeof e>>,
       { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000, limiter: o.limits && new RateLimiter(pool, o.limits) }),
   });
   closers.push(server.close, t.close);
@@ -173,7 +180,9 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
 
   it('done when: 50 conversations with 20% of requests failing all complete, and a second run makes zero requests', async () => {
     const kinds: Behaviour[] = [{ status: 429, retryAfter: 0 }, { status: 500 }, 'malformed'];
-    const { t, server } = await setup((agent, n) => (agent !== 'backstoryWriter' && n % 5 === 0 ? kinds[(n / 5) % 3] : undefined));
+    // A database of its own: a catalog changed by another test between the two runs would (rightly) change prompts.
+    const databaseUrl = await freshDatabase('oa50');
+    const { t, server } = await setup((agent, n) => (agent !== 'backstoryWriter' && n % 5 === 0 ? kinds[(n / 5) % 3] : undefined), { databaseUrl });
     const { batchId, progress } = await run(t, 'oa50', 50, 25);
     expect(progress).toMatchObject({ done: 50, failed: 0 });
     const convs = await loadBatch(t.pool, batchId);
