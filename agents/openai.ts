@@ -46,7 +46,7 @@ const RETRYABLE = new Set([408, 409, 429]);
 const MODES = ['json_schema', 'json_object', 'text'] as const;
 type Mode = (typeof MODES)[number];
 
-type ImageRef = { sha256: string; path: string };
+type ImageRef = { sha256: string | null; path: string | null; url: string | null };
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, LM Studio). Retries are
@@ -93,7 +93,7 @@ export class OpenAiMllm implements Mllm {
     const temperature = endpoint.temperature ?? prompt.temperature;
     const contentHash = sha256(JSON.stringify({
       model: endpoint.model, baseURL: endpoint.baseURL ?? null, temperature, version: prompt.version,
-      system: prompt.system, user: userText, images: images.map((i) => i.sha256), detail: this.o.imageDetail,
+      system: prompt.system, user: userText, images: images.map((i) => [i.sha256, i.url]), detail: this.o.imageDetail,
       maxSide: this.o.maxImageSide, schema: format.json_schema,
     }));
     const base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'> = {
@@ -159,9 +159,13 @@ export class OpenAiMllm implements Mllm {
     throw new Error(`${agent}: ${this.o.maxAsks} replies in a row failed validation; the last: ${lastProblem}`);
   }
 
-  /** Image bytes are read here, inside the activity, from the image store; they never enter a workflow payload. */
+  /**
+   * The image's http(s) URL when the catalog has one; otherwise its bytes, read here inside the activity
+   * from the image store (they never enter a workflow payload) and downscaled when large.
+   */
   private async imagePart(ref: ImageRef): Promise<OpenAI.Chat.Completions.ChatCompletionContentPartImage> {
-    let bytes: Buffer = fs.readFileSync(imageAbsolutePath(ref.path));
+    if (ref.url) return { type: 'image_url', image_url: { url: ref.url, detail: this.o.imageDetail } };
+    let bytes: Buffer = fs.readFileSync(imageAbsolutePath(ref.path!));
     const img = sharp(bytes);
     const meta = await img.metadata();
     if (Math.max(meta.width ?? 0, meta.height ?? 0) > this.o.maxImageSide) {
@@ -173,8 +177,8 @@ export class OpenAiMllm implements Mllm {
 }
 
 function imageRef(it: Item): ImageRef {
-  if (!it.imagePath || !it.imageSha256) throw ApplicationFailure.nonRetryable(`item ${it.id} has no image, but this agent must see it`, 'MissingImage');
-  return { sha256: it.imageSha256, path: it.imagePath };
+  if (!it.imageUrl && (!it.imagePath || !it.imageSha256)) throw ApplicationFailure.nonRetryable(`item ${it.id} has no image, but this agent must see it`, 'MissingImage');
+  return { sha256: it.imageSha256, path: it.imagePath, url: it.imageUrl };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -18,13 +18,16 @@ export interface ImportReport {
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 
+const mainImage = (rec: AmazonItemLine) => rec.images.find((i) => i.variant === 'MAIN') ?? rec.images[0];
+const mainImageUrl = (rec: AmazonItemLine) => [mainImage(rec)?.hi_res, mainImage(rec)?.large].find((u) => u && /^https?:\/\//.test(u)) ?? null;
+
 /** The main image: <asin>.<ext> in the folder, else the file named like the MAIN image's URL. */
 function findMainImage(dir: string, rec: AmazonItemLine): string | undefined {
   for (const ext of IMAGE_EXTENSIONS) {
     const p = path.join(dir, rec.parent_asin + ext);
     if (fs.existsSync(p)) return p;
   }
-  const main = rec.images.find((i) => i.variant === 'MAIN') ?? rec.images[0];
+  const main = mainImage(rec);
   for (const url of [main?.hi_res, main?.large, main?.thumb]) {
     if (!url) continue;
     const p = path.join(dir, path.basename(new URL(url, 'http://x/').pathname));
@@ -84,6 +87,7 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
       store: rec.store,
       details: rec.details,
       imageSha256,
+      imageUrl: mainImageUrl(rec),
     });
     report.imported++;
     onProgress(report.imported);

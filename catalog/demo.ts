@@ -93,6 +93,7 @@ export async function importDemoCatalog(pool: Pool, onProgress: (done: number, t
       store: d.brand,
       details: { Colour: d.colour, Material: d.material, Pattern: d.pattern, Style: d.style, Department: d.audience },
       imageSha256: image.sha256,
+      imageUrl: null,
     });
     onProgress(++done, items.length);
   }

@@ -6,12 +6,12 @@ export type NewItem = Omit<Item, 'imagePath'>;
 /** Idempotent: re-importing an item replaces its fields and keeps its id. */
 export async function upsertItem(pool: Pool, it: NewItem): Promise<void> {
   await pool.query(
-    `INSERT INTO items (id, source, title, description, features, categories, price, store, details, image_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO items (id, source, title, description, features, categories, price, store, details, image_sha256, image_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, title = EXCLUDED.title, description = EXCLUDED.description,
        features = EXCLUDED.features, categories = EXCLUDED.categories, price = EXCLUDED.price, store = EXCLUDED.store,
-       details = EXCLUDED.details, image_sha256 = COALESCE(EXCLUDED.image_sha256, items.image_sha256)`,
-    [it.id, it.source, it.title, it.description, it.features, it.categories, it.price, it.store, it.details, it.imageSha256],
+       details = EXCLUDED.details, image_sha256 = COALESCE(EXCLUDED.image_sha256, items.image_sha256), image_url = EXCLUDED.image_url`,
+    [it.id, it.source, it.title, it.description, it.features, it.categories, it.price, it.store, it.details, it.imageSha256, it.imageUrl],
   );
 }
 
@@ -33,7 +33,7 @@ export async function refreshCategories(pool: Pool): Promise<void> {
 }
 
 const ITEM_COLUMNS = `i.id, i.source, i.title, i.description, i.features, i.categories, i.price, i.store, i.details,
-  i.image_sha256 AS "imageSha256", im.path AS "imagePath"`;
+  i.image_sha256 AS "imageSha256", im.path AS "imagePath", i.image_url AS "imageUrl"`;
 
 export async function getItems(pool: Pool, ids: readonly string[]): Promise<Map<string, Item>> {
   const r = await pool.query(`SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256 WHERE i.id = ANY($1)`, [ids]);

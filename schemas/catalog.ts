@@ -21,6 +21,8 @@ export const Item = z.object({
   details: z.record(z.string(), z.unknown()),
   imageSha256: z.string().nullable(),
   imagePath: z.string().nullable(),
+  /** The image's http(s) address at its source, when known: agents are sent it instead of the bytes. */
+  imageUrl: z.string().nullable(),
 });
 export type Item = z.infer<typeof Item>;
 

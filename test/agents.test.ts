@@ -48,6 +48,13 @@ describe('every agent call of the method', () => {
         expect(req.temperature, agent).toBe(PROMPTS[agent].temperature);
         expect(req.responseFormat, agent).toBe('json_schema');
       }
+      // An item with a source URL is sent by URL; one without, as its stored bytes.
+      const url = 'https://images.example.test/dress.jpg';
+      const withUrl = { ...item('demo-dresses-01'), imageUrl: url };
+      await llm.call('recommendation', { item: withUrl, dialogue: [] }, { key: 'agents-test:url' });
+      expect(server.seen[server.seen.length - 1].imageUrls).toEqual([url]);
+      await llm.call('recommendation', { item: { ...withUrl, imageUrl: null }, dialogue: [] }, { key: 'agents-test:bytes' });
+      expect(server.seen[server.seen.length - 1].imageUrls[0]).toMatch(/^data:image\/png;base64,/);
     } finally {
       await server.close();
     }

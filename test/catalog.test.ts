@@ -55,6 +55,8 @@ describe('the Amazon Reviews 2023 importer', () => {
     const coat = await getItem(pool, `${tag}E`);
     expect(coat.price).toBe(120);
     expect(coat.imagePath).toMatch(/\.jpg$/);
+    expect(coat.imageUrl).toBe('https://m.media-amazon.com/images/I/71abcXYZ.jpg');
+    expect(dress.imageUrl).toBeNull();
     expect((await getItem(pool, `${tag}G`)).imageSha256).toBeNull();
   });
 
