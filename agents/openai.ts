@@ -9,7 +9,7 @@ import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
 import { imagesOf, type Role } from '../prompts/prompt';
 import type { Item } from '../schemas/catalog';
-import { AGENT_CALLS, type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
+import { type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
 import { Ledger, type LedgerRow } from './ledger';
 import { RateLimiter } from './rate-limit';
 import type { Pool } from '../db/pool';
@@ -84,7 +84,7 @@ export class OpenAiMllm implements Mllm {
 
   async call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>> {
     const prompt = PROMPTS[agent];
-    const schema = AGENT_CALLS[agent].output;
+    const schema = prompt.output;
     const endpoint = this.endpoints[prompt.role];
     const format = zodResponseFormat(schema, agent);
     const images = imagesOf(prompt, input).map(imageRef);

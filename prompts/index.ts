@@ -1,5 +1,5 @@
 import type { AgentName } from '../agents/calls';
-import type { Prompt } from './prompt';
+import type { PromptModule } from './prompt';
 import acceptance from './acceptance';
 import backstoryWriter from './backstory-writer';
 import imageOpening from './image-opening';
@@ -25,7 +25,7 @@ import qualityReviewer from './quality-reviewer';
 import recommendationScreener from './recommendation-screener';
 
 /** One prompt per agent call; the type makes a missing one a compile error. */
-export const PROMPTS: { [A in AgentName]: Prompt<A> } = {
+export const PROMPTS: { [A in AgentName]: PromptModule<A> } = {
   backstoryWriter, textOpening, stylist, outfitJudge, imageOpening, occasionQuestion, occasionAnswer, userChitChat,
   systemChitChat, rejectReason, rejection, needsAnalyser, queryClarifier, queryMerger, recommendation, acceptance,
   itemCaptioner, categoryFilter, profileGate, utteranceRewriter, rewriteChecker, qualityReviewer, recommendationScreener,

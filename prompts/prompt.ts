@@ -1,4 +1,4 @@
-import type { AgentInput, AgentName, Turn } from '../agents/calls';
+import { AGENT_CALLS, type AgentInput, type AgentName, type Turn } from '../agents/calls';
 import type { Item } from '../schemas/catalog';
 
 /** Which configured model serves a call: the method gives each role its own model and endpoint. */
@@ -20,7 +20,10 @@ export interface Prompt<A extends AgentName> {
 /** The fields of an agent's input that hold an item. */
 type ItemFields<I> = { [K in keyof I]: I[K] extends Item ? K : never }[keyof I] & string;
 
-export const definePrompt = <A extends AgentName>(p: Prompt<A>): Prompt<A> => p;
+/** A prompt module as it is used: with its reply's zod schema (from the agent registry, the one definition). */
+export type PromptModule<A extends AgentName> = Prompt<A> & { output: (typeof AGENT_CALLS)[A]['output'] };
+
+export const definePrompt = <A extends AgentName>(p: Prompt<A>): PromptModule<A> => ({ ...p, output: AGENT_CALLS[p.agent].output });
 
 /** The items whose images go with a call, read from its input by the prompt's `sees`. */
 export const imagesOf = <A extends AgentName>(p: Prompt<A>, input: AgentInput<A>): Item[] =>
