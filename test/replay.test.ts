@@ -6,7 +6,7 @@ import { startBatch } from '../client/batches';
 import { WORKFLOWS_PATH } from '../worker';
 import { rig, uniqueBatch, type TestRig } from './helpers';
 
-const FIXTURES = path.join(__dirname, 'fixtures');
+const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 let t: TestRig;
 let ids: string[];
 
