@@ -14,6 +14,7 @@ import { withInlineWorker } from './inline-worker';
 import { batchCost, formatCost } from './cost';
 import { describeConfig } from './config';
 import { estimateBatch, formatEstimate } from './estimate';
+import { batchStats, formatStats } from './stats';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
 
@@ -144,6 +145,15 @@ program.command('estimate').description('projected calls, tokens and cost of a b
   .action((o) => withSession(async (s) => {
     const { rows, rates } = await estimateBatch(s.pool, o.count);
     console.log(formatEstimate(rows, rates, o.count));
+  }));
+
+program.command('stats').description('the table a paper would print for a batch, beside the published Muse figures, with diversity metrics')
+  .argument('<batch>')
+  .option('--sample <n>', 'conversations used for self-BLEU', int('--sample', 2), 200)
+  .option('--json', 'print the figures as JSON')
+  .action((batchId: string, o) => withSession(async (s) => {
+    const st = await batchStats(s.pool, batchId, o.sample);
+    console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
   }));
 
 program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBatch } from '../client/batches';
 import { exportBatch } from '../export';
+import { batchStats, formatStats } from '../client/stats';
 import { ConversationRecord } from '../schemas/record';
 import { rig, uniqueBatch, type TestRig } from './helpers';
 
@@ -64,6 +65,20 @@ describe('export in the Muse record format', () => {
     await exportBatch(t.pool, batchId, out);
     expect(fs.existsSync(path.join(out, 'stale.txt'))).toBe(false);
     expect(fs.readdirSync(path.dirname(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('muse stats reports the batch as the database holds it', async () => {
+    const st = await batchStats(t.pool, batchId, 10);
+    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    expect(st.conversations).toBe(25);
+    expect(st.utterances).toBe(stored);
+    expect(Object.values(st.lengthDistribution).reduce((a, b) => a + b, 0)).toBe(25);
+    expect(Object.values(st.actions).reduce((a, b) => a + b, 0)).toBe(stored);
+    expect(st.actions.accept).toBe(25);
+    expect(st.targetByRetrieval + st.targetForced).toBe(25);
+    expect(st.selfBleuSample).toBe(10);
+    for (const v of [st.distinct1, st.distinct2, st.distinct3, st.selfBleu]) expect(v).toBeGreaterThan(0), expect(v).toBeLessThanOrEqual(1);
+    expect(formatStats(batchId, st)).toContain('83,148');
   });
 
   it('refuses a batch with nothing completed, without touching the output folder', async () => {

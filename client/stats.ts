@@ -1,0 +1,104 @@
+import type { Pool } from '../db/pool';
+import { distinct, repeatedOpenings, selfBleu } from '../metrics/text';
+import { batchCost } from './cost';
+
+/** What the paper reports for the published dataset (MUSE_METHOD.md): 7,000 conversations, 83,148 utterances. */
+export const PUBLISHED_MUSE = { conversations: 7000, utterances: 83148, utterancesPerConversation: 11.88 };
+
+export interface BatchStats {
+  conversations: number;
+  utterances: number;
+  utterancesPerConversation: number;
+  lengthDistribution: Record<number, number>;
+  wordsPerUtterance: number;
+  imageOpenings: number;
+  imagesPerConversation: number;
+  actions: Record<string, number>;
+  targetByRetrieval: number;
+  targetForced: number;
+  distinctScenarios: number;
+  distinctCategories: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+  distinct1: number;
+  distinct2: number;
+  distinct3: number;
+  selfBleu: number;
+  selfBleuSample: number;
+  repeatedOpenings: Record<string, { share: number; top: Array<[string, number]> }>;
+}
+
+/** The figures of a batch's completed conversations, from PostgreSQL alone (no LLM call). */
+export async function batchStats(pool: Pool, batchId: string, sample = 200): Promise<BatchStats> {
+  const convs = (await pool.query(
+    `SELECT c.id, c.opening, c.outcome, p.scenario, p.category FROM conversations c JOIN profiles p ON p.id = c.profile_id
+     WHERE c.batch_id = $1 AND c.status = 'completed' ORDER BY c.idx`, [batchId])).rows;
+  if (convs.length === 0) throw new Error(`batch ${batchId} has no completed conversation`);
+  const utts = (await pool.query(
+    `SELECT u.conversation_id, u.speaker, u.text, u.action, jsonb_array_length(u.images) AS images
+     FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
+     ORDER BY u.conversation_id, u.idx`, [batchId])).rows;
+  const byConv = new Map<string, typeof utts>();
+  for (const u of utts) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
+  const lengthDistribution: Record<number, number> = {};
+  for (const c of convs) {
+    const n = byConv.get(c.id)?.length ?? 0;
+    lengthDistribution[n] = (lengthDistribution[n] ?? 0) + 1;
+  }
+  const actions: Record<string, number> = {};
+  for (const u of utts) actions[u.action] = (actions[u.action] ?? 0) + 1;
+  const texts = utts.map((u) => u.text as string);
+  const words = texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
+  const cost = await batchCost(pool, batchId);
+  const sampled = convs.slice(0, sample).map((c) => (byConv.get(c.id) ?? []).map((u) => u.text).join(' '));
+  return {
+    conversations: convs.length,
+    utterances: utts.length,
+    utterancesPerConversation: utts.length / convs.length,
+    lengthDistribution,
+    wordsPerUtterance: words / utts.length,
+    imageOpenings: convs.filter((c) => c.opening === 'image').length,
+    imagesPerConversation: utts.reduce((n, u) => n + u.images, 0) / convs.length,
+    actions,
+    targetByRetrieval: convs.filter((c) => c.outcome === 'retrieval').length,
+    targetForced: convs.filter((c) => c.outcome === 'forced').length,
+    distinctScenarios: new Set(convs.map((c) => c.scenario)).size,
+    distinctCategories: new Set(convs.map((c) => c.category)).size,
+    inputTokens: cost.reduce((n, r) => n + r.inputTokens, 0),
+    outputTokens: cost.reduce((n, r) => n + r.outputTokens, 0),
+    costUsd: cost.some((r) => r.costUsd === null) ? null : cost.reduce((n, r) => n + (r.costUsd ?? 0), 0),
+    distinct1: distinct(texts, 1),
+    distinct2: distinct(texts, 2),
+    distinct3: distinct(texts, 3),
+    selfBleu: selfBleu(sampled),
+    selfBleuSample: sampled.length,
+    repeatedOpenings: Object.fromEntries(['User', 'Assistant'].map((sp) => [sp, repeatedOpenings(utts.filter((u) => u.speaker === sp).map((u) => u.text))])),
+  };
+}
+
+export function formatStats(batchId: string, s: BatchStats): string {
+  const pct = (n: number, of: number) => `${n} (${((100 * n) / of).toFixed(1)} %)`;
+  const rows: Array<[string, string, string]> = [
+    ['conversations', String(s.conversations), PUBLISHED_MUSE.conversations.toLocaleString('en')],
+    ['utterances', String(s.utterances), PUBLISHED_MUSE.utterances.toLocaleString('en')],
+    ['utterances per conversation', s.utterancesPerConversation.toFixed(2), PUBLISHED_MUSE.utterancesPerConversation.toFixed(2)],
+    ['  by length', Object.entries(s.lengthDistribution).map(([k, v]) => `${k}: ${v}`).join(', '), ''],
+    ['words per utterance', s.wordsPerUtterance.toFixed(1), ''],
+    ['image openings', pct(s.imageOpenings, s.conversations), ''],
+    ['images per conversation', s.imagesPerConversation.toFixed(2), ''],
+    ['actions', Object.entries(s.actions).map(([k, v]) => `${k} ${((100 * v) / s.utterances).toFixed(1)} %`).join(', '), ''],
+    ['target reached by retrieval', pct(s.targetByRetrieval, s.conversations), ''],
+    ['target forced at max_round', pct(s.targetForced, s.conversations), ''],
+    ['distinct scenarios', String(s.distinctScenarios), ''],
+    ['distinct target categories', String(s.distinctCategories), ''],
+    ['tokens (input / output)', `${s.inputTokens} / ${s.outputTokens}`, ''],
+    ['cost', s.costUsd === null ? 'partly unpriced' : `$${s.costUsd.toFixed(4)}`, ''],
+    ['Distinct-1 / 2 / 3', `${s.distinct1.toFixed(3)} / ${s.distinct2.toFixed(3)} / ${s.distinct3.toFixed(3)}`, ''],
+    [`self-BLEU (${s.selfBleuSample} conversations)`, s.selfBleu.toFixed(3), ''],
+    ...Object.entries(s.repeatedOpenings).map(([sp, r]) => [`${sp} turns opening like another`, `${(100 * r.share).toFixed(1)} %${r.top.length ? ` (most: "${r.top[0][0]}" ×${r.top[0][1]})` : ''}`, ''] as [string, string, string]),
+    ['rewrite acceptance rate', 'not measured: stage 4 has not run on this batch', ''],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  return [`${''.padEnd(w0)}  ${batchId}  |  Muse (published)`, ...rows.map(([k, v, m]) => `${k.padEnd(w0)}  ${v}${m ? `  |  ${m}` : ''}`)].join('\n');
+}
