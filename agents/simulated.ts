@@ -29,9 +29,12 @@ const NEUTRALS = ['black', 'white', 'navy', 'beige', 'grey', 'camel', 'ivory', '
 /** Prefers a variant whose opening words have not been said yet in this dialogue (no repeated phrasing). */
 function fresh(rng: Rng, variants: string[], dialogue: readonly Turn[] = []): string {
   const said = dialogue.map((t) => t.text.toLowerCase()).join('\n');
-  const unused = variants.filter((v) => !said.includes(v.toLowerCase().split(' ').slice(0, 4).join(' ')));
+  const unused = variants.filter((v) => !said.includes(v.toLowerCase().split(' ').slice(0, 3).join(' ')));
   return rng.pick(unused.length ? unused : variants);
 }
+
+/** One phrase from each bank, joined: a few banks of a few phrases make hundreds of distinct lines. */
+const compose = (rng: Rng, ...banks: string[][]) => banks.map((b) => rng.pick(b)).filter(Boolean).join(' ');
 
 const SINGLE_SCENARIOS: Record<string, string> = {
   'Replace a favourite item that has worn out': 'replacing a favourite piece that has worn out',
@@ -139,10 +142,16 @@ const HANDLERS: Handlers = {
     const feeling = rng.pick(['excited', 'a little nervous', 'thrilled', 'determined to get it right', 'looking forward to it', 'slightly overwhelmed']);
     const who = profession ? `${sample.name}, a ${sample.age}-year-old ${profession},` : `${sample.name}, who is ${sample.age},`;
     const [f1, f2] = rng.shuffle(featuresOf(t)).slice(0, 2);
-    const scenario =
-      `${who} has something important ${when}: they are ${s.third}. ` +
-      `${cap(rng.pick(['they feel', 'they are', 'honestly, they are']))} ${feeling}, ${rng.pick(['because it matters to them', 'since they want to make a good impression', 'as they rarely treat themselves', 'because the last time did not go to plan'])}. ` +
-      `With little time to visit shops, they decide to find the right ${t.noun} online.`;
+    // The story never names the product; only the requirement says what kind of thing is wanted.
+    const scenario = [
+      rng.pick([`${who} has something important ${when}: they are ${s.third}.`, `${cap(when)}, ${sample.name} will be ${s.third}.`,
+        `${who} has been thinking about one thing lately: ${when} they are ${s.third}.`, `Life is busy for ${sample.name}, and ${when} they are ${s.third}.`]),
+      rng.pick([`${cap(rng.pick(['they feel', 'they are', 'honestly, they are']))} ${feeling}, ${rng.pick(['because it matters to them', 'since they want to make a good impression', 'as they rarely treat themselves', 'because the last time did not go to plan'])}.`,
+        `It has them ${feeling}.`, `A friend told them to enjoy it, but they are ${feeling}.`, `They keep picturing the day and feel ${feeling}.`]),
+      rng.pick(['With little time to visit shops, they decide to look online.', 'An evening of online shopping should sort it out.',
+        'They open a shopping site after dinner, hoping to find the right thing quickly.', 'Rather than trek through the mall, they ask an online stylist for help.',
+        'They want to order in time, so they start looking online tonight.']),
+    ].join(' ');
     const requirement = `A ${t.noun} ${f1 ? phrase(f1) : ''}${f2 ? ` and ${phrase(f2)}` : ''}.`.replace(/ +\./, '.');
     return { scenario, requirement };
   },
@@ -150,14 +159,18 @@ const HANDLERS: Handlers = {
   textOpening({ user }, rng) {
     const s = situation(user.scenario);
     const { age, profession } = personaFacts(user.persona);
-    const me = profession ? `I work as ${an(profession)}` : `I'm ${age}`;
+    const me = profession
+      ? rng.pick([`I work as ${an(profession)}`, `I'm ${an(profession)}`, `Being ${an(profession)}`, `My job as ${an(profession)} keeps me busy`])
+      : rng.pick([`I'm ${age}`, `At ${age}`, `I'm only ${age}`]);
     const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
     return {
       utterances: [
-        rng.pick(['Hi there, welcome! What can I help you find today?', 'Hello and welcome. Are you shopping for anything in particular?', 'Good to see you! What brings you here today?', 'Hi! How can I help with your shopping today?']),
-        `${s.first}, and it's coming up soon. ${me}, so I don't get much time to shop. ${rng.pick(['I want to look right for it.', "I'd like to get this right.", 'I could really use some help.'])}`,
-        `${rng.pick(['That sounds lovely!', 'How exciting!', 'That sounds like a big moment.', 'Oh, that is a great reason to shop.'])} ${rng.pick(['What kind of piece do you have in mind?', 'Tell me a bit more about what you are looking for.', 'Is there anything specific you would like it to have?'])}`,
-        `${rng.pick(["I'm hoping to find", 'Ideally I want', "I'm after"])} ${need}. ${rng.pick(['Comfort matters to me too.', 'It has to feel like me.', 'Something that lasts would be great.'])}`,
+        compose(rng, ['Hi there!', 'Hello!', 'Welcome!', 'Good to see you!', 'Hey, welcome in!', 'Hi, thanks for stopping by!'],
+          ['What can I help you find today?', 'Are you shopping for anything in particular?', 'What brings you here today?', 'How can I help?', 'Looking for something special?']),
+        `${s.first}${rng.pick([", and it's coming up soon.", ' soon.', ', and the date is getting close.', ' in a little while.'])} ${me}${rng.pick([", so I don't get much time to shop.", ', so shopping has to be quick.', ', and time is tight.'])} ${rng.pick(['I want to look right for it.', "I'd like to get this right.", 'I could really use some help.', 'I want to feel good on the day.', 'Any help is welcome.'])}`,
+        compose(rng, ['That sounds lovely!', 'How exciting!', 'That sounds like a big moment.', 'Oh, what a great reason to shop.', 'Congratulations, that sounds special.', 'I love that.'],
+          ['What kind of piece do you have in mind?', 'Tell me a bit more about what you are looking for.', 'Is there anything specific you would like it to have?', 'What would make it perfect for you?', 'Do you already have something in mind?']),
+        `${rng.pick(["I'm hoping to find", 'Ideally I want', "I'm after", "I'd love", 'What I need is', "I'm picturing"])} ${need}. ${rng.pick(['Comfort matters to me too.', 'It has to feel like me.', 'Something that lasts would be great.', 'Nothing too flashy, though.', 'Good quality matters to me.', ''])}`.trim(),
       ],
     };
   },
@@ -211,18 +224,19 @@ const HANDLERS: Handlers = {
         `Oh, ${topic}! I had ${an(`${a.material ?? ''} ${a.noun}`.trim())} years ago and it ${experience(rng, a.material)}.`,
         `Funny, ${a.colour ?? 'that colour'} always reminds me of my first job; I wore ${an(a.noun)} in that shade almost every week.`,
         `I do like the little details, like ${a.features[0] ?? 'the finish'}. My last ${a.noun} ${experience(rng, a.material)}.`,
+        `My sister swears by ${topic}; hers ${experience(rng, a.material)}.`,
+        `${cap(a.colour ?? 'That shade')} looks great in the photo. A friend of mine has ${an(a.noun)} like it and it ${experience(rng, a.material)}.`,
       ], dialogue),
     };
   },
 
-  systemChitChat({ item, dialogue }, rng) {
+  systemChitChat({ item }, rng) {
     const a = readAttributes(item);
     return {
-      text: fresh(rng, [
-        `Ha, I know exactly what you mean; ${a.material ?? 'good fabric'} has a way of winning people over. Let's keep that in mind and find the piece that fits your plans perfectly.`,
-        `I love hearing that! Stories like that are why I enjoy this job. Let's use it: tell me what would make the next one even better.`,
-        `That is a great memory to have. I will keep it in mind while we look for the right ${a.noun} for you.`,
-      ], dialogue),
+      text: compose(rng,
+        [`Ha, I know exactly what you mean!`, 'I love hearing that!', 'That is a great memory to have.', 'You clearly know your clothes!', 'What a lovely story.'],
+        [`${cap(a.material ?? 'Good fabric')} has a way of winning people over.`, 'Stories like that are why I enjoy this job.', `A good ${a.noun} really does stay with you.`, ''],
+        [`Let's keep that in mind and find the piece that fits your plans perfectly.`, `I'll keep it in mind while we look for the right ${a.noun} for you.`, 'Now, let us find you something even better.', 'Shall we keep looking?']),
     };
   },
 
@@ -243,20 +257,18 @@ const HANDLERS: Handlers = {
     const f = /^The wanted one has (.+?), the recommendation/.exec(difference);
     if (!m) {
       const want = f?.[1] ?? 'a slightly different finish';
-      return { text: fresh(rng, [`It's nice, but I really need one that has this: ${want}.`, `Close, but it is missing something I need: ${want}.`], dialogue) };
+      return { text: fresh(rng, [`It's nice, but I really need one that has this: ${want}.`, `Close, but it is missing something I need: ${want}.`, `Almost. What I can't do without is this: ${want}.`], dialogue) };
     }
     // A different kind of item keeps its article ("a shirt"); a colour or material does not ("grey").
+    // The wanted attribute always comes last: the needs analyser reads the last mention as the need.
     const was = `${m[1] ?? ''}${m[2]}`;
     const want = m[4] === 'plain' ? 'a plain, solid look' : `${m[3] ?? ''}${m[4]}`;
     const wantSomething = m[3] ? want : m[4] === 'plain' ? want : `something ${want}`;
-    return {
-      text: fresh(rng, [
-        `Thanks, but ${was} isn't quite what I had in mind. I'd really prefer ${wantSomething}.`,
-        `Hmm, I'm not sure about ${was}. Could we look at ${wantSomething} instead?`,
-        `It's close, but I need ${wantSomething}, not ${was}.`,
-        `I appreciate it, though ${was} doesn't work for me. ${cap(wantSomething)} would suit me much better.`,
-      ], dialogue),
-    };
+    const no = fresh(rng, [`Thanks, but ${was} isn't quite what I had in mind.`, `Hmm, I'm not sure about ${was}.`, `It's close, but not ${was}.`,
+      `I appreciate it, though ${was} doesn't work for me.`, `Sorry, ${was} is not really me.`, `Nice try, but ${was} won't do.`], dialogue);
+    const yes = rng.pick([`I'd really prefer ${wantSomething}.`, `Could we look at ${wantSomething} instead?`, `I need ${wantSomething}.`,
+      `${cap(wantSomething)} would suit me much better.`, `Do you have ${wantSomething}?`, `I had ${wantSomething} in mind.`]);
+    return { text: `${no} ${yes}` };
   },
 
   needsAnalyser({ dialogue }) {
@@ -286,15 +298,15 @@ const HANDLERS: Handlers = {
   recommendation({ item, dialogue }, rng) {
     const a = readAttributes(item);
     const looks = [a.colour, a.pattern, a.material].filter(Boolean).join(' ');
-    const detail = a.features[0] ? `; one detail you will like: ${a.features[0]}` : '';
-    return {
-      text: fresh(rng, [
-        `How about this one? It's ${an(looks ? `${looks} ${a.noun}` : a.noun)}${detail}. ${a.occasion ? `It's made for ${a.occasion}.` : 'I think it would suit you.'}`,
-        `I'd suggest this ${a.noun}: ${looks ? `the ${looks} gives it real character` : 'it has a clean look'}${detail}.`,
-        `Take a look at this ${looks} ${a.noun}. ${a.style ? `The ${a.style} cut is very flattering` : 'It is a versatile piece'}${detail}.`,
-        `This might be what you need: ${an(`${a.style ? `${a.style} ` : ''}${a.noun}`)} in ${a.colour ?? 'a lovely shade'}${a.material ? ` ${a.material}` : ''}${detail}.`,
-      ], dialogue),
-    };
+    const named = an(looks ? `${looks} ${a.noun}` : a.noun);
+    const intro = fresh(rng, [
+      `How about this one? It's ${named}.`, `I'd suggest ${named}.`, `Take a look at this: ${named}.`, `This might be what you need: ${named}.`,
+      `Here's one I like for you, ${named}.`, `What do you think of ${named}?`, `I found ${named} that could work.`, `Let me show you ${named}.`,
+    ], dialogue);
+    const style = a.style ? rng.pick([`The ${a.style} cut is very flattering.`, `It has a ${a.style} shape.`, `The ${a.style} style keeps it easy to wear.`]) : '';
+    const detail = a.features[0] ? rng.pick([`One detail you will like: ${a.features[0]}.`, `It also has this going for it: ${a.features[0]}.`, `Worth noting: ${a.features[0]}.`]) : '';
+    const use = a.occasion ? rng.pick([`It's made for ${a.occasion}.`, `Great for ${a.occasion}.`, `People buy it for ${a.occasion}.`]) : '';
+    return { text: [intro, ...rng.shuffle([style, detail, use].filter(Boolean)).slice(0, 2)].join(' ') };
   },
 
   acceptance({ user, item, dialogue }, rng) {
@@ -302,13 +314,10 @@ const HANDLERS: Handlers = {
     const s = situation(user.scenario);
     const what = [a.colour, a.material].filter(Boolean).join(' ') || a.noun;
     const extra = a.features[0] ?? a.style;
-    return {
-      text: fresh(rng, [
-        `This is exactly what I was looking for, thank you! The ${what} is perfect for ${s.short}${extra ? `, and I love the detail: ${extra}` : ''}.`,
-        `Yes, that's the one! ${cap(what)} is just what I wanted${extra ? `, and "${extra}" is a real bonus` : ''}. Thanks for your patience.`,
-        `Perfect, I'll take it. The ${what} ticks every box for ${s.short}${extra ? `, right down to the ${extra}` : ''}.`,
-      ], dialogue),
-    };
+    const opener = fresh(rng, ['This is exactly what I was looking for, thank you!', "Yes, that's the one!", "Perfect, I'll take it.", 'Oh, I love it, thank you!', "That's it, great find!", 'Finally, this is it!'], dialogue);
+    const why = rng.pick([`The ${what} is perfect for ${s.short}`, `${cap(what)} is just what I wanted for ${s.short}`, `The ${what} ticks every box for ${s.short}`, `I can already see the ${what} working for ${s.short}`]);
+    const plus = extra ? rng.pick([`, and I love the detail: ${extra}`, `, right down to the ${extra}`, `, and "${extra}" is a real bonus`, `. Plus, ${extra}!`]) : '';
+    return { text: `${opener} ${why}${plus}${plus.endsWith('!') ? '' : '.'}` };
   },
 
   itemCaptioner({ item }) {

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createPool, type Pool } from '../db/pool';
+import { createPool, migrate, type Pool } from '../db/pool';
 import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
 import { canConnect } from '../stack/temporal';
@@ -14,10 +14,14 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL). */
+/**
+ * Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL), with the schema
+ * brought up to date first, so a newer muse never meets an older database.
+ */
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
   if (!(await canConnect(ep.temporalAddress))) throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
+  await migrate(ep.databaseUrl);
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const pool = createPool(ep.databaseUrl);
