@@ -160,7 +160,7 @@ const HANDLERS: Handlers = {
     const s = situation(user.scenario);
     const { age, profession } = personaFacts(user.persona);
     const me = profession
-      ? rng.pick([`I work as ${an(profession)}`, `I'm ${an(profession)}`, `Being ${an(profession)}`, `My job as ${an(profession)} keeps me busy`])
+      ? rng.pick([`I work as ${an(profession)}`, `I'm ${an(profession)}`, `My job as ${an(profession)} keeps me busy`])
       : rng.pick([`I'm ${age}`, `At ${age}`, `I'm only ${age}`]);
     const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
     return {

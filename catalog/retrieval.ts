@@ -9,6 +9,8 @@ export interface SearchOptions {
   exclude?: readonly string[];
   /** Only items that can be shown: with an image. */
   requireImage?: boolean;
+  /** Rank these items only (a benchmark's candidate set). */
+  only?: readonly string[];
 }
 
 /** The recommender's view of the item database; dense and hybrid retrievers implement it too. */
@@ -33,9 +35,10 @@ export class FullTextRetriever implements Retriever {
        FROM items i, q
        WHERE q.q IS NOT NULL AND i.search @@ q.q AND NOT (i.id = ANY($2))
          AND ($4::boolean IS FALSE OR i.image_sha256 IS NOT NULL)
+         AND ($5::text[] IS NULL OR i.id = ANY($5))
        ORDER BY score DESC, i.id
        LIMIT $3`,
-      [query, o.exclude ?? [], o.k, o.requireImage ?? false],
+      [query, o.exclude ?? [], o.k, o.requireImage ?? false, o.only ?? null],
     );
     return r.rows.map((row) => ({ itemId: row.id, score: Number(row.score) }));
   }

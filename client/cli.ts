@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROVIDERS, providerRegistry } from '../agents';
@@ -15,6 +16,10 @@ import { batchCost, formatCost } from './cost';
 import { describeConfig } from './config';
 import { estimateBatch, formatEstimate } from './estimate';
 import { batchStats, formatStats } from './stats';
+import { buildBenchmark, fullTextBaseline } from '../benchmark/build';
+import { readJsonl, writeJsonl } from '../benchmark/files';
+import { BenchmarkSample, Prediction } from '../benchmark/schema';
+import { formatScores, score } from '../benchmark/score';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
 
@@ -155,6 +160,26 @@ program.command('stats').description('the table a paper would print for a batch,
     const st = await batchStats(s.pool, batchId, o.sample);
     console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
   }));
+
+const benchmark = program.command('benchmark').description('the recommendation benchmark built from a batch, for fine-tuning studies');
+benchmark.command('export').description('write benchmark.jsonl (each recommendation: context, 100 candidates, target) and the full-text baseline\'s predictions and scores')
+  .argument('<batch>')
+  .option('--out <dir>', 'output folder (default out/<batch>/benchmark)')
+  .action((batchId: string, o) => withSession(async (s) => {
+    const dir = o.out ?? path.join('out', batchId, 'benchmark');
+    const samples = await buildBenchmark(s.pool, batchId);
+    if (samples.length === 0) throw new Error(`batch ${batchId} has no completed conversation with a recommendation`);
+    const baseline = await fullTextBaseline(s.pool, samples);
+    fs.mkdirSync(dir, { recursive: true });
+    writeJsonl(path.join(dir, 'benchmark.jsonl'), samples);
+    writeJsonl(path.join(dir, 'baseline-predictions.jsonl'), baseline);
+    console.log(`${samples.length} samples in ${path.join(dir, 'benchmark.jsonl')}; full-text baseline: ${formatScores(score(samples, baseline))}`);
+  }));
+benchmark.command('score').description('Recall@1/5/10 and NDCG@10 of a model\'s predictions ({"id", "ranking"} per line)')
+  .argument('<benchmark.jsonl>').argument('<predictions.jsonl>')
+  .action((benchFile: string, predFile: string) => {
+    console.log(formatScores(score(readJsonl(benchFile, BenchmarkSample), readJsonl(predFile, Prediction))));
+  });
 
 program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')
   .argument('<batch>')

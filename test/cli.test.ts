@@ -21,8 +21,8 @@ describe('the muse command', () => {
   it('documents every command with --help', async () => {
     const top = await muse('--help');
     expect(top.code).toBe(0);
-    for (const cmd of ['setup', 'up', 'down', 'worker', 'catalog', 'profiles', 'generate', 'status', 'resume', 'export', 'demo', 'config', 'cost', 'estimate', 'stats']) expect(top.stdout).toContain(cmd);
-    for (const cmd of [['generate'], ['status'], ['resume'], ['export'], ['catalog', 'import'], ['catalog', 'demo'], ['profiles'], ['worker'], ['up'], ['down'], ['demo'], ['setup'], ['config'], ['cost'], ['estimate'], ['stats']]) {
+    for (const cmd of ['setup', 'up', 'down', 'worker', 'catalog', 'profiles', 'generate', 'status', 'resume', 'export', 'demo', 'config', 'cost', 'estimate', 'stats', 'benchmark']) expect(top.stdout).toContain(cmd);
+    for (const cmd of [['generate'], ['status'], ['resume'], ['export'], ['catalog', 'import'], ['catalog', 'demo'], ['profiles'], ['worker'], ['up'], ['down'], ['demo'], ['setup'], ['config'], ['cost'], ['estimate'], ['stats'], ['benchmark', 'export'], ['benchmark', 'score']]) {
       const r = await muse(...cmd, '--help');
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout, cmd.join(' ')).toMatch(/^Usage: muse /);
