@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBenchmark, fullTextBaseline, NEGATIVES } from '../benchmark/build';
 import { score } from '../benchmark/score';
 import type { BenchmarkSample } from '../benchmark/schema';
-import { startBatch } from '../client/batches';
 import { Rng } from '../random';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { rig, runBatch, type TestRig } from './helpers';
 
 describe('the scorer', () => {
   const sample = (id: string, target: string): BenchmarkSample => ({ id, conversation_id: 'c', context: [], candidates: [target, 'x', 'y'], target });
@@ -21,9 +20,7 @@ describe('the recommendation benchmark', () => {
   let batchId: string;
   beforeAll(async () => {
     t = await rig();
-    batchId = uniqueBatch('bench');
-    const h = await startBatch(t, { batchId, size: 15, seed: 12, concurrency: 8, provider: 'simulated' });
-    await t.run(() => h.result());
+    ({ batchId } = await runBatch(t, 'bench', { size: 15, seed: 12, concurrency: 8 }));
   });
   afterAll(() => t?.close());
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBatch } from '../client/batches';
 import { checkAgainstMethod, loadBatch, type StoredConversation } from './method-check';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { rig, runBatch, type TestRig } from './helpers';
 
 const N = 60;
 let t: TestRig;
@@ -10,9 +9,8 @@ let convs: StoredConversation[];
 
 beforeAll(async () => {
   t = await rig();
-  batchId = uniqueBatch('method');
-  const h = await startBatch(t, { batchId, size: N, seed: 7, concurrency: 15, provider: 'simulated' });
-  const progress = await t.run(() => h.result());
+  let progress;
+  ({ batchId, progress } = await runBatch(t, 'method', { size: N, seed: 7, concurrency: 15 }));
   expect(progress).toMatchObject({ total: N, done: N, failed: 0, running: 0 });
   convs = await loadBatch(t.pool, batchId);
 });

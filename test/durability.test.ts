@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../activities';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { checkAgainstMethod, loadBatch } from './method-check';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 
 const rigs: TestRig[] = [];
 afterAll(async () => { for (const r of rigs) await r.close(); });
@@ -34,9 +34,8 @@ describe('durability', () => {
       }),
     });
     rigs.push(t);
-    const batchId = uniqueBatch('retry');
-    const h = await startBatch(t, { batchId, size: 4, seed: 11, concurrency: 4, provider: 'simulated' });
-    expect(await t.run(() => h.result())).toMatchObject({ done: 4, failed: 0 });
+    const { batchId, progress } = await runBatch(t, 'retry', { size: 4, seed: 11 });
+    expect(progress).toMatchObject({ done: 4, failed: 0 });
 
     const convs = await loadBatch(t.pool, batchId);
     for (const c of convs) checkAgainstMethod(c);

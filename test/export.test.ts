@@ -3,11 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBatch } from '../client/batches';
 import { exportBatch } from '../export';
 import { batchStats, formatStats } from '../client/stats';
 import { ConversationRecord } from '../schemas/record';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { rig, runBatch, type TestRig } from './helpers';
 
 let t: TestRig;
 let batchId: string;
@@ -15,9 +14,7 @@ let out: string;
 
 beforeAll(async () => {
   t = await rig();
-  batchId = uniqueBatch('export');
-  const h = await startBatch(t, { batchId, size: 25, seed: 9, concurrency: 10, provider: 'simulated' });
-  await t.run(() => h.result());
+  ({ batchId } = await runBatch(t, 'export', { size: 25, seed: 9, concurrency: 10 }));
   out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'muse-out-')), batchId);
 });
 afterAll(() => t?.close());

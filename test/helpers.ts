@@ -5,6 +5,7 @@ import { createActivities, type Activities, type ActivityDeps } from '../activit
 import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../agents/calls';
 import { SimulatedMllm } from '../agents/simulated';
 import { FullTextRetriever } from '../catalog/retrieval';
+import { startBatch } from '../client/batches';
 import type { Session } from '../client/connection';
 import pg from 'pg';
 import { importDemoCatalog } from '../catalog/demo';
@@ -69,6 +70,13 @@ export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => P
 }
 
 export const uniqueBatch = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Starts a batch on the rig's task queue and waits for it to end: the first step of most tests. */
+export async function runBatch(t: TestRig, prefix: string, o: { size: number; seed: number; concurrency?: number; provider?: string }) {
+  const batchId = uniqueBatch(prefix);
+  const h = await startBatch(t, { batchId, size: o.size, seed: o.seed, concurrency: o.concurrency ?? o.size, provider: o.provider ?? 'simulated' });
+  return { batchId, progress: await t.run(() => h.result()) };
+}
 
 const freshDatabases: string[] = [];
 

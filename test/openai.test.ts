@@ -3,13 +3,13 @@ import type { Activities } from '../activities';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { RateLimiter, type Limit } from '../agents/rate-limit';
-import { batchStatus, resumeBatch, startBatch } from '../client/batches';
+import { batchStatus, resumeBatch } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import type { Role } from '../prompts/prompt';
 import { checkAgainstMethod, loadBatch } from './method-check';
-import { dropFreshDatabases, freshDatabase, rig, uniqueBatch, type TestRig } from './helpers';
+import { dropFreshDatabases, freshDatabase, rig, runBatch, type TestRig } from './helpers';
 import { startOpenAiTestServer, type Behaviour } from './openai-server';
 
 const closers: Array<() => Promise<void>> = [];
@@ -37,11 +37,8 @@ async function setup(behave?: (agent: string, n: number, body: { response_format
   return { t, server };
 }
 
-async function run(t: TestRig, prefix: string, size: number, concurrency = size) {
-  const batchId = uniqueBatch(prefix);
-  const h = await startBatch(t, { batchId, size, seed: size + prefix.length, concurrency, provider: 'openai' });
-  return { batchId, progress: await t.run(() => h.result()) };
-}
+const run = (t: TestRig, prefix: string, size: number, concurrency = size) =>
+  runBatch(t, prefix, { size, seed: size + prefix.length, concurrency, provider: 'openai' });
 
 const ledger = async (t: TestRig, batchId: string) =>
   (await t.pool.query(`SELECT agent, status, http_status, attempt, ask, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, call_key, model

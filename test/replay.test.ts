@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBatch } from '../client/batches';
 import { WORKFLOWS_PATH } from '../worker';
-import { rig, uniqueBatch, type TestRig } from './helpers';
+import { rig, runBatch, type TestRig } from './helpers';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 let t: TestRig;
@@ -12,9 +11,7 @@ let ids: string[];
 
 beforeAll(async () => {
   t = await rig();
-  const batchId = uniqueBatch('replay');
-  const h = await startBatch(t, { batchId, size: 10, seed: 3, concurrency: 10, provider: 'simulated' });
-  await t.run(() => h.result());
+  const { batchId } = await runBatch(t, 'replay', { size: 10, seed: 3 });
   ids = (await t.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx', [batchId])).rows.map((r) => r.id);
   ids.push(`muse-batch-${batchId}`);
 });
