@@ -84,7 +84,9 @@ function phrase(f: Feature): string {
 
 /** Reads the needs a shopper has stated: the last mention of each attribute in their own requests wins. */
 function statedNeeds(dialogue: readonly Turn[]): Record<string, string | undefined> {
-  const requests = dialogue.filter((t) => t.speaker === 'User' && t.action !== 'accept' && !(t.action === 'chit-chat' && dialogue.some((d) => d.action === 'recommend' && dialogue.indexOf(d) < dialogue.indexOf(t))));
+  // What the user asked for: their turns of the opening, and their rejections; chit-chat about a shown item is not a request.
+  const firstPitch = dialogue.findIndex((t) => t.action === 'recommend');
+  const requests = dialogue.filter((t, i) => t.speaker === 'User' && (t.action === 'reject' || (t.action === 'chit-chat' && (firstPitch < 0 || i < firstPitch))));
   const text = requests.map((t) => t.text).join('\n');
   const occasion = /(?:going to|celebrating|getting into|buying|replacing|starting in|getting ready for|keeping up with) ([^.,!?]+)/i.exec(text)?.[1];
   return {
