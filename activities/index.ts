@@ -1,9 +1,10 @@
 import type { Mllm } from '../agents/calls';
 import type { Retriever } from '../catalog/retrieval';
 import type { Pool } from '../db/pool';
-import { assignProfiles, createProfiles, type BatchSpec } from '../profiles/store';
+import { assignProfiles, type BatchSpec } from '../profiles/store';
 import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
+import { getItem } from '../catalog/store';
 import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
 
 export interface ActivityDeps {
@@ -43,16 +44,13 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
   }
   const one = async (ref: At, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>>) =>
     (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)]))[0];
-  const key = (ref: At, agent: string) => `${ref.conversationId}:${ref.idx}:${agent}`;
+  /** Each call's key (conversation, utterance, agent): the simulated provider's seed and the ledger's label. */
+  const callOf = (ref: At, agent: string) => ({ key: `${ref.conversationId}:${ref.idx}:${agent}`, conversationId: ref.conversationId });
   const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({ provider: agent.provider, simulated: agent.provider === 'simulated', ...extra });
 
   return {
     async prepareBatch(spec: BatchSpec): Promise<number> {
       return assignProfiles(pool, llm(spec.provider), spec);
-    },
-
-    async createProfiles(input: { seed: number; count: number; provider: string }): Promise<number> {
-      return (await createProfiles(pool, llm(input.provider), input.seed, input.count)).length;
     },
 
     /** Marks the conversation running and returns what the Web UI memo shows. */
@@ -64,7 +62,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       );
       if (r.rowCount === 0) throw new Error(`conversation ${ref.conversationId} is not in the database`);
       const p = r.rows[0].profile;
-      const target = (await itemsById(pool, [p.target_item_id]))(p.target_item_id);
+      const target = await getItem(pool, p.target_item_id);
       return {
         persona: personaLine(p),
         scenario: p.scenario as string,
@@ -79,8 +77,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       if (stored) return ImageOpeningPlan.parse(stored);
       const ctx = await loadContext(pool, ref.conversationId);
       const agent = llm(ctx.provider);
-      const item = await itemsById(pool, [ctx.targetItemId]);
-      const target = item(ctx.targetItemId);
+      const target = await getItem(pool, ctx.targetItemId);
       const k = (a: string) => `${ref.conversationId}:opening:${a}`;
       const { description } = await agent.call('stylist', { user: ctx.user, target }, { key: k('stylist'), conversationId: ref.conversationId });
       const [top] = await retriever.search(description, { k: 1, requireImage: true });
@@ -88,7 +85,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       if (!top) plan = { ok: false, reason: `no item matches the stylist's description "${description}"` };
       else if (top.itemId === target.id) plan = { ok: false, reason: 'the matching item is the target itself' };
       else {
-        const candidate = (await itemsById(pool, [top.itemId]))(top.itemId);
+        const candidate = await getItem(pool, top.itemId);
         const v = await agent.call('outfitJudge', { user: ctx.user, target, candidate }, { key: k('judge'), conversationId: ref.conversationId });
         plan = v.outfit_compatibility && v.scenario_appropriateness
           ? { ok: true, boughtItemId: candidate.id, pairingDescription: description }
@@ -101,7 +98,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
     /** Text opening: two rounds of small talk in one call (system, user, system, user), no products. */
     writeTextOpening: (ref: Ref) =>
       once({ ...ref, idx: 0 }, 4, async (ctx, agent) => {
-        const { utterances } = await agent.call('textOpening', { user: ctx.user }, { key: key({ ...ref, idx: 0 }, 'textOpening'), conversationId: ref.conversationId });
+        const { utterances } = await agent.call('textOpening', { user: ctx.user }, callOf({ ...ref, idx: 0 }, 'textOpening'));
         return utterances.map((text, idx) => ({ idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) }));
       }),
 
@@ -110,7 +107,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       once({ ...input, idx: 0 }, 4, async (ctx, agent) => {
         const item = await itemsById(pool, [input.boughtItemId, ctx.targetItemId]);
         const bought = item(input.boughtItemId);
-        const { utterances } = await agent.call('imageOpening', { user: ctx.user, bought, target: item(ctx.targetItemId) }, { key: key({ ...input, idx: 0 }, 'imageOpening'), conversationId: input.conversationId });
+        const { utterances } = await agent.call('imageOpening', { user: ctx.user, bought, target: item(ctx.targetItemId) }, callOf({ ...input, idx: 0 }, 'imageOpening'));
         return utterances.map((text, idx) => ({
           idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat',
           mentionedItemIds: idx === 1 ? [bought.id] : [], images: idx === 1 ? imageRef(bought) : [], meta: meta(agent),
@@ -119,28 +116,28 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
 
     askOccasion: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const { text } = await agent.call('occasionQuestion', { dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'occasionQuestion'), conversationId: ref.conversationId });
+        const { text } = await agent.call('occasionQuestion', { dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'occasionQuestion'));
         return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
       }),
 
     answerOccasion: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const { text } = await agent.call('occasionAnswer', { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'occasionAnswer'), conversationId: ref.conversationId });
+        const { text } = await agent.call('occasionAnswer', { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'occasionAnswer'));
         return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
       }),
 
     /** The user talks about the last recommended item: features, experience; no verdict, no question. */
     userChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
-        const { text } = await agent.call('userChitChat', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'userChitChat'), conversationId: ref.conversationId });
+        const item = await getItem(pool, ref.itemId);
+        const { text } = await agent.call('userChitChat', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'userChitChat'));
         return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
       }),
 
     systemChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
-        const { text } = await agent.call('systemChitChat', { item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'systemChitChat'), conversationId: ref.conversationId });
+        const item = await getItem(pool, ref.itemId);
+        const { text } = await agent.call('systemChitChat', { item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'systemChitChat'));
         return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
       }),
 
@@ -148,8 +145,8 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
     userRejects: (ref: About) =>
       one(ref, async (ctx, agent) => {
         const item = await itemsById(pool, [ref.itemId, ctx.targetItemId]);
-        const reason = await agent.call('rejectReason', { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) }, { key: key(ref, 'rejectReason'), conversationId: ref.conversationId });
-        const { text } = await agent.call('rejection', { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'rejection'), conversationId: ref.conversationId });
+        const reason = await agent.call('rejectReason', { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) }, callOf(ref, 'rejectReason'));
+        const { text } = await agent.call('rejection', { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'rejection'));
         return { idx: ref.idx, speaker: 'User', text, action: 'reject', mentionedItemIds: [ref.itemId], images: [], meta: meta(agent, { reason }) };
       }),
 
@@ -159,16 +156,15 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
      */
     systemRecommends: (ref: At & { pick: number }) =>
       one(ref, async (ctx, agent) => {
-        const opts = (a: string) => ({ key: key(ref, a), conversationId: ref.conversationId });
         const dialogue = dialogueBefore(ctx, ref.idx);
-        const { needs } = await agent.call('needsAnalyser', { dialogue }, opts('needsAnalyser'));
-        const clarified = (await agent.call('queryClarifier', { needs }, opts('queryClarifier'))).query;
+        const { needs } = await agent.call('needsAnalyser', { dialogue }, callOf(ref, 'needsAnalyser'));
+        const clarified = (await agent.call('queryClarifier', { needs }, callOf(ref, 'queryClarifier'))).query;
         const previous = [...ctx.utterances].reverse().find((u) => u.idx < ref.idx && typeof u.meta.query === 'string')?.meta.query as string | undefined;
-        const query = previous ? (await agent.call('queryMerger', { previous, current: clarified }, opts('queryMerger'))).query : clarified;
+        const query = previous ? (await agent.call('queryMerger', { previous, current: clarified }, callOf(ref, 'queryMerger'))).query : clarified;
         const candidates = (await retriever.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })).map((h) => h.itemId);
         const chosen = candidates.length ? candidates[Math.min(candidates.length - 1, Math.floor(ref.pick * candidates.length))] : ctx.targetItemId;
-        const item = (await itemsById(pool, [chosen]))(chosen);
-        const { text } = await agent.call('recommendation', { item, dialogue }, opts('recommendation'));
+        const item = await getItem(pool, chosen);
+        const { text } = await agent.call('recommendation', { item, dialogue }, callOf(ref, 'recommendation'));
         return {
           idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item),
           meta: meta(agent, { needs, query, candidates, retriever: retriever.kind, forced: false, hitTarget: item.id === ctx.targetItemId }),
@@ -178,15 +174,15 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
     /** At max_round the system recommends the target itself (the method's forced success). */
     systemRecommendsTarget: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const item = (await itemsById(pool, [ctx.targetItemId]))(ctx.targetItemId);
-        const { text } = await agent.call('recommendation', { item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'recommendation'), conversationId: ref.conversationId });
+        const item = await getItem(pool, ctx.targetItemId);
+        const { text } = await agent.call('recommendation', { item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'recommendation'));
         return { idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item), meta: meta(agent, { forced: true, hitTarget: true }) };
       }),
 
     userAccepts: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = (await itemsById(pool, [ref.itemId]))(ref.itemId);
-        const { text } = await agent.call('acceptance', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, { key: key(ref, 'acceptance'), conversationId: ref.conversationId });
+        const item = await getItem(pool, ref.itemId);
+        const { text } = await agent.call('acceptance', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'acceptance'));
         return { idx: ref.idx, speaker: 'User', text, action: 'accept', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
       }),
 
