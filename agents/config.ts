@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { describeProblems } from '../schemas/problems';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Role } from '../prompts/prompt';
@@ -86,7 +87,7 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
   const parsed = LlmConfig.safeParse(merged);
   if (!parsed.success) {
     const where = file ? `${file} (with the environment's overrides)` : 'the environment';
-    throw new Error(`invalid LLM configuration in ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid LLM configuration in ${where}: ${describeProblems(parsed.error, '(top)')}`);
   }
   return { config: parsed.data, file };
 }

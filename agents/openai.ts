@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { describeProblems } from '../schemas/problems';
 import fs from 'node:fs';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
@@ -231,7 +232,7 @@ function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
     return { ok: false, problem: `it is not JSON (${raw.slice(0, 80)}${raw.length > 80 ? '…' : ''})` };
   }
   const r = schema.safeParse(json);
-  return r.success ? { ok: true, value: r.data } : { ok: false, problem: r.error.issues.map((i) => `${i.path.join('.') || 'reply'}: ${i.message}`).join('; ') };
+  return r.success ? { ok: true, value: r.data } : { ok: false, problem: describeProblems(r.error, 'reply') };
 }
 
 function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefined {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { describeProblems } from '../schemas/problems';
 import type { z } from 'zod';
 
 /** Reads a JSONL file line by line against a schema; a bad line is an error naming the file and line. */
@@ -17,7 +18,7 @@ export function readJsonl<T>(file: string, schema: z.ZodType<T>): T[] {
     }
     const r = schema.safeParse(json);
     if (r.success) out.push(r.data);
-    else errors.push(`${file}:${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.') || '(line)'}: ${x.message}`).join('; ')}`);
+    else errors.push(`${file}:${i + 1}: ${describeProblems(r.error)}`);
   });
   if (errors.length) throw new Error(errors.slice(0, 10).join('\n') + (errors.length > 10 ? `\n… and ${errors.length - 10} more` : ''));
   return out;

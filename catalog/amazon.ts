@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { describeProblems } from '../schemas/problems';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Pool } from '../db/pool';
@@ -36,10 +37,6 @@ function findMainImage(dir: string, rec: AmazonItemLine): string | undefined {
   return undefined;
 }
 
-function describeZodError(e: import('zod').ZodError): string {
-  return e.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; ');
-}
-
 /**
  * Imports Amazon Reviews 2023 item metadata (JSON lines). A bad line is reported with its number and
  * what is wrong, and every good line is still imported; re-importing a file updates items in place.
@@ -62,7 +59,7 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
     }
     const parsed = AmazonItemLine.safeParse(json);
     if (!parsed.success) {
-      report.errors.push({ line: n, problem: describeZodError(parsed.error) });
+      report.errors.push({ line: n, problem: describeProblems(parsed.error) });
       continue;
     }
     const rec = parsed.data;
