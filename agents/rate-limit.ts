@@ -13,6 +13,8 @@ const BURST_SECONDS = 10;
  * refilled and taken from in one atomic UPDATE, so no two workers can spend the same allowance.
  */
 export class RateLimiter {
+  /** Models whose bucket row this process has made sure exists. */
+  private readonly seeded = new Set<string>();
   constructor(private readonly pool: Pool, private readonly limits: Record<string, Limit>) {}
 
   /** Waits until the model's buckets hold one request and `tokens`; `onWait` runs while it waits (heartbeat). */
@@ -22,7 +24,10 @@ export class RateLimiter {
     const rpm = l.rpm ?? 1e12;
     const tpm = l.tpm ?? 1e12;
     const cap = { r: Math.max(1, (rpm * BURST_SECONDS) / 60), t: Math.max(tokens, (tpm * BURST_SECONDS) / 60) };
-    await this.pool.query('INSERT INTO rate_buckets (model, requests, tokens) VALUES ($1, $2, $3) ON CONFLICT (model) DO NOTHING', [model, cap.r, cap.t]);
+    if (!this.seeded.has(model)) {
+      await this.pool.query('INSERT INTO rate_buckets (model, requests, tokens) VALUES ($1, $2, $3) ON CONFLICT (model) DO NOTHING', [model, cap.r, cap.t]);
+      this.seeded.add(model);
+    }
     let waited = 0;
     for (;;) {
       const r = await this.pool.query(
