@@ -18,6 +18,34 @@ export class SimulatedMllm implements Mllm {
   }
 }
 
+/** Stock openings of the simulated agents and equivalents no longer than them, for the rewriter. */
+const REWRITES: Array<[RegExp, string[]]> = [
+  [/^How about this one\?/, ['What about this one?', "How's this one?", 'Maybe this one?']],
+  [/^This might be what/, ['This may be what', 'Maybe this is what']],
+  [/^What do you think of/, ['How do you like', 'How do you find']],
+  [/^Let me show you/, ['Have a look at', "Here's"]],
+  [/^Take a look at/, ['Look at', 'Check out', 'See']],
+  [/^Hmm, I'm not sure/, ['Hmm, not sure', "I'm unsure"]],
+  [/^I appreciate it, though/, ['Thanks anyway', 'Kind of you, though']],
+  [/^Here's one I like/, ['One I like', "One I'm fond of"]],
+  [/^Oh, I love it,/, ['I love it,', 'Love it,', 'Aw, I love it,']],
+  [/^Perfect, I'll take it\./, ["Great, I'll take it.", 'Perfect, sold.']],
+  [/^It's close, but not/, ['Close, but not', 'Nearly, but not']],
+  [/^What I need is/, ['I need', 'What I want is']],
+  [/^Finally, this is it!/, ['At last, this is it!', 'This is it, at last!']],
+  [/^Yes, that's the one!/, ["That's the one!", 'Yes, this one!']],
+  [/^That's it, great find!/, ["Great find, that's it!", 'Spot on, great find!']],
+  [/^I'm hoping to find/, ['I hope to find', "I'd like to find"]],
+  [/^Congratulations, that sounds special\./, ['Congrats, how special.', 'How special, congrats.']],
+  [/\bI'd really prefer\b/, ["I'd rather have"]], [/\bI'm looking for\b/, ["I'm after", 'I want']], [/\bthank you\b/i, ['thanks']],
+  [/\bI think\b/, ['I reckon', 'I feel']], [/\bwould suit me much better\b/, ['would suit me better']],
+  [/\bThat sounds lovely!/, ['Lovely!']], [/\bexactly what\b/, ['just what']], [/\bHello and welcome\b/, ['Welcome']],
+];
+const COLLOQUIAL: Array<[RegExp, string]> = [
+  [/\bI am\b/g, "I'm"], [/\bdo not\b/g, "don't"], [/\bit is\b/g, "it's"], [/\bgoing to\b/g, 'gonna'], [/\bwant to\b/g, 'wanna'],
+  [/^Yes\b/, 'Yeah'], [/^Hello\b/, 'Hey'], [/\bvery\b/g, 'super'],
+];
+
 type Handlers = { [A in AgentName]: (input: AgentInput<A>, rng: Rng) => AgentOutput<A> };
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -349,15 +377,11 @@ const HANDLERS: Handlers = {
   },
 
   utteranceRewriter({ text, colloquial }, rng) {
-    // Swaps stock phrasing for equivalents and never lengthens the line; content words stay as they are.
-    const swaps: Array<[RegExp, string[]]> = [
-      [/\bI'd really prefer\b/, ["I'd rather have"]], [/\bI'm looking for\b/, ["I'm after", 'I want']], [/\bthank you\b/i, ['thanks']],
-      [/\bHow about\b/, ['What about']], [/\bI think\b/, ['I reckon', 'I feel']], [/\bwould suit me much better\b/, ['would suit me better']],
-      [/\bThat sounds lovely!/, ['Lovely!']], [/\bexactly what\b/, ['just what']], [/\bHello and welcome\b/, ['Welcome']],
-    ];
+    // Swaps the stock phrasing the other simulated agents use for equivalents of the same length or
+    // shorter; content words (colours, materials, items, reasons) are never touched.
     let out = text;
-    for (const [re, alts] of swaps) if (re.test(out)) out = out.replace(re, rng.pick(alts));
-    if (colloquial) out = out.replace(/\bI am\b/g, "I'm").replace(/\bdo not\b/g, "don't").replace(/\bit is\b/g, "it's");
+    for (const [re, alts] of REWRITES) if (re.test(out)) out = out.replace(re, rng.pick(alts));
+    if (colloquial) for (const [re, casual] of COLLOQUIAL) out = out.replace(re, casual);
     return { text: out.length <= text.length ? out : text };
   },
 
@@ -372,7 +396,10 @@ const HANDLERS: Handlers = {
     const content_quality = recs.length === 0 ? 0 : specific === recs.length ? 2 : specific > 0 ? 1 : 0;
     const alternates = dialogue.every((t, i) => i === 0 || t.speaker !== dialogue[i - 1].speaker);
     const ends = dialogue[dialogue.length - 1]?.action === 'accept';
-    const logical_fluency = alternates && ends ? 2 : alternates || ends ? 1 : 0;
+    // A speaker opening two turns with the same three words reads as a repetition: one point off.
+    const opening = (t: Turn) => `${t.speaker}:${t.text.toLowerCase().split(/\s+/).slice(0, 3).join(' ')}`;
+    const repeats = new Set(dialogue.map(opening)).size < dialogue.length;
+    const logical_fluency = Math.max(0, (alternates ? 1 : 0) + (ends ? 1 : 0) - (repeats ? 1 : 0));
     const wanted = lastWord(user.requirement, VOCABULARY.colours);
     const accepted = dialogue[dialogue.length - 1]?.text ?? '';
     const user_consistency = !wanted || accepted.toLowerCase().includes(wanted) ? 2 : 1;
