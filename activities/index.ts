@@ -5,6 +5,7 @@ import { assignProfiles, type BatchSpec } from '../profiles/store';
 import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../catalog/store';
+import { stage4Activities } from './stage4';
 import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
 
 export interface ActivityDeps {
@@ -49,6 +50,8 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
   const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({ provider: agent.provider, simulated: agent.provider === 'simulated', ...extra });
 
   return {
+    ...stage4Activities({ pool, llm }),
+
     async prepareBatch(spec: BatchSpec): Promise<number> {
       return assignProfiles(pool, llm(spec.provider), spec);
     },

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { BatchInput, BatchProgress } from '../workflows/batch';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
+import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
 import { inTransaction } from '../db/pool';
 import type { Session } from './connection';
@@ -14,9 +15,9 @@ export interface GenerateOptions {
   provider: string;
 }
 
-async function batchRunning(s: Session, batchId: string): Promise<boolean> {
+async function batchRunning(s: Session, batchId: string, workflowId = batchWorkflowId(batchId)): Promise<boolean> {
   try {
-    return (await s.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).status.name === 'RUNNING';
+    return (await s.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return false;
     throw e;
@@ -106,9 +107,11 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
   if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still running; resume it once it has ended (or terminate it in the Web UI)`);
   if (o.fromScratch) {
     await inTransaction(s.pool, async (c) => {
+      // Rewrites go with their utterances (ON DELETE CASCADE); reviews are per conversation.
       await c.query('DELETE FROM utterances WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [batchId]);
+      await c.query('DELETE FROM reviews WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [batchId]);
       await c.query(`UPDATE conversations SET status = 'pending', image_opening = NULL, opening = NULL, outcome = NULL, failure = NULL,
-        started_at = NULL, finished_at = NULL WHERE batch_id = $1`, [batchId]);
+        started_at = NULL, finished_at = NULL, review_pass = NULL WHERE batch_id = $1`, [batchId]);
     });
   }
   const indices = await conversationsToResume(s, batchId);
@@ -121,6 +124,34 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
     typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
     memo: { resume: indices.length },
   });
+}
+
+/**
+ * Stage 4 again for every completed conversation of a batch that has no review from the current prompt
+ * versions (the pass): `muse optimize` after a prompt's version was bumped. Stored rewrites and reviews
+ * of this pass are reused, so a second run, or a run with unchanged prompts, calls no agent.
+ */
+export async function optimizeBatch(s: Session, batchId: string, o: { concurrency?: number } = {}): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
+  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
+  if (!b) throw new Error(`no batch ${batchId} in the database`);
+  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still generating; optimise it once it has ended`);
+  const pass = stage4Pass();
+  const workflowId = optimizeBatchWorkflowId(batchId);
+  if (await batchRunning(s, batchId, workflowId)) return { handle: s.client.workflow.getHandle(workflowId), pass, todo: -1 };
+  const indices = (await s.pool.query(
+    `SELECT idx FROM conversations c WHERE batch_id = $1 AND status = 'completed'
+       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.conversation_id = c.id AND r.pass = $2 AND c.review_pass = $2) ORDER BY idx`,
+    [batchId, pass])).rows.map((r) => r.idx as number);
+  if (indices.length === 0) return { pass, todo: 0 };
+  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: o.concurrency ?? b.concurrency, provider: b.provider, indices, job: 'optimize' };
+  const handle = await s.client.workflow.start('batchWorkflow', {
+    workflowId,
+    taskQueue: s.taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
+    memo: { optimize: indices.length, pass },
+  });
+  return { handle, pass, todo: indices.length };
 }
 
 export interface BatchStatus {

@@ -4,12 +4,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROVIDERS, providerRegistry } from '../agents';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
-import { exportBatch } from '../export';
+import { buildRecords, describeCounts, exportBatch } from '../export';
 import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
-import { batchStatus, resumeBatch, startBatch, watchBatch } from './batches';
+import { batchStatus, optimizeBatch, resumeBatch, startBatch, watchBatch } from './batches';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
 import { batchCost, formatCost } from './cost';
@@ -26,6 +26,11 @@ import { runDemo } from './demo';
 const int = (name: string, min = 0) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
+  return n;
+};
+const score06 = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 6) throw new InvalidArgumentError('--min-score must be a number from 0 to 6');
   return n;
 };
 const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
@@ -133,6 +138,19 @@ program.command('resume').description('restart every failed, terminated or timed
     report(batchId, r);
   }));
 
+program.command('optimize').description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
+  .argument('<batch>')
+  .option('--concurrency <c>', 'conversations optimised at once (default: the batch\'s)', int('--concurrency', 1))
+  .option('--no-worker', 'do not run a worker in this process')
+  .action((batchId: string, o) => withSession(async (s) => {
+    const { handle, pass, todo } = await optimizeBatch(s, batchId, { concurrency: o.concurrency });
+    if (!handle) return console.log(`batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`);
+    console.log(`batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`);
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC()));
+    report(batchId, r);
+    if (r !== 'detached') console.log(describeCounts((await buildRecords(s.pool, batchId)).counts) + ' at the default thresholds');
+  }));
+
 program.command('config').description('print the effective LLM configuration (file and environment), without secrets')
   .action(() => console.log(describeConfig()));
 
@@ -184,10 +202,11 @@ benchmark.command('score').description('Recall@1/5/10 and NDCG@10 of a model\'s 
 program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')
   .argument('<batch>')
   .option('--out <dir>', 'output folder (default out/<batch>)')
+  .option('--min-score <x>', 'lowest review total (0-6: content quality + logical fluency + user consistency) a kept conversation has', score06, 4)
+  .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context')
   .action((batchId: string, o) => withSession(async (s) => {
-    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId));
-    console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}` +
-      (r.skipped ? ` (${r.skipped} not completed were left out)` : ''));
+    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), { minScore: o.minScore, requireScreener: o.screener });
+    console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`);
   }));
 
 program.command('demo').description('the whole path on the simulated provider: stack, demo catalog, ~20 conversations, export')

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { importDemoCatalog } from '../catalog/demo';
-import { exportBatch } from '../export';
+import { describeCounts, exportBatch } from '../export';
 import { describeStack, up } from '../stack';
 import { batchUiUrl, openSession } from './connection';
 import { startBatch, watchBatch } from './batches';
@@ -22,9 +22,10 @@ export async function runDemo(count: number): Promise<void> {
     const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId));
     if (r === 'detached') return;
     const out = await exportBatch(s.pool, batchId, path.join('out', batchId));
-    const stored = (await s.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    const stored = (await s.pool.query('SELECT count(*)::int AS n FROM utterances WHERE conversation_id = ANY($1)', [out.ids])).rows[0].n;
     console.log(`
-${r.done} conversations generated (${r.failed} failed), ${out.utterances} utterances exported (${stored} stored in PostgreSQL)
+${r.done} conversations generated (${r.failed} failed), reviewed and filtered: ${describeCounts(out.counts)}
+${out.utterances} utterances exported (${stored} stored in PostgreSQL for those conversations)
 dataset:  ${out.dir}/dataset.jsonl
 records:  ${out.dir}/conversations/ (${out.conversations} files), images in ${out.dir}/images/ (${out.images})
 runs:     ${batchUiUrl(s.uiUrl, batchId)}

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { imageAbsolutePath } from '../catalog/images';
 import type { Pool } from '../db/pool';
+import { z } from 'zod';
 import { ConversationRecord, type RecordTurn } from '../schemas/record';
+import { Thresholds } from '../schemas/review';
 import { ImageRef } from '../schemas/catalog';
 import { personaLine } from '../schemas/profile';
 
@@ -11,20 +13,41 @@ export interface ExportReport {
   conversations: number;
   utterances: number;
   images: number;
-  skipped: number;
+  counts: DatasetCounts;
+  /** The exported conversations' ids, in batch order. */
+  ids: string[];
 }
 
-/** Completed conversations of a batch as Muse records, each validated by its schema. */
-export async function buildRecords(pool: Pool, batchId: string): Promise<{ records: ConversationRecord[]; images: Map<string, string>; skipped: number }> {
+/** Why conversations are in the dataset or not; a conversation can fail both stage-4 tests. */
+export const DatasetCounts = z.object({
+  thresholds: Thresholds,
+  considered: z.number().int(),
+  kept: z.number().int(),
+  dropped: z.number().int(),
+  notCompleted: z.number().int(),
+  notReviewed: z.number().int().describe('completed, but stage 4 has not stored a review (run `muse optimize`)'),
+  belowMinScore: z.number().int(),
+  screenerNo: z.number().int(),
+});
+export type DatasetCounts = z.infer<typeof DatasetCounts>;
+
+/**
+ * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
+ * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
+ */
+export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, string>; counts: DatasetCounts }> {
+  const t = Thresholds.parse(thresholds);
   const convs = await pool.query(
-    `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id
+    `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
+       r.pass, r.content_quality, r.logical_fluency, r.user_consistency, r.total, r.fits_context
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id
+     LEFT JOIN reviews r ON r.conversation_id = c.id AND r.pass = c.review_pass
      WHERE c.batch_id = $1 ORDER BY c.idx`,
     [batchId],
   );
   const utts = await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.text, u.action, u.mentioned_item_ids, u.images
-     FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
+    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
+     FROM dataset_utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
      ORDER BY u.conversation_id, u.idx`,
     [batchId],
   );
@@ -33,10 +56,16 @@ export async function buildRecords(pool: Pool, batchId: string): Promise<{ recor
   // Exported image name -> stored path; the record refers to images/<item>.<ext>, stable across exports.
   const images = new Map<string, string>();
   const records: ConversationRecord[] = [];
-  let skipped = 0;
+  const counts: DatasetCounts = { thresholds: t, considered: convs.rowCount ?? 0, kept: 0, dropped: 0, notCompleted: 0, notReviewed: 0, belowMinScore: 0, screenerNo: 0 };
   for (const c of convs.rows) {
-    if (c.status !== 'completed') {
-      skipped++;
+    if (c.status !== 'completed') counts.notCompleted++;
+    else if (c.pass === null) counts.notReviewed++;
+    const low = c.pass !== null && c.total < t.minScore;
+    const no = c.pass !== null && t.requireScreener && !c.fits_context;
+    if (low) counts.belowMinScore++;
+    if (no) counts.screenerNo++;
+    if (c.status !== 'completed' || c.pass === null || low || no) {
+      counts.dropped++;
       continue;
     }
     const turns: RecordTurn[] = (byConv.get(c.id) ?? []).map((u) => {
@@ -62,19 +91,25 @@ export async function buildRecords(pool: Pool, batchId: string): Promise<{ recor
       Target_reached_by: c.outcome,
       Provider: c.provider,
       Simulated: c.provider === 'simulated',
+      Review: {
+        Pass: c.pass, Content_quality: c.content_quality, Logical_fluency: c.logical_fluency, User_consistency: c.user_consistency,
+        Total: c.total, Fits_context: c.fits_context,
+      },
       Conversations: turns,
     }));
+    counts.kept++;
   }
-  return { records, images, skipped };
+  return { records, images, counts };
 }
 
 /**
  * Writes <out>/conversations/<id>.json, <out>/dataset.jsonl and <out>/images/. Everything is written
  * into a temporary folder and renamed into place, so an interrupted export leaves no half-written dataset.
  */
-export async function exportBatch(pool: Pool, batchId: string, out: string): Promise<ExportReport> {
-  const { records, images, skipped } = await buildRecords(pool, batchId);
-  if (records.length === 0) throw new Error(`batch ${batchId} has no completed conversation to export`);
+export async function exportBatch(pool: Pool, batchId: string, out: string, thresholds: Partial<Thresholds> = {}): Promise<ExportReport> {
+  const { records, images, counts } = await buildRecords(pool, batchId, thresholds);
+  if (counts.considered === 0) throw new Error(`no batch ${batchId} in the database`);
+  if (records.length === 0) throw new Error(`batch ${batchId} has no conversation to export: ${describeCounts(counts)}`);
   const dir = path.resolve(out);
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -82,9 +117,19 @@ export async function exportBatch(pool: Pool, batchId: string, out: string): Pro
   fs.mkdirSync(path.join(tmp, 'images'), { recursive: true });
   for (const r of records) fs.writeFileSync(path.join(tmp, 'conversations', `${r.Conversation_id}.json`), JSON.stringify(r, null, 2) + '\n');
   fs.writeFileSync(path.join(tmp, 'dataset.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  fs.writeFileSync(path.join(tmp, 'summary.json'), JSON.stringify({ batch: batchId, exportedAt: new Date().toISOString(), ...counts }, null, 2) + '\n');
   for (const [name, stored] of images) fs.copyFileSync(imageAbsolutePath(stored), path.join(tmp, name));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.renameSync(tmp, dir);
-  return { dir, conversations: records.length, utterances: records.reduce((n, r) => n + r.Conversations.length, 0), images: images.size, skipped };
+  return { dir, conversations: records.length, utterances: records.reduce((n, r) => n + r.Conversations.length, 0), images: images.size, counts, ids: records.map((r) => r.Conversation_id) };
+}
+
+/** "kept 180 of 200; dropped 20: 12 below score 4, 9 screener no, ..." (zero reasons left out). */
+export function describeCounts(c: DatasetCounts): string {
+  const why = ([
+    [c.notCompleted, 'not completed'], [c.notReviewed, 'not reviewed (run `muse optimize`)'],
+    [c.belowMinScore, `review total below ${c.thresholds.minScore}`], [c.screenerNo, 'screener said no'],
+  ] as const).filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  return `kept ${c.kept} of ${c.considered}` + (c.dropped ? `; dropped ${c.dropped}: ${why.join(', ')}` : '');
 }

@@ -27,6 +27,15 @@ export const ConversationRecord = z.strictObject({
   Target_reached_by: Outcome,
   Provider: z.string(),
   Simulated: z.boolean(),
+  /** Stage 4's stored verdict; the export's thresholds were applied to it. */
+  Review: z.strictObject({
+    Pass: z.string(),
+    Content_quality: z.number().int().min(0).max(2),
+    Logical_fluency: z.number().int().min(0).max(2),
+    User_consistency: z.number().int().min(0).max(2),
+    Total: z.number().int().min(0).max(6),
+    Fits_context: z.boolean(),
+  }),
   Conversations: z.array(RecordTurn).min(1),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;

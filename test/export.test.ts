@@ -21,8 +21,9 @@ afterAll(() => t?.close());
 
 describe('export in the Muse record format', () => {
   it('writes one valid record per conversation, a JSONL of them all and every referenced image', async () => {
-    const report = await exportBatch(t.pool, batchId, out);
-    expect(report).toMatchObject({ conversations: 25, skipped: 0 });
+    // Every conversation is kept whatever stage 4 said (the thresholds have tests of their own).
+    const report = await exportBatch(t.pool, batchId, out, { minScore: 0, requireScreener: false });
+    expect(report).toMatchObject({ conversations: 25, counts: { considered: 25, kept: 25, dropped: 0 } });
     const files = fs.readdirSync(path.join(out, 'conversations'));
     expect(files).toHaveLength(25);
     const lines = fs.readFileSync(path.join(out, 'dataset.jsonl'), 'utf8').trim().split('\n');
@@ -53,6 +54,7 @@ describe('export in the Muse record format', () => {
       }
     }
     const stored = (await t.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    expect(report.ids).toHaveLength(25);
     expect(records.reduce((n, r) => n + r.Conversations.length, 0)).toBe(stored);
     expect(report.utterances).toBe(stored);
   });
@@ -78,8 +80,9 @@ describe('export in the Muse record format', () => {
     expect(formatStats(batchId, st)).toContain('83,148');
   });
 
-  it('refuses a batch with nothing completed, without touching the output folder', async () => {
-    await expect(exportBatch(t.pool, 'no-such-batch', path.join(out, 'x'))).rejects.toThrow(/no completed conversation/);
+  it('refuses a batch with nothing to export, without touching the output folder', async () => {
+    await expect(exportBatch(t.pool, 'no-such-batch', path.join(out, 'x'))).rejects.toThrow(/no batch no-such-batch/);
+    await expect(exportBatch(t.pool, batchId, path.join(out, 'x'), { minScore: 6.5 })).rejects.toThrow(/minScore/);
     expect(fs.existsSync(path.join(out, 'x'))).toBe(false);
   });
 });

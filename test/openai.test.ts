@@ -100,7 +100,8 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const rows = await ledger(t, batchId);
     for (const k of seen) {
       // Attempt 1 asked the endpoint; attempt 2 regenerated the same utterance from the ledger.
-      const calls = rows.filter((r) => r.call_key.startsWith(`${k}:`));
+      // Stage 4's rewrite of the same utterance shares the key prefix; it ran once, after the retry.
+      const calls = rows.filter((r) => r.call_key.startsWith(`${k}:`) && !['utteranceRewriter', 'rewriteChecker'].includes(r.agent));
       expect(calls.filter((r) => r.attempt === 1).every((r) => r.status === 'ok' || r.status === 'cached'), k).toBe(true);
       expect(calls.filter((r) => r.attempt === 2).map((r) => r.status), k).toEqual(calls.filter((r) => r.attempt === 1).map(() => 'cached'));
     }
@@ -146,9 +147,13 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
       body.response_format?.type === 'json_schema' ? { status: 400, message: "response_format 'json_schema' is not supported by this model" } : undefined);
     const { batchId, progress } = await run(t, 'oamode', 1);
     expect(progress).toMatchObject({ done: 1, failed: 0 });
-    // One refusal per endpoint and model, remembered after that.
-    const refused = server.seen.filter((r) => r.responseFormat === 'json_schema');
-    expect(refused.length).toBe(new Set(refused.map((r) => r.model)).size);
+    // Refused once per endpoint and model and remembered after that: only requests already under way
+    // when the first refusal came back (stage 4 checks 4 rewrites at once) can be refused too.
+    for (const model of new Set(server.seen.map((r) => r.model))) {
+      const formats = server.seen.filter((r) => r.model === model).map((r) => r.responseFormat);
+      expect(formats.filter((f) => f === 'json_schema').length, model).toBeGreaterThanOrEqual(1);
+      expect(formats.filter((f) => f === 'json_schema').length, model).toBeLessThanOrEqual(4);
+    }
     const modes = new Set((await ledger(t, batchId)).filter((r) => r.status === 'ok').map((r) => r.response_mode));
     expect([...modes]).toEqual(['json_object']);
   });

@@ -3,7 +3,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { conversationWorkflow } from './conversation';
-import { conversationId, conversationSeed } from './ids';
+import { conversationId, conversationSeed, optimizeWorkflowId } from './ids';
+import { optimizeWorkflow } from './optimize';
 import * as SA from './search-attributes';
 
 const act = proxyActivities<Activities>({
@@ -17,6 +18,8 @@ export interface BatchInput {
   seed: number;
   concurrency: number;
   provider: string;
+  /** 'generate' (stages 2-4, the default) or 'optimize' (stage 4 again for finished conversations). */
+  job?: 'generate' | 'optimize';
   /** Conversation indices to run, in order; a resume passes the ones to retry. Absent: 0..size-1. */
   indices?: number[];
   /** Events after which a run hands over to a fresh one (continue-as-new); default 8,000. */
@@ -55,7 +58,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   };
   setHandler(progressQuery, () => progress);
 
-  if (input.cursor === undefined && input.indices === undefined) {
+  const optimize = input.job === 'optimize';
+  if (!optimize && input.cursor === undefined && input.indices === undefined) {
     await act.prepareBatch({ batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider });
   }
 
@@ -63,16 +67,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     const id = conversationId(input.batchId, idx);
     progress.running++;
     try {
-      await executeChild(conversationWorkflow, {
-        workflowId: id,
-        args: [{ conversationId: id, seed: conversationSeed(input.seed, idx) }],
+      const child = {
+        args: [{ conversationId: id, seed: conversationSeed(input.seed, idx) }] as const,
         typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
         parentClosePolicy: ParentClosePolicy.TERMINATE,
-      });
+      };
+      if (optimize) await executeChild(optimizeWorkflow, { ...child, workflowId: optimizeWorkflowId(id) });
+      else await executeChild(conversationWorkflow, { ...child, workflowId: id });
       progress.done++;
     } catch (e) {
       progress.failed++;
-      await act.markConversationFailed({ conversationId: id, reason: describeFailure(e) });
+      // A failed re-optimisation leaves the finished conversation and its earlier review as they were.
+      if (!optimize) await act.markConversationFailed({ conversationId: id, reason: describeFailure(e) });
     } finally {
       progress.running--;
     }

@@ -1,16 +1,11 @@
-import { proxyActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { Rng } from '../random';
 import type { Opening, Outcome } from '../schemas/conversation';
 import { IMAGE_OPENING_PROBABILITY, MAX_ROUND, nextAction, type RoundAction } from './method';
+import type { Review } from '../schemas/review';
+import { act } from './activities';
+import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
-
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  // LLM calls heartbeat every 5 s: a worker that dies mid-call is noticed within the minute.
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
 
 export interface ConversationInput {
   conversationId: string;
@@ -21,9 +16,14 @@ export interface ConversationResult {
   opening: Opening;
   outcome: Outcome;
   utterances: number;
+  /** Stage 4's verdict; absent only when replaying a history recorded before stage 4 existed. */
+  review?: Review;
 }
 
-/** Stage 3 of the method: one simulated conversation between a user agent and a recommender. */
+/**
+ * Stages 3 and 4 of the method for one profile: the simulated conversation between a user agent and a
+ * recommender, then its optimisation and review, so one conversation is one durable unit.
+ */
 export async function conversationWorkflow({ conversationId, seed }: ConversationInput): Promise<ConversationResult> {
   const rng = new Rng('conversation', seed);
   const ref = { conversationId };
@@ -82,5 +82,9 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
 
   await act.finishConversation({ ...ref, opening, outcome, utterances: idx });
   upsertSearchAttributes([{ key: SA.Outcome, value: outcome }]);
-  return { opening, outcome, utterances: idx };
+
+  // Histories recorded before stage 4 was part of the workflow end here and must still replay.
+  if (!patched('stage-4')) return { opening, outcome, utterances: idx };
+  const review = await optimizeAndReview({ conversationId, seed });
+  return { opening, outcome, utterances: idx, review };
 }

@@ -2,6 +2,9 @@ import { hashSeed } from '../random';
 
 /** The workflow id and the database id of a conversation: readable in the Web UI, stable across resumes. */
 export const conversationId = (batchId: string, idx: number) => `muse-${batchId}-${idx}`;
+/** `muse optimize` runs stage 4 again for a conversation beside, not over, its generation workflow. */
+export const optimizeWorkflowId = (conversationId: string) => `${conversationId}-optimize`;
+export const optimizeBatchWorkflowId = (batchId: string) => `muse-optimize-${batchId}`;
 export const batchWorkflowId = (batchId: string) => `muse-batch-${batchId}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */
 export const conversationSeed = (batchSeed: number, idx: number) => hashSeed('conversation', batchSeed, idx);

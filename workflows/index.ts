@@ -1,2 +1,3 @@
 export { conversationWorkflow } from './conversation';
 export { batchWorkflow, progressQuery } from './batch';
+export { optimizeWorkflow } from './optimize';

@@ -15,3 +15,6 @@ export function nextAction(round: number, maxRound: number, previous: RoundActio
   if (round >= maxRound || previous === 'chit-chat') return 'recommend';
   return draw() < (CHIT_CHAT_PROBABILITY[round] ?? 0) ? 'chit-chat' : 'recommend';
 }
+
+/** Stage 4: the chance that a rewrite may use colloquial language. */
+export const COLLOQUIAL_PROBABILITY = 0.2;
