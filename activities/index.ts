@@ -5,6 +5,7 @@ import { assignProfiles, type BatchSpec } from '../profiles/store';
 import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../catalog/store';
+import { evalActivities } from './eval';
 import { stage4Activities } from './stage4';
 import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
 
@@ -51,6 +52,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
 
   return {
     ...stage4Activities({ pool, llm }),
+    ...evalActivities({ pool, llm }),
 
     async prepareBatch(spec: BatchSpec): Promise<number> {
       return assignProfiles(pool, llm(spec.provider), spec);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Item } from '../schemas/catalog';
+import { ImageRef, Item } from '../schemas/catalog';
 import { Action, Speaker } from '../schemas/conversation';
 import { Backstory, ProfileSample } from '../schemas/profile';
 
@@ -16,6 +16,7 @@ export const Turn = z.object({ speaker: Speaker, text: z.string(), action: Actio
 export type Turn = z.infer<typeof Turn>;
 const Dialogue = z.array(Turn);
 const Text = z.object({ text: z.string().min(1) });
+const JudgeScore = z.number().int().min(1).max(5);
 
 /**
  * Every agent call of stages 2 and 3: its input and its structured output. Providers implement these
@@ -78,6 +79,28 @@ export const AGENT_CALLS = {
   recommendationScreener: {
     input: z.object({ user: UserSide, dialogue: Dialogue, recommendedItems: z.array(Item) }),
     output: z.object({ fits_context: z.boolean() }),
+  },
+
+  // Evaluation: the LLM judge of `muse eval`, on the paper's five dimensions (1..5 each).
+  datasetJudge: {
+    input: z.object({
+      persona: z.string(),
+      scenario: z.string(),
+      dialogue: z.array(z.object({
+        speaker: Speaker,
+        text: z.string(),
+        images: z.array(z.number().int().positive()).describe('numbers (from 1) of the images shown with this turn'),
+      })),
+      images: z.array(ImageRef),
+    }),
+    output: z.object({
+      naturalness: JudgeScore,
+      logical_coherence: JudgeScore,
+      information_richness: JudgeScore,
+      product_context_relevance: JudgeScore,
+      image_text_consistency: JudgeScore.nullable().describe('null when the conversation shows no image'),
+      rationale: z.string(),
+    }),
   },
 } as const;
 

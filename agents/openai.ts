@@ -8,8 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
-import { imagesOf, type Role } from '../prompts/prompt';
-import type { Item } from '../schemas/catalog';
+import { imagesOf, type Picture, type Role } from '../prompts/prompt';
 import { type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
 import { Ledger, type LedgerRow } from './ledger';
 import { RateLimiter } from './rate-limit';
@@ -177,9 +176,9 @@ export class OpenAiMllm implements Mllm {
   }
 }
 
-function imageRef(it: Item): ImageRef {
-  if (!it.imageUrl && (!it.imagePath || !it.imageSha256)) throw ApplicationFailure.nonRetryable(`item ${it.id} has no image, but this agent must see it`, 'MissingImage');
-  return { sha256: it.imageSha256, path: it.imagePath, url: it.imageUrl };
+function imageRef(p: Picture): ImageRef {
+  if (!p.url && (!p.path || !p.sha256)) throw ApplicationFailure.nonRetryable(`item ${p.label} has no image, but this agent must see it`, 'MissingImage');
+  return { sha256: p.sha256, path: p.path, url: p.url };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -17,11 +17,14 @@ import { describeConfig } from './config';
 import { estimateBatch, formatEstimate } from './estimate';
 import { batchStats, formatStats } from './stats';
 import { buildBenchmark, fullTextBaseline } from '../benchmark/build';
-import { readJsonl, writeJsonl } from '../benchmark/files';
+import { listProblems, readJsonl, writeJsonl } from '../benchmark/files';
 import { BenchmarkSample, Prediction } from '../benchmark/schema';
 import { formatScores, score } from '../benchmark/score';
 import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
+import { MAX_EVAL_SAMPLE, runEval } from './eval';
+import { formatSummary } from '../eval/summary';
+import { PROMPTS } from '../prompts';
 
 const int = (name: string, min = 0) => (v: string) => {
   const n = Number(v);
@@ -177,6 +180,26 @@ program.command('stats').description('the table a paper would print for a batch,
   .action((batchId: string, o) => withSession(async (s) => {
     const st = await batchStats(s.pool, batchId, o.sample);
     console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
+  }));
+
+program.command('eval').description('an LLM judge rates sampled conversations on the paper\'s five dimensions; mean and 95% CI per dimension')
+  .argument('<batch|folder>', 'a batch id, or a folder with a dataset in the Muse record format (dataset.jsonl, *.jsonl or *.json)')
+  .option('--sample <n>', `conversations to judge (at most ${MAX_EVAL_SAMPLE})`, int('--sample', 1), 200)
+  .option('--seed <s>', 'sampling seed', int('--seed'), 1)
+  .option('--concurrency <c>', 'conversations judged at once', int('--concurrency', 1), 20)
+  .addOption(providerOption())
+  .option('--json', 'print the report as JSON')
+  .option('--no-worker', 'do not run a worker in this process')
+  .action((target: string, o) => withSession(async (s) => {
+    const r = await runEval(s, target, o, (fn) => withInlineWorker(s, o.worker, fn), ctrlC());
+    if (r.run === 'detached') return report(r.evalId, r.run);
+    if (o.json) return console.log(JSON.stringify(r, null, 2));
+    if (r.problems.length) console.log(`left out ${r.problems.length} unreadable record(s):\n${listProblems(r.problems)}`);
+    console.log(formatSummary(`evaluation ${r.evalId} of ${r.source}: ${r.judged} of ${r.sampled} sampled conversations judged (of ${r.available}), judge ${PROMPTS.datasetJudge.version} on ${o.provider}`, r.summary));
+    if (r.judged < r.sampled) {
+      console.log(`${r.sampled - r.judged} could not be judged; run the same command again to retry them (judged ones are kept)`);
+      process.exitCode = 1;
+    }
   }));
 
 const benchmark = program.command('benchmark').description('the recommendation benchmark built from a batch, for fine-tuning studies');

@@ -50,7 +50,10 @@ export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName,
     }
     if (opening === 'text') n.textOpening++;
     const maxRound = MAX_ROUND[opening];
+    // Utterances, for stage 4: the opening's, then one per recommendation, rejection and acceptance, two per chit-chat round.
+    let utterances = opening === 'image' ? 6 : 4;
     const recommend = (first: boolean) => {
+      utterances++;
       n.needsAnalyser++;
       n.queryClarifier++;
       if (!first) n.queryMerger++;
@@ -62,31 +65,39 @@ export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName,
     for (let round = 2; ; round++) {
       if (hit) {
         n.acceptance++;
+        utterances++;
         break;
       }
       const action = nextAction(round, maxRound, previous, () => rng.next());
       if (action === 'chit-chat') {
         n.userChitChat++;
         n.systemChitChat++;
+        utterances += 2;
       } else {
         n.rejectReason++;
         n.rejection++;
+        utterances++;
         if (round >= maxRound) {
           n.recommendation++;
           n.acceptance++;
+          utterances += 2;
           break;
         }
         hit = recommend(false);
       }
       previous = action;
     }
+    n.utteranceRewriter += utterances;
+    n.rewriteChecker += utterances;
+    n.qualityReviewer++;
+    n.recommendationScreener++;
   }
   for (const k of Object.keys(n) as AgentName[]) n[k] /= samples;
   return n;
 }
 
 /** Typical reply sizes in tokens, until the ledger has measured ones. */
-const OUTPUT_TOKENS: Partial<Record<AgentName, number>> = { backstoryWriter: 160, textOpening: 180, imageOpening: 180, outfitJudge: 15, stylist: 30, queryClarifier: 25, queryMerger: 25, needsAnalyser: 80, rejectReason: 40 };
+const OUTPUT_TOKENS: Partial<Record<AgentName, number>> = { rewriteChecker: 15, qualityReviewer: 25, recommendationScreener: 10, backstoryWriter: 160, textOpening: 180, imageOpening: 180, outfitJudge: 15, stylist: 30, queryClarifier: 25, queryMerger: 25, needsAnalyser: 80, rejectReason: 40 };
 
 export interface EstimateRow {
   agent: AgentName;
@@ -116,7 +127,7 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
   if (sampleIds.length < 4 && measured.size === 0) throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
   const items = [...(await getItems(pool, sampleIds)).values()];
   const rows: EstimateRow[] = [];
-  // Stages 1 and 4 are not part of a batch yet: only the calls a conversation makes are estimated.
+  // Only the calls a conversation makes (stages 2 to 4) are estimated; stage 1 and `muse eval` are separate.
   for (const agent of (Object.keys(PROMPTS) as AgentName[]).filter((a) => calls[a] > 0)) {
     const p = PROMPTS[agent];
     const model = roles[p.role].model;
@@ -144,7 +155,8 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
 export function typicalInput(items: import('../schemas/catalog').Item[]): Record<string, unknown> {
   const [a, b, c, d] = items;
   const words = (k: number) => Array.from({ length: k }, (_, i) => ['linen', 'dress', 'navy', 'wedding', 'comfortable', 'summer'][i % 6]).join(' ');
-  const dialogue = Array.from({ length: 8 }, (_, i) => ({ speaker: i % 2 ? 'User' : 'Assistant', text: words(30), action: 'chit-chat' }));
+  // `images` is the judge's view of a turn (numbers into `images` below); the other agents ignore it.
+  const dialogue = Array.from({ length: 8 }, (_, i) => ({ speaker: i % 2 ? 'User' : 'Assistant', text: words(30), action: 'chit-chat', images: i === 2 ? [1] : [] }));
   const user = { persona: 'Name: Alex, Gender: unknown, Age: 34, Profession: teacher', scenario: 'Attend a beach wedding', backstory: words(70), requirement: words(12) };
   const sample = { category: 'Dresses', targetItemId: a.id, scenarioGroup: 'Attend', scenario: user.scenario, age: 34, gender: 'unknown', name: 'Alex', profession: 'teacher' };
   return {
@@ -152,19 +164,21 @@ export function typicalInput(items: import('../schemas/catalog').Item[]): Record
     difference: words(20), needs: words(40), previous: words(10), current: words(10),
     category: 'Dresses', examples: items.map((i) => i.title), speaker: 'User', text: words(30), colloquial: false,
     original: words(30), rewrite: words(28), recommendedItems: [b, d],
+    scenario: user.scenario, images: b.imageSha256 && b.imagePath ? [{ itemId: b.id, path: b.imagePath, sha256: b.imageSha256 }] : [],
   };
 }
 
 export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): string {
+  const W = Math.max(5, ...rows.map((r) => r.agent.length));
   const money = (v: number | null) => (v === null ? 'unpriced' : `$${v.toFixed(2)}`);
   const out = [`batch of ${n} conversations (profiles included); rates ${rates.source}`, ''];
-  out.push(`${'agent'.padEnd(17)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`);
+  out.push(`${'agent'.padEnd(W)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`);
   for (const r of rows) {
-    out.push(`${r.agent.padEnd(17)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`);
+    out.push(`${r.agent.padEnd(W)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`);
   }
   const sum = (f: (r: EstimateRow) => number) => rows.reduce((a, r) => a + f(r), 0);
   const unpriced = rows.some((r) => r.costUsd === null);
-  out.push(`${'total'.padEnd(17)} ${''.padEnd(24)} ${sum((r) => r.callsPerConversation).toFixed(2).padStart(8)} ${Math.round(sum((r) => r.calls)).toString().padStart(8)} ${Math.round(sum((r) => r.inputTokens)).toString().padStart(11)} ${Math.round(sum((r) => r.outputTokens)).toString().padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`);
+  out.push(`${'total'.padEnd(W)} ${''.padEnd(24)} ${sum((r) => r.callsPerConversation).toFixed(2).padStart(8)} ${Math.round(sum((r) => r.calls)).toString().padStart(8)} ${Math.round(sum((r) => r.inputTokens)).toString().padStart(11)} ${Math.round(sum((r) => r.outputTokens)).toString().padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`);
   if (unpriced) out.push('+ some models are not in the price table (add them to the config\'s prices or MUSE_PRICES)');
   return out.join('\n');
 }

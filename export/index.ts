@@ -35,7 +35,7 @@ export type DatasetCounts = z.infer<typeof DatasetCounts>;
  * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
  * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
  */
-export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, string>; counts: DatasetCounts }> {
+export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
   const t = Thresholds.parse(thresholds);
   const convs = await pool.query(
     `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
@@ -53,8 +53,8 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
   );
   const byConv = new Map<string, typeof utts.rows>();
   for (const u of utts.rows) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
-  // Exported image name -> stored path; the record refers to images/<item>.<ext>, stable across exports.
-  const images = new Map<string, string>();
+  // Exported image name -> stored image; the record refers to images/<item>.<ext>, stable across exports.
+  const images = new Map<string, ImageRef>();
   const records: ConversationRecord[] = [];
   const counts: DatasetCounts = { thresholds: t, considered: convs.rowCount ?? 0, kept: 0, dropped: 0, notCompleted: 0, notReviewed: 0, belowMinScore: 0, screenerNo: 0 };
   for (const c of convs.rows) {
@@ -72,7 +72,7 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
       const refs = ImageRef.array().parse(u.images);
       const paths = refs.map((r) => {
         const name = `images/${r.itemId}${path.extname(r.path)}`;
-        images.set(name, r.path);
+        images.set(name, r);
         return name;
       });
       const fields = { Action: u.action, Mentioned_item: u.mentioned_item_ids, Image: paths };
@@ -118,7 +118,7 @@ export async function exportBatch(pool: Pool, batchId: string, out: string, thre
   for (const r of records) fs.writeFileSync(path.join(tmp, 'conversations', `${r.Conversation_id}.json`), JSON.stringify(r, null, 2) + '\n');
   fs.writeFileSync(path.join(tmp, 'dataset.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   fs.writeFileSync(path.join(tmp, 'summary.json'), JSON.stringify({ batch: batchId, exportedAt: new Date().toISOString(), ...counts }, null, 2) + '\n');
-  for (const [name, stored] of images) fs.copyFileSync(imageAbsolutePath(stored), path.join(tmp, name));
+  for (const [name, stored] of images) fs.copyFileSync(imageAbsolutePath(stored.path), path.join(tmp, name));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.renameSync(tmp, dir);

@@ -23,10 +23,12 @@ import utteranceRewriter from './utterance-rewriter';
 import rewriteChecker from './rewrite-checker';
 import qualityReviewer from './quality-reviewer';
 import recommendationScreener from './recommendation-screener';
+import datasetJudge from './dataset-judge';
 
 /** One prompt per agent call; the type makes a missing one a compile error. */
 export const PROMPTS: { [A in AgentName]: PromptModule<A> } = {
   backstoryWriter, textOpening, stylist, outfitJudge, imageOpening, occasionQuestion, occasionAnswer, userChitChat,
   systemChitChat, rejectReason, rejection, needsAnalyser, queryClarifier, queryMerger, recommendation, acceptance,
   itemCaptioner, categoryFilter, profileGate, utteranceRewriter, rewriteChecker, qualityReviewer, recommendationScreener,
+  datasetJudge,
 };

@@ -1,0 +1,35 @@
+import { setHandler } from '@temporalio/workflow';
+import { act } from './activities';
+import { progressQuery, type BatchProgress } from './batch';
+
+export interface EvalInput {
+  evalId: string;
+  size: number;
+  concurrency: number;
+}
+
+/**
+ * `muse eval`: the judge over every sampled conversation, `concurrency` at a time. A conversation the
+ * judge could not score is counted as failed; the others' scores stand (a re-run judges only the rest).
+ */
+export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
+  const progress: BatchProgress = { batchId: evalId, total: size, done: 0, failed: 0, running: 0, startedAt: Date.now() };
+  setHandler(progressQuery, () => progress);
+  let next = 0;
+  const lane = async () => {
+    while (next < size) {
+      const k = next++;
+      progress.running++;
+      try {
+        await act.judgeConversation({ evalId, k });
+        progress.done++;
+      } catch {
+        progress.failed++;
+      } finally {
+        progress.running--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, size) }, lane));
+  return progress;
+}
