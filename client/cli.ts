@@ -36,6 +36,11 @@ const score06 = (v: string) => {
   if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 6) throw new InvalidArgumentError('--min-score must be a number from 0 to 6');
   return n;
 };
+/** Which conversations form a batch's dataset: the stage-4 thresholds, the same for export, eval and benchmark. */
+const withThresholds = (c: Command) => c
+  .option('--min-score <x>', 'lowest review total (0-6: content quality + logical fluency + user consistency) a kept conversation has', score06, 4)
+  .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context');
+const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({ minScore: o.minScore, requireScreener: o.screener });
 const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
 
 async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
@@ -182,8 +187,8 @@ program.command('stats').description('the table a paper would print for a batch,
     console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
   }));
 
-program.command('eval').description('an LLM judge rates sampled conversations on the paper\'s five dimensions; mean and 95% CI per dimension')
-  .argument('<batch|folder>', 'a batch id, or a folder with a dataset in the Muse record format (dataset.jsonl, *.jsonl or *.json)')
+withThresholds(program.command('eval').description('an LLM judge rates sampled conversations on the paper\'s five dimensions; mean and 95% CI per dimension')
+  .argument('<batch|folder>', 'a batch id (its dataset, as `muse export` would write it), or a folder with a dataset in the Muse record format (dataset.jsonl, *.jsonl or *.json)'))
   .option('--sample <n>', `conversations to judge (at most ${MAX_EVAL_SAMPLE})`, int('--sample', 1), 200)
   .option('--seed <s>', 'sampling seed', int('--seed'), 1)
   .option('--concurrency <c>', 'conversations judged at once', int('--concurrency', 1), 20)
@@ -191,7 +196,7 @@ program.command('eval').description('an LLM judge rates sampled conversations on
   .option('--json', 'print the report as JSON')
   .option('--no-worker', 'do not run a worker in this process')
   .action((target: string, o) => withSession(async (s) => {
-    const r = await runEval(s, target, o, (fn) => withInlineWorker(s, o.worker, fn), ctrlC());
+    const r = await runEval(s, target, { ...o, thresholds: thresholdsOf(o) }, (fn) => withInlineWorker(s, o.worker, fn), ctrlC());
     if (r.run === 'detached') return report(r.evalId, r.run);
     if (o.json) return console.log(JSON.stringify(r, null, 2));
     if (r.problems.length) console.log(`left out ${r.problems.length} unreadable record(s):\n${listProblems(r.problems)}`);
@@ -203,13 +208,13 @@ program.command('eval').description('an LLM judge rates sampled conversations on
   }));
 
 const benchmark = program.command('benchmark').description('the recommendation benchmark built from a batch, for fine-tuning studies');
-benchmark.command('export').description('write benchmark.jsonl (each recommendation: context, 100 candidates, target) and the full-text baseline\'s predictions and scores')
+withThresholds(benchmark.command('export').description('write benchmark.jsonl (each recommendation of the dataset: context, 100 candidates, target) and the full-text baseline\'s predictions and scores')
   .argument('<batch>')
-  .option('--out <dir>', 'output folder (default out/<batch>/benchmark)')
+  .option('--out <dir>', 'output folder (default out/<batch>-benchmark)'))
   .action((batchId: string, o) => withSession(async (s) => {
-    const dir = o.out ?? path.join('out', batchId, 'benchmark');
-    const samples = await buildBenchmark(s.pool, batchId);
-    if (samples.length === 0) throw new Error(`batch ${batchId} has no completed conversation with a recommendation`);
+    const dir = o.out ?? path.join('out', `${batchId}-benchmark`);
+    const samples = await buildBenchmark(s.pool, batchId, thresholdsOf(o));
+    if (samples.length === 0) throw new Error(`batch ${batchId} has no recommendation in its dataset (see \`muse export ${batchId}\` for what the thresholds keep)`);
     const baseline = await fullTextBaseline(s.pool, samples);
     fs.mkdirSync(dir, { recursive: true });
     writeJsonl(path.join(dir, 'benchmark.jsonl'), samples);
@@ -222,13 +227,11 @@ benchmark.command('score').description('Recall@1/5/10 and NDCG@10 of a model\'s 
     console.log(formatScores(score(readJsonl(benchFile, BenchmarkSample), readJsonl(predFile, Prediction))));
   });
 
-program.command('export').description('write the batch in the Muse record format: one JSON per conversation, a JSONL, the images')
+withThresholds(program.command('export').description('write the batch\'s dataset in the Muse record format: one JSON per conversation, a JSONL, the images, summary.json')
   .argument('<batch>')
-  .option('--out <dir>', 'output folder (default out/<batch>)')
-  .option('--min-score <x>', 'lowest review total (0-6: content quality + logical fluency + user consistency) a kept conversation has', score06, 4)
-  .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context')
+  .option('--out <dir>', 'output folder (default out/<batch>)'))
   .action((batchId: string, o) => withSession(async (s) => {
-    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), { minScore: o.minScore, requireScreener: o.screener });
+    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), thresholdsOf(o));
     console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`);
   }));
 

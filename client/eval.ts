@@ -8,6 +8,7 @@ import { summarize, type MeanCi } from '../eval/summary';
 import type { Dimension } from '../eval/schema';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
+import type { Thresholds } from '../schemas/review';
 import type { EvalInput } from '../workflows/eval';
 import type { BatchProgress } from '../workflows/batch';
 import { watchBatch } from './batches';
@@ -17,6 +18,8 @@ import type { Session } from './connection';
 export const MAX_EVAL_SAMPLE = 1000;
 
 export interface EvalOptions {
+  /** For a batch: which conversations form its dataset (as in `muse export`). */
+  thresholds?: Partial<Thresholds>;
   sample: number;
   seed: number;
   provider: string;
@@ -42,7 +45,7 @@ export interface EvalReport {
  */
 export async function runEval(s: Session, target: string, o: EvalOptions, watch: (fn: () => Promise<BatchProgress | 'detached'>) => Promise<BatchProgress | 'detached'>, detach?: Promise<void>): Promise<EvalReport> {
   if (o.sample > MAX_EVAL_SAMPLE) throw new Error(`--sample ${o.sample}: at most ${MAX_EVAL_SAMPLE} conversations per evaluation`);
-  const loaded = fs.existsSync(target) && fs.statSync(target).isDirectory() ? await loadFolder(s.pool, target) : await loadBatch(s.pool, target);
+  const loaded = fs.existsSync(target) && fs.statSync(target).isDirectory() ? await loadFolder(s.pool, target) : await loadBatch(s.pool, target, o.thresholds);
   if (loaded.records.length === 0) throw new Error(`${target}: no conversation to evaluate`);
   const n = Math.min(o.sample, loaded.records.length);
   const judge = PROMPTS.datasetJudge.version;

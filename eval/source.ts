@@ -3,7 +3,8 @@ import path from 'node:path';
 import { listProblems, parseJsonl } from '../benchmark/files';
 import { storeImage } from '../catalog/images';
 import type { Pool } from '../db/pool';
-import { buildRecords } from '../export';
+import { buildRecords, describeCounts } from '../export';
+import type { Thresholds } from '../schemas/review';
 import type { ImageRef } from '../schemas/catalog';
 import { describeProblems } from '../schemas/problems';
 import { ForeignRecord, type EvalItem } from './schema';
@@ -17,12 +18,13 @@ export interface Loaded {
   problems: string[];
 }
 
-/** A batch as its export would hold it (default thresholds, accepted rewrites), read from PostgreSQL. */
-export async function loadBatch(pool: Pool, batchId: string): Promise<Loaded> {
-  const { records, images, counts } = await buildRecords(pool, batchId);
+/** A batch as its export would hold it (the same thresholds, accepted rewrites), read from PostgreSQL. */
+export async function loadBatch(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<Loaded> {
+  const { records, images, counts } = await buildRecords(pool, batchId, thresholds);
   if (counts.considered === 0) throw new Error(`${batchId} is neither a folder nor a batch in the database`);
+  if (records.length === 0) throw new Error(`batch ${batchId} has no conversation to evaluate: ${describeCounts(counts)}`);
   return {
-    source: `batch:${batchId}`,
+    source: `batch:${batchId}?min-score=${counts.thresholds.minScore}&screener=${counts.thresholds.requireScreener}`,
     problems: [],
     records: records.map((r) => ({
       recordId: r.Conversation_id,

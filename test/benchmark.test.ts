@@ -26,7 +26,9 @@ describe('the recommendation benchmark', () => {
 
   it('cuts each conversation before each recommendation, with the target among 99 seeded negatives', async () => {
     const samples = await buildBenchmark(t.pool, batchId);
-    const recs = (await t.pool.query(`SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND u.action = 'recommend'`, [batchId])).rows[0].n;
+    // Built from the dataset as exported: the conversations the stage-4 thresholds keep.
+    const recs = (await t.pool.query(`SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id
+      JOIN reviews r ON r.conversation_id = c.id AND r.pass = c.review_pass WHERE c.batch_id = $1 AND u.action = 'recommend' AND r.total >= 4 AND r.fits_context`, [batchId])).rows[0].n;
     expect(samples).toHaveLength(recs);
     for (const s of samples) {
       expect(s.candidates).toHaveLength(NEGATIVES + 1);

@@ -49,7 +49,7 @@ function instance(s: JsonSchema, agent: string, key = ''): unknown {
  * system prompt when the client fell back to JSON mode or plain text), records what each request
  * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(behave: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour = () => undefined) {
+export async function startOpenAiTestServer(behave: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour = () => undefined, port = 0) {
   const seen: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -88,10 +88,9 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
       }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
+    baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     seen,
     close: () => new Promise<void>((r) => {
       for (const h of hanging) h.destroy();
@@ -104,4 +103,10 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
 /** In JSON mode the schema has no name; the agents' output shapes are distinct enough to tell. */
 function agentFromSchema(s: JsonSchema): string {
   return `unnamed(${Object.keys(s.properties ?? {}).join(',')})`;
+}
+
+// `npx tsx test/openai-server.ts [port]`: the same server on its own, to run the CLI against by hand
+// (OPENAI_BASE_URL=<printed URL> OPENAI_API_KEY=any muse generate --provider openai ...).
+if (require.main === module) {
+  void startOpenAiTestServer(undefined, Number(process.argv[2] ?? 0)).then((s) => console.log(`OpenAI-compatible test server at ${s.baseURL} (Ctrl-C stops it)`));
 }
