@@ -124,13 +124,13 @@ export class OpenAiMllm implements Mllm {
       const t0 = Date.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        completion = await whileBeating(activity, () =>
+        completion = await whileBeating(activity, () => linked(activity?.cancellationSignal, (signal) =>
           this.clients.get(prompt.role)!.chat.completions.create({
             model: endpoint.model,
             temperature,
             messages,
             ...(mode === 'json_schema' ? { response_format: format } : mode === 'json_object' ? { response_format: { type: 'json_object' as const } } : {}),
-          }, { signal: activity?.cancellationSignal }));
+          }, { signal })));
       } catch (e) {
         const status = e instanceof OpenAI.APIError ? e.status : undefined;
         await this.o.ledger?.record({ ...base, ask, status: status ? 'http_error' : 'network_error', httpStatus: status, error: String((e as Error).message ?? e), responseMode: mode, latencyMs: Date.now() - t0 });
@@ -179,6 +179,24 @@ export class OpenAiMllm implements Mllm {
 function imageRef(p: Picture): ImageRef {
   if (!p.url && (!p.path || !p.sha256)) throw ApplicationFailure.nonRetryable(`item ${p.label} has no image, but this agent must see it`, 'MissingImage');
   return { sha256: p.sha256, path: p.path, url: p.url };
+}
+
+/**
+ * The SDK adds an abort listener to the signal it is given and never removes it, so an activity making
+ * many calls would pile them up on its cancellation signal. Each request gets its own signal instead,
+ * linked to the activity's and unlinked when the request ends.
+ */
+async function linked<T>(parent: AbortSignal | undefined, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  if (!parent) return fn(undefined);
+  const c = new AbortController();
+  const abort = () => c.abort(parent.reason);
+  if (parent.aborted) abort();
+  else parent.addEventListener('abort', abort, { once: true });
+  try {
+    return await fn(c.signal);
+  } finally {
+    parent.removeEventListener('abort', abort);
+  }
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
