@@ -6,6 +6,7 @@ import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type Utte
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../catalog/store';
 import { evalActivities } from './eval';
+import { profileActivities } from './profiles';
 import { stage4Activities } from './stage4';
 import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
 
@@ -53,9 +54,10 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
   return {
     ...stage4Activities({ pool, llm }),
     ...evalActivities({ pool, llm }),
+    ...profileActivities({ pool, llm }),
 
     async prepareBatch(spec: BatchSpec): Promise<number> {
-      return assignProfiles(pool, llm(spec.provider), spec);
+      return assignProfiles(pool, spec);
     },
 
     /** Marks the conversation running and returns what the Web UI memo shows. */

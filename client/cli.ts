@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROVIDERS, providerRegistry } from '../agents';
+import { PROVIDERS } from '../agents';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
 import { buildRecords, describeCounts, exportBatch } from '../export';
@@ -20,8 +20,8 @@ import { buildBenchmark, fullTextBaseline } from '../benchmark/build';
 import { listProblems, readJsonl, writeJsonl } from '../benchmark/files';
 import { BenchmarkSample, Prediction } from '../benchmark/schema';
 import { formatScores, score } from '../benchmark/score';
-import { createProfiles } from '../profiles/store';
 import { runDemo } from './demo';
+import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
 import { formatSummary } from '../eval/summary';
 import { PROMPTS } from '../prompts';
@@ -101,13 +101,23 @@ catalog.command('import').description('import Amazon Reviews 2023 item metadata 
     if (r.errors.length) process.exitCode = 1;
   }));
 
-program.command('profiles').description('sample scenario-grounded user profiles (stage 2) without starting a batch')
-  .requiredOption('-n, --count <n>', 'how many', int('-n', 1))
-  .option('--seed <s>', 'sampling seed', int('--seed'), 1)
+program.command('profiles').description('stage 2 as a workflow: sample, gate, write and deduplicate until N more profiles are accepted')
+  .requiredOption('-n, --count <n>', 'accepted profiles to add', int('-n', 1))
+  .option('--seed <s>', 'sampling seed (a seed\'s sequence continues where its last run stopped)', int('--seed'), 1)
+  .option('--concurrency <c>', 'chunks of 10 samples generated at once', int('--concurrency', 1), 10)
   .addOption(providerOption())
+  .option('--no-worker', 'do not run a worker in this process')
   .action((o) => withSession(async (s) => {
-    const ids = await createProfiles(s.pool, providerRegistry(s.pool)(o.provider), o.seed, o.count);
-    console.log(`created ${ids.length} profiles (${ids[0]} .. ${ids[ids.length - 1]})`);
+    const { handle, attached } = await startProfiles(s, o);
+    if (attached) console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
+    const r = await withInlineWorker(s, o.worker, () => watchProfiles(handle, ctrlC()));
+    if (r === 'detached') return report(handle.workflowId, r);
+    console.log(`profiles (seed ${o.seed}): ${r.done} accepted of ${r.total} wanted from ${r.attempts} samples: ${r.gatedOut} gated out, ${r.duplicates} dropped as duplicates (BLEU > 0.15)`);
+    console.log(`all samples of seed ${o.seed}: ${Object.entries(await profileCounts(s, o.seed)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (r.done < r.total) {
+      console.log('stopped before reaching the count: the gate or the dedup rejected too many samples');
+      process.exitCode = 1;
+    }
   }));
 
 program.command('generate').description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')

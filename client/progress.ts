@@ -21,7 +21,7 @@ export class ProgressLine {
     const width = 28;
     const filled = p.total ? Math.round((finished / p.total) * width) : 0;
     const text = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${p.total} ` +
-      `done ${p.done} · failed ${p.failed} · running ${p.running} · ${rate.toFixed(2)} conv/s · ETA ${fmtTime(eta)}`;
+      `done ${p.done} · failed ${p.failed} · running ${p.running} · ${rate.toFixed(2)}/s · ETA ${fmtTime(eta)}${p.note ? ` · ${p.note}` : ''}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${text}`);
     else if ((now - this.lastPrint > 5000 || finished === p.total) && text !== this.lastText) {
       process.stderr.write(`${text}\n`);

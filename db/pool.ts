@@ -6,6 +6,7 @@ import { runner } from 'node-pg-migrate';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
 
 export function createPool(url: string, max = 10): pg.Pool {
   return new pg.Pool({ connectionString: url, max });

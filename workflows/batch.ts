@@ -1,9 +1,11 @@
 import {
-  condition, continueAsNew, defineQuery, executeChild, ParentClosePolicy, proxyActivities, setHandler, workflowInfo,
+  condition, continueAsNew, executeChild, ParentClosePolicy, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { conversationWorkflow } from './conversation';
-import { conversationId, conversationSeed, optimizeWorkflowId } from './ids';
+import { conversationId, conversationSeed, optimizeWorkflowId, profilesWorkflowId } from './ids';
+import { profilesWorkflow } from './profiles';
+import { progressQuery, type BatchProgress } from './progress';
 import { optimizeWorkflow } from './optimize';
 import * as SA from './search-attributes';
 
@@ -30,16 +32,7 @@ export interface BatchInput {
   failed?: number;
   startedAt?: number;
 }
-export interface BatchProgress {
-  batchId: string;
-  total: number;
-  done: number;
-  failed: number;
-  running: number;
-  startedAt: number;
-}
-
-export const progressQuery = defineQuery<BatchProgress>('progress');
+export { progressQuery, type BatchProgress } from './progress';
 
 /** Past this many events a run hands over to a fresh one (Temporal warns at 10,240 and stops at 51,200). */
 const DEFAULT_HISTORY_BUDGET = 8_000;
@@ -60,6 +53,17 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
 
   const optimize = input.job === 'optimize';
   if (!optimize && input.cursor === undefined && input.indices === undefined) {
+    // Stage 2 first: the profiles the batch lacks, gated and deduplicated (histories from before it skip it).
+    if (patched('profiles-workflow')) {
+      const need = await act.profilesNeeded({ batchId: input.batchId, size: input.size });
+      if (need > 0) {
+        await executeChild(profilesWorkflow, {
+          workflowId: profilesWorkflowId(input.batchId),
+          args: [{ seed: input.seed, count: need, provider: input.provider, concurrency: input.concurrency }],
+          parentClosePolicy: ParentClosePolicy.TERMINATE,
+        });
+      }
+    }
     await act.prepareBatch({ batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider });
   }
 

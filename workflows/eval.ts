@@ -1,6 +1,6 @@
 import { setHandler } from '@temporalio/workflow';
 import { act } from './activities';
-import { progressQuery, type BatchProgress } from './batch';
+import { progressQuery, type BatchProgress } from './progress';
 
 export interface EvalInput {
   evalId: string;

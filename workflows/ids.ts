@@ -5,6 +5,7 @@ export const conversationId = (batchId: string, idx: number) => `muse-${batchId}
 /** `muse optimize` runs stage 4 again for a conversation beside, not over, its generation workflow. */
 export const optimizeWorkflowId = (conversationId: string) => `${conversationId}-optimize`;
 export const optimizeBatchWorkflowId = (batchId: string) => `muse-optimize-${batchId}`;
+export const profilesWorkflowId = (batchId: string) => `muse-profiles-${batchId}`;
 export const batchWorkflowId = (batchId: string) => `muse-batch-${batchId}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */
 export const conversationSeed = (batchSeed: number, idx: number) => hashSeed('conversation', batchSeed, idx);

@@ -2,3 +2,4 @@ export { conversationWorkflow } from './conversation';
 export { batchWorkflow, progressQuery } from './batch';
 export { optimizeWorkflow } from './optimize';
 export { evalWorkflow } from './eval';
+export { profilesWorkflow } from './profiles';

@@ -1,0 +1,71 @@
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { act } from './activities';
+import { progressQuery, type BatchProgress } from './progress';
+
+export interface ProfilesInput {
+  seed: number;
+  /** Accepted profiles to add. */
+  count: number;
+  provider: string;
+  /** Chunks of `chunk` samples generated at once, ahead of acceptance. */
+  concurrency: number;
+  chunk?: number;
+  /** Samples tried before giving up (the gate or the dedup rejecting almost everything); default 20 x count + 100. */
+  maxAttempts?: number;
+  historyBudget?: number;
+  /** Carried across continue-as-new. */
+  carried?: { start: number; cursor: number; accepted: number; gatedOut: number; duplicates: number; startedAt: number };
+}
+export interface ProfilesProgress extends BatchProgress {
+  gatedOut: number;
+  duplicates: number;
+  /** Samples tried: from the seed's first pending or new sequence number up to where acceptance stopped. */
+  attempts: number;
+}
+
+/**
+ * Stage 2 of the method: samples generated in parallel chunks (gate, then backstory), accepted one chunk
+ * at a time in sequence order (BLEU dedup) until `count` profiles are accepted.
+ */
+export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesProgress> {
+  const chunk = input.chunk ?? 10;
+  const c = input.carried ?? { start: await act.firstProfileSeq({ seed: input.seed }), cursor: -1, accepted: 0, gatedOut: 0, duplicates: 0, startedAt: Date.now() };
+  const start = c.start;
+  let acceptFrom = c.cursor < 0 ? start : c.cursor;
+  const end = start + (input.maxAttempts ?? input.count * 20 + 100);
+  const progress: ProfilesProgress = {
+    batchId: `profiles of seed ${input.seed}`, total: input.count, done: c.accepted, failed: 0, running: 0, startedAt: c.startedAt,
+    gatedOut: c.gatedOut, duplicates: c.duplicates, attempts: acceptFrom - start,
+  };
+  const note = () => { progress.note = `gated out ${progress.gatedOut} · duplicates ${progress.duplicates}`; };
+  note();
+  setHandler(progressQuery, () => progress);
+
+  const generating = new Map<number, Promise<void>>();
+  let nextChunk = acceptFrom;
+  while (progress.done < input.count && acceptFrom < end) {
+    while (generating.size < input.concurrency && nextChunk < end) {
+      const from = nextChunk;
+      nextChunk += chunk;
+      progress.running++;
+      generating.set(from, act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
+        .then((r) => { progress.gatedOut += r.gatedOut; note(); })
+        .finally(() => { progress.running--; }));
+    }
+    await generating.get(acceptFrom);
+    generating.delete(acceptFrom);
+    const r = await act.acceptProfiles({ seed: input.seed, from: acceptFrom, to: Math.min(acceptFrom + chunk, end), want: input.count - progress.done });
+    progress.done += r.accepted;
+    progress.duplicates += r.duplicates;
+    note();
+    acceptFrom += chunk;
+    progress.attempts = Math.min(acceptFrom, end) - start;
+    if (progress.done < input.count && (workflowInfo().historyLength > (input.historyBudget ?? 8_000) || workflowInfo().continueAsNewSuggested)) {
+      await Promise.allSettled(generating.values());
+      await continueAsNew<typeof profilesWorkflow>({ ...input, carried: { start, cursor: acceptFrom, accepted: progress.done, gatedOut: progress.gatedOut, duplicates: progress.duplicates, startedAt: progress.startedAt } });
+    }
+  }
+  // Chunks generated ahead of need stay stored as pending: the seed's next run accepts them first.
+  await Promise.allSettled(generating.values());
+  return progress;
+}
