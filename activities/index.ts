@@ -5,6 +5,7 @@ import { assignProfiles, type BatchSpec } from '../profiles/store';
 import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../catalog/store';
+import { catalogActivities } from './catalog';
 import { evalActivities } from './eval';
 import { profileActivities } from './profiles';
 import { stage4Activities } from './stage4';
@@ -54,6 +55,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
   return {
     ...stage4Activities({ pool, llm }),
     ...evalActivities({ pool, llm }),
+    ...catalogActivities({ pool, llm }),
     ...profileActivities({ pool, llm }),
 
     async prepareBatch(spec: BatchSpec): Promise<number> {

@@ -2,7 +2,8 @@ import type { Mllm } from '../agents/calls';
 import { getItem } from '../catalog/store';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { BleuIndex, MAX_BLEU } from '../profiles/dedup';
-import { loadCategoryPools, sampleProfile } from '../profiles/sample';
+import { loadCategoryPools, NO_TARGETS, sampleProfile } from '../profiles/sample';
+import { ApplicationFailure } from '@temporalio/activity';
 import { personaLine } from '../schemas/profile';
 
 /** Profiles of one chunk written at once: enough to overlap LLM latency inside one activity. */
@@ -33,15 +34,6 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       return r.rows[0].next;
     },
 
-    /** Accepted profiles a batch still lacks: what the profiles workflow must add before the batch starts. */
-    async profilesNeeded(input: { batchId: string; size: number }): Promise<number> {
-      const r = await pool.query(
-        `SELECT (SELECT count(*) FROM conversations WHERE batch_id = $1)::int AS have,
-                (SELECT count(*) FROM profiles p WHERE status = 'accepted' AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.profile_id = p.id))::int AS unused`,
-        [input.batchId]);
-      return Math.max(0, input.size - r.rows[0].have - r.rows[0].unused);
-    },
-
     /**
      * Samples seq from..to-1 of a seed in the method's order, asks the gate, and writes the backstory of
      * those it lets through. Samples already stored are skipped, so a retry or a resume redoes nothing.
@@ -52,6 +44,7 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter((seq) => !stored.has(seq));
       if (todo.length === 0) return { gatedOut: 0, written: 0 };
       const categories = await loadCategoryPools(pool);
+      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
       const counts = { gatedOut: 0, written: 0 };
       const next = { i: 0 };
       const lane = async () => {

@@ -398,13 +398,16 @@ const HANDLERS: Handlers = {
     return { text: `${opener} ${why}${plus}${plus.endsWith('!') ? '' : '.'}` };
   },
 
-  itemCaptioner({ item }) {
+  async itemCaptioner({ item }) {
     const a = readAttributes(item);
-    const look = [a.colour, a.pattern, a.material].filter(Boolean).join(' ');
+    // What the photo shows, read from its pixels: the named colours covering most of the product.
+    const seen = item.imagePath ? await dominantColours(imageAbsolutePath(item.imagePath)) : [];
+    const look = [a.colour ?? seen[0], a.pattern, a.material].filter(Boolean).join(' ');
     const details = a.features.slice(0, 3).join(', ');
+    const photo = seen.length ? ` In the photo it is mostly ${seen[0]}${seen[1] ? `, with ${seen[1]}` : ''}.` : '';
     return {
-      description: `${cap(an(look ? `${look} ${a.noun}` : a.noun))}${a.style ? ` in a ${a.style} style` : ''}.` +
-        `${details ? ` Details: ${details}.` : ''}${a.occasion ? ` Made for ${a.occasion}.` : ''} ${item.description}`.trim(),
+      description: (`${cap(an(look ? `${look} ${a.noun}` : a.noun))}${a.style ? ` in a ${a.style} style` : ''}.${photo}` +
+        `${details ? ` Details: ${details}.` : ''}${a.occasion ? ` Made for ${a.occasion}.` : ''} ${item.description}`).trim(),
     };
   },
 

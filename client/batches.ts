@@ -24,6 +24,16 @@ async function batchRunning(s: Session, batchId: string, workflowId = batchWorkf
   }
 }
 
+/** Starts a workflow under a fixed id, or attaches to the run of it that is still going (a second command while it runs). */
+export async function startOrAttach(s: Session, type: string, workflowId: string, input: unknown, memo: Record<string, unknown> = {}): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+  try {
+    return { handle: await s.client.workflow.start(type, { workflowId, taskQueue: s.taskQueue, args: [input], memo }), attached: false };
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    return { handle: s.client.workflow.getHandle(workflowId), attached: true };
+  }
+}
+
 /** Starts a batch; a batch id that already has conversations must be resumed instead. */
 export async function startBatch(s: Session, o: GenerateOptions): Promise<WorkflowHandle> {
   if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId)) throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);

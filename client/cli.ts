@@ -9,7 +9,8 @@ import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
-import { batchStatus, optimizeBatch, resumeBatch, startBatch, watchBatch } from './batches';
+import { batchStatus, optimizeBatch, resumeBatch, startBatch, startOrAttach, watchBatch } from './batches';
+import type { BatchProgress } from '../workflows/progress';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
 import { batchCost, formatCost } from './cost';
@@ -99,6 +100,30 @@ catalog.command('import').description('import Amazon Reviews 2023 item metadata 
     for (const e of r.errors) console.error(`${file}:${e.line}: ${e.problem}`);
     console.log(`imported ${r.imported} items (${r.withoutImage} without an image), rejected ${r.errors.length} lines`);
     if (r.errors.length) process.exitCode = 1;
+  }));
+
+/** Stage 1 steps share their shape: one workflow per step, started or attached to, watched, summarised. */
+const stage1 = (name: string, type: string, description: string, done: (r: BatchProgress) => string) =>
+  catalog.command(name).description(description)
+    .addOption(providerOption())
+    .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
+    .option('--no-worker', 'do not run a worker in this process')
+    .action((o) => withSession(async (s) => {
+      const { handle, attached } = await startOrAttach(s, type, `muse-${name}`, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider });
+      if (attached) console.log(`${handle.workflowId} is already running: watching it`);
+      const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC()));
+      if (r === 'detached') return report(handle.workflowId, r);
+      console.log(done(r));
+      if (r.failed) process.exitCode = 1;
+    }));
+stage1('caption', 'captionWorkflow', 'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)',
+  (r) => `captioned ${r.done} items (${r.failed} failed) in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s; run it again to retry failures`);
+stage1('filter', 'categoryFilterWorkflow', 'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling',
+  (r) => `judged ${r.done} categories (${r.failed} failed) in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s; \`muse catalog categories\` lists the verdicts`);
+catalog.command('categories').description('the category filter\'s verdicts: which tags drive sampling, with their item counts')
+  .action(() => withSession(async (s) => {
+    const rows = (await s.pool.query(`SELECT name, item_count, is_product_type, verdict_source FROM categories WHERE item_count >= 5 ORDER BY is_product_type DESC, item_count DESC, name`)).rows;
+    for (const r of rows) console.log(`${r.is_product_type ? 'yes' : 'no '}  ${String(r.item_count).padStart(6)}  ${r.name}  (${r.verdict_source ?? 'not judged'})`);
   }));
 
 program.command('profiles').description('stage 2 as a workflow: sample, gate, write and deduplicate until N more profiles are accepted')

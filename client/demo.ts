@@ -3,7 +3,7 @@ import { importDemoCatalog } from '../catalog/demo';
 import { describeCounts, exportBatch } from '../export';
 import { describeStack, up } from '../stack';
 import { batchUiUrl, openSession } from './connection';
-import { startBatch, watchBatch } from './batches';
+import { startBatch, startOrAttach, watchBatch } from './batches';
 import { withInlineWorker } from './inline-worker';
 
 /** `npm run demo`: everything from a fresh clone to an exported dataset, on the simulated provider. */
@@ -18,8 +18,15 @@ export async function runDemo(count: number): Promise<void> {
     else console.log(`demo catalog: ${have} items already stored`);
     const n = (await s.pool.query("SELECT count(*)::int AS n FROM batches WHERE id LIKE 'demo-%'")).rows[0].n;
     const batchId = `demo-${n + 1}`;
-    const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });
-    const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId));
+    const r = await withInlineWorker(s, true, async () => {
+      // Stage 1 (captions, category filter): each workflow only does what is not stored yet.
+      for (const [type, id] of [['captionWorkflow', 'muse-caption'], ['categoryFilterWorkflow', 'muse-filter']]) {
+        const { handle } = await startOrAttach(s, type, id, { provider: 'simulated', concurrency: 10 });
+        await watchBatch(handle, id.replace('muse-', ''));
+      }
+      const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });
+      return watchBatch(handle, batchId);
+    });
     if (r === 'detached') return;
     const out = await exportBatch(s.pool, batchId, path.join('out', batchId));
     const stored = (await s.pool.query('SELECT count(*)::int AS n FROM utterances WHERE conversation_id = ANY($1)', [out.ids])).rows[0].n;

@@ -1,6 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ProfilesInput, ProfilesProgress } from '../workflows/profiles';
-import { watchBatch } from './batches';
+import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
 
 export interface ProfilesOptions {
@@ -12,14 +11,8 @@ export interface ProfilesOptions {
 
 /** Stage 2 as one workflow per seed (`muse-profiles-s<seed>`): a second command while it runs attaches to it. */
 export async function startProfiles(s: Session, o: ProfilesOptions) {
-  const workflowId = `muse-profiles-s${o.seed}`;
   const input: ProfilesInput = { seed: o.seed, count: o.count, provider: o.provider, concurrency: o.concurrency };
-  try {
-    return { handle: await s.client.workflow.start('profilesWorkflow', { workflowId, taskQueue: s.taskQueue, args: [input], memo: { count: o.count, provider: o.provider } }), attached: false };
-  } catch (e) {
-    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-    return { handle: s.client.workflow.getHandle(workflowId), attached: true };
-  }
+  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, { count: o.count, provider: o.provider });
 }
 
 export async function watchProfiles(handle: Awaited<ReturnType<typeof startProfiles>>['handle'], detach?: Promise<void>) {

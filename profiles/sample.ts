@@ -11,16 +11,17 @@ export interface CategoryPool {
   name: string;
   /** Every item of the category, in a stable order (the weight is its length). */
   itemIds: string[];
-  /** The items that can be a target: with a description and an image. */
+  /** The items that can be a target: with a stage-1 caption and an image. */
   eligible: Set<string>;
 }
+
+export const NO_TARGETS = 'the catalog has no product-type category with a captioned item that has an image: import a catalog (or `muse catalog demo`), then run `muse catalog caption` and `muse catalog filter` (stage 1)';
 
 /** Product-type categories with enough items, and which of their items can be targets. */
 export async function loadCategoryPools(pool: Pool): Promise<CategoryPool[]> {
   const r = await pool.query(
     `SELECT c.name, array_agg(i.id ORDER BY i.id) AS ids,
-            array_agg(i.id ORDER BY i.id) FILTER (WHERE i.image_sha256 IS NOT NULL
-              AND length(coalesce(i.caption, i.description)) > 0) AS eligible
+            array_agg(i.id ORDER BY i.id) FILTER (WHERE i.image_sha256 IS NOT NULL AND i.caption IS NOT NULL) AS eligible
      FROM categories c JOIN items i ON c.name = ANY (i.categories)
      WHERE c.is_product_type AND c.item_count >= $1
      GROUP BY c.name ORDER BY c.name`,
@@ -37,7 +38,7 @@ export async function loadCategoryPools(pool: Pool): Promise<CategoryPool[]> {
  * a name of that gender, a profession unless the person is 15 or younger. Same key, same sample.
  */
 export function sampleProfile(categories: readonly CategoryPool[], ...key: Array<string | number>): ProfileSample {
-  if (categories.length === 0) throw new Error('the catalog has no category with a usable target item; run `muse catalog demo` or import a catalog');
+  if (categories.length === 0) throw new Error(NO_TARGETS);
   const rng = new Rng('profile', ...key);
   const category = rng.weighted(categories.map((c) => [c, c.itemIds.length] as const));
   let targetItemId: string;

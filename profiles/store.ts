@@ -10,9 +10,9 @@ export interface BatchSpec {
 }
 
 /**
- * Gives the batch its conversations: accepted profiles no batch has used yet, in acceptance order (the
- * batch workflow has the profiles workflow make the missing ones first). Idempotent, and serialised
- * across concurrent batches.
+ * Gives the batch as many of its conversations as there are accepted profiles no batch has used yet,
+ * in acceptance order, and returns how many it has now: the batch workflow has the profiles workflow
+ * make the rest and asks again. Idempotent, and serialised across concurrent batches.
  */
 export async function assignProfiles(pool: Pool, b: BatchSpec): Promise<number> {
   return inTransaction(pool, async (c) => {
@@ -28,7 +28,6 @@ export async function assignProfiles(pool: Pool, b: BatchSpec): Promise<number> 
         `SELECT id FROM profiles p WHERE status = 'accepted' AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.profile_id = p.id)
          ORDER BY accepted_order LIMIT $1`, [b.size - have])).rows.map((r) => r.id as string);
     const ids = await unused();
-    if (ids.length < b.size - have) throw new Error(`batch ${b.batchId} needs ${b.size - have} unused accepted profiles and there are ${ids.length}: run \`muse profiles -n ${b.size - have - ids.length}\``);
     for (const [k, profileId] of ids.entries()) {
       const idx = have + k;
       await c.query(

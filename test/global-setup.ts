@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createPool, migrate } from '../db/pool';
 import { importDemoCatalog } from '../catalog/demo';
+import { stage1 } from './helpers';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
 import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
 
@@ -60,6 +61,7 @@ export default async function setup() {
     await migrate(url);
     const pool = createPool(url);
     await importDemoCatalog(pool);
+    await stage1(pool);
     await pool.end();
 
     process.env.TEMPORAL_ADDRESS = address;

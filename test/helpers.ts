@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities';
+import { catalogActivities } from '../activities/catalog';
 import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../agents/calls';
 import { SimulatedMllm } from '../agents/simulated';
 import { FullTextRetriever } from '../catalog/retrieval';
@@ -78,6 +79,13 @@ export async function runBatch(t: TestRig, prefix: string, o: { size: number; se
   return { batchId, progress: await t.run(() => h.result()) };
 }
 
+/** Stage 1 on the simulated provider, called directly (no workflow): what `muse catalog caption` and `filter` leave. */
+export async function stage1(pool: Pool): Promise<void> {
+  const a = catalogActivities({ pool, llm: () => new SimulatedMllm() });
+  for (const range of await a.planCaptions({ size: 50 })) await a.captionItems({ ...range, provider: 'simulated' });
+  for (const name of await a.planCategoryFilter()) await a.filterCategory({ name, provider: 'simulated' });
+}
+
 const freshDatabases: string[] = [];
 
 /** A database of its own, with the schema and the demo catalog, as `muse up` + `muse catalog demo` leave it. */
@@ -90,6 +98,7 @@ export async function freshDatabase(tag: string): Promise<string> {
   await migrate(u.toString());
   const pool = createPool(u.toString());
   await importDemoCatalog(pool);
+  await stage1(pool);
   await pool.end();
   return u.toString();
 }

@@ -39,8 +39,20 @@ function instance(s: JsonSchema, agent: string, key = ''): unknown {
     case 'integer':
       return 1;
     default:
-      return key === 'query' || key === 'description' ? 'navy linen dress' : `(${agent}) a navy linen dress would suit a summer wedding`;
+      return key === 'query' || key === 'description' ? 'navy linen dress'
+        : key === 'scenario' ? story(agent)
+        : `(${agent}) a navy linen dress would suit a summer wedding`;
   }
+}
+
+/** A backstory unlike every other one (as a real model's would be), so that stage 2's BLEU dedup lets it through. */
+let stories = 0;
+function story(agent: string): string {
+  const words = ['harbour', 'violin', 'orchard', 'lantern', 'meadow', 'pepper', 'glacier', 'saffron', 'compass', 'willow', 'velvet', 'cobalt', 'thistle', 'ember',
+    'prairie', 'quartz', 'juniper', 'marble', 'falcon', 'tundra', 'cinder', 'lagoon', 'basil', 'granite', 'hazel', 'indigo', 'jasmine', 'kestrel', 'lilac', 'mosaic'];
+  let x = 2654435761 * ++stories;
+  const pick = () => words[(x = (x * 1103515245 + 12345) >>> 0) % words.length];
+  return `(${agent}) ${Array.from({ length: 24 }, pick).join(' ')}.`;
 }
 
 /**

@@ -172,10 +172,10 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
 
   it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
     for (const [status, message, hint] of [[401, 'invalid api key', /check OPENAI_API_KEY/], [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/]] as const) {
-      const { t, server } = await setup((agent) => (agent === 'backstoryWriter' ? undefined : { status, message }));
+      const { t, server } = await setup((agent) => (agent === 'backstoryWriter' || agent === 'profileGate' ? undefined : { status, message }));
       const { batchId, progress } = await run(t, `oa${status}`, 1);
       expect(progress).toMatchObject({ done: 0, failed: 1 });
-      expect(server.seen.filter((r) => r.agent !== 'backstoryWriter')).toHaveLength(1);
+      expect(server.seen.filter((r) => r.agent !== 'backstoryWriter' && r.agent !== 'profileGate')).toHaveLength(1);
       expect((await batchStatus(t, batchId)).failures[0].reason).toMatch(hint);
     }
   });

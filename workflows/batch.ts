@@ -1,5 +1,5 @@
 import {
-  condition, continueAsNew, executeChild, ParentClosePolicy, patched, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure, condition, continueAsNew, executeChild, ParentClosePolicy, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { conversationWorkflow } from './conversation';
@@ -53,18 +53,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
 
   const optimize = input.job === 'optimize';
   if (!optimize && input.cursor === undefined && input.indices === undefined) {
-    // Stage 2 first: the profiles the batch lacks, gated and deduplicated (histories from before it skip it).
-    if (patched('profiles-workflow')) {
-      const need = await act.profilesNeeded({ batchId: input.batchId, size: input.size });
-      if (need > 0) {
-        await executeChild(profilesWorkflow, {
-          workflowId: profilesWorkflowId(input.batchId),
-          args: [{ seed: input.seed, count: need, provider: input.provider, concurrency: input.concurrency }],
+    const spec = { batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider };
+    // Histories from before stage 2 was a workflow assigned once; now stage 2 makes the profiles the batch
+    // lacks and the batch asks again, since a concurrent batch may have taken the unused ones meanwhile.
+    if (!patched('profiles-workflow')) await act.prepareBatch(spec);
+    else {
+      for (let round = 0, have = await act.prepareBatch(spec); have < input.size; round++, have = await act.prepareBatch(spec)) {
+        const made = await executeChild(profilesWorkflow, {
+          workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
+          args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency }],
           parentClosePolicy: ParentClosePolicy.TERMINATE,
         });
+        if (made.done === 0) throw ApplicationFailure.nonRetryable(`stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`);
       }
     }
-    await act.prepareBatch({ batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider });
   }
 
   const run = async (idx: number) => {

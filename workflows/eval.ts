@@ -1,5 +1,6 @@
 import { setHandler } from '@temporalio/workflow';
 import { act } from './activities';
+import { inLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
 
 export interface EvalInput {
@@ -15,21 +16,16 @@ export interface EvalInput {
 export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
   const progress: BatchProgress = { batchId: evalId, total: size, done: 0, failed: 0, running: 0, startedAt: Date.now() };
   setHandler(progressQuery, () => progress);
-  let next = 0;
-  const lane = async () => {
-    while (next < size) {
-      const k = next++;
-      progress.running++;
-      try {
-        await act.judgeConversation({ evalId, k });
-        progress.done++;
-      } catch {
-        progress.failed++;
-      } finally {
-        progress.running--;
-      }
+  await inLanes(size, concurrency, async (k) => {
+    progress.running++;
+    try {
+      await act.judgeConversation({ evalId, k });
+      progress.done++;
+    } catch {
+      progress.failed++;
+    } finally {
+      progress.running--;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, size) }, lane));
+  });
   return progress;
 }

@@ -1,0 +1,49 @@
+import { continueAsNew, setHandler } from '@temporalio/workflow';
+import { act } from './activities';
+import { inLanes } from './lanes';
+import { progressQuery, type BatchProgress } from './progress';
+
+export interface CatalogInput {
+  provider: string;
+  /** Activities (chunks of items, or categories) at once. */
+  concurrency: number;
+  /** Carried across continue-as-new. */
+  carried?: { done: number; failed: number; startedAt: number };
+}
+
+/** Units of work per run: about 6 history events each keeps a run far below Temporal's limits. */
+const UNITS_PER_RUN = 1_000;
+
+/** Runs one activity per unit of work with bounded concurrency, counting what finished and what failed. */
+async function eachWithProgress(label: string, units: number, weight: (k: number) => number, input: CatalogInput, work: (k: number) => Promise<unknown>): Promise<BatchProgress> {
+  const total = Array.from({ length: units }, (_, k) => weight(k)).reduce((a, b) => a + b, 0);
+  const c = input.carried ?? { done: 0, failed: 0, startedAt: Date.now() };
+  const progress: BatchProgress = { batchId: label, total: total + c.done + c.failed, done: c.done, failed: c.failed, running: 0, startedAt: c.startedAt };
+  setHandler(progressQuery, () => progress);
+  await inLanes(Math.min(units, UNITS_PER_RUN), input.concurrency, async (k) => {
+    progress.running += weight(k);
+    try {
+      await work(k);
+      progress.done += weight(k);
+    } catch {
+      progress.failed += weight(k);
+    } finally {
+      progress.running -= weight(k);
+    }
+  });
+  // What is left is planned again by the next run (only work not yet stored is planned).
+  if (units > UNITS_PER_RUN) await continueAsNew({ ...input, carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt } });
+  return progress;
+}
+
+/** Stage 1, re-captioning: every item without a caption, in chunks of 20, each item's text and image to the captioner. */
+export async function captionWorkflow(input: CatalogInput): Promise<BatchProgress> {
+  const chunks = await act.planCaptions({ size: 20 });
+  return eachWithProgress('caption', chunks.length, (k) => chunks[k].items, input, (k) => act.captionItems({ ...chunks[k], provider: input.provider }));
+}
+
+/** Stage 1, category filter: every tag used by at least 5 items, to the filter agent. */
+export async function categoryFilterWorkflow(input: CatalogInput): Promise<BatchProgress> {
+  const names = await act.planCategoryFilter();
+  return eachWithProgress('category filter', names.length, () => 1, input, (k) => act.filterCategory({ name: names[k], provider: input.provider }));
+}
