@@ -16,7 +16,7 @@ async function generateAndExport(databaseUrl: string, seed: number): Promise<str
     const h = await startBatch(t, { batchId, size: 12, seed, concurrency: 6, provider: 'simulated' });
     await t.run(() => h.result());
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-export-'));
-    await exportBatch(t.pool, batchId, out);
+    await exportBatch(t.pool, batchId, out, { minScore: 0, requireScreener: false });
     return fs.readFileSync(path.join(out, 'dataset.jsonl'), 'utf8');
   } finally {
     await t.close();
