@@ -38,7 +38,8 @@ export function readStackState(): StackState | undefined {
 /** Where the other commands connect: the running stack's addresses, else the environment's. */
 export function stackEndpoints(): { temporalAddress: string; databaseUrl: string; uiUrl: string } {
   const s = readStackState();
-  if (s) return s;
+  // DATABASE_URL, when set, names the database even with a stack running (a second database on its server).
+  if (s) return { ...s, databaseUrl: config.databaseUrl ?? s.databaseUrl };
   if (!config.databaseUrl) throw new Error('No stack is running and DATABASE_URL is not set: run `muse up` first.');
   return { temporalAddress: config.temporalAddress, databaseUrl: config.databaseUrl, uiUrl: uiUrl() };
 }
