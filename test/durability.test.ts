@@ -61,8 +61,13 @@ describe('durability', () => {
       args: [{ batchId, size, seed: 8, concurrency: 4, provider: 'simulated', historyBudget: 60 }],
     });
     expect(await t.run(() => h.result())).toMatchObject({ total: size, done: size, failed: 0, running: 0 });
-    const runs: string[] = [];
-    for await (const w of t.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) runs.push(w.runId);
+    // Visibility is eventually consistent: the list can trail the runs by a moment on a busy server.
+    let runs: string[] = [];
+    for (let i = 0; i < 20 && runs.length <= 2; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 500));
+      runs = [];
+      for await (const w of t.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) runs.push(w.runId);
+    }
     expect(runs.length).toBeGreaterThan(2);
     const rows = (await t.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows;
     expect(rows).toEqual([{ status: 'completed', n: size }]);
