@@ -3,6 +3,7 @@ import { getItems } from '../catalog/store';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { MIN_ITEMS_PER_CATEGORY } from '../profiles/method';
+import { inLanes } from '../workflows/lanes';
 
 /** Items captioned at once inside one activity. */
 const CAPTIONS_IN_FLIGHT = 4;
@@ -34,14 +35,10 @@ export function catalogActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       const ids = (await pool.query('SELECT id FROM items WHERE id BETWEEN $1 AND $2 AND caption IS NULL ORDER BY id', [input.fromId, input.toId])).rows.map((r) => r.id as string);
       const items = await getItems(pool, ids);
       const source = `${agent.provider}:${PROMPTS.itemCaptioner.version}`;
-      let next = 0;
-      const lane = async () => {
-        for (let id = ids[next++]; id !== undefined; id = ids[next++]) {
-          const { description } = await agent.call('itemCaptioner', { item: items.get(id)! }, { key: `caption:${id}` });
-          await pool.query('UPDATE items SET caption = $2, caption_source = $3 WHERE id = $1 AND caption IS NULL', [id, description, source]);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CAPTIONS_IN_FLIGHT, ids.length) }, lane));
+      await inLanes(ids.length, CAPTIONS_IN_FLIGHT, async (k) => {
+        const { description } = await agent.call('itemCaptioner', { item: items.get(ids[k])! }, { key: `caption:${ids[k]}` });
+        await pool.query('UPDATE items SET caption = $2, caption_source = $3 WHERE id = $1 AND caption IS NULL', [ids[k], description, source]);
+      });
       return ids.length;
     },
 

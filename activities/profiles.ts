@@ -5,6 +5,7 @@ import { BleuIndex, MAX_BLEU } from '../profiles/dedup';
 import { loadCategoryPools, NO_TARGETS, sampleProfile } from '../profiles/sample';
 import { ApplicationFailure } from '@temporalio/activity';
 import { personaLine } from '../schemas/profile';
+import { inLanes } from '../workflows/lanes';
 
 /** Profiles of one chunk written at once: enough to overlap LLM latency inside one activity. */
 const WRITES_IN_FLIGHT = 4;
@@ -46,26 +47,23 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       const categories = await loadCategoryPools(pool);
       if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
       const counts = { gatedOut: 0, written: 0 };
-      const next = { i: 0 };
-      const lane = async () => {
-        for (let seq = todo[next.i++]; seq !== undefined; seq = todo[next.i++]) {
-          const sample = sampleProfile(categories, input.seed, seq);
-          const target = await getItem(pool, sample.targetItemId);
-          const persona = personaLine(sample);
-          const gate = await agent.call('profileGate', { sample, persona, target }, { key: `profile:${input.seed}:${seq}:gate` });
-          const pass = gate.fits_person && gate.fits_scenario;
-          const story = pass ? await agent.call('backstoryWriter', { sample, persona, target }, { key: `profile:${input.seed}:${seq}` }) : null;
-          await pool.query(
-            `INSERT INTO profiles (id, seed, seq, category, target_item_id, scenario_group, scenario, age, gender, name, profession,
-               backstory, requirement, status, gate, provider)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (seed, seq) DO NOTHING`,
-            [profileId(input.seed, seq), input.seed, seq, sample.category, sample.targetItemId, sample.scenarioGroup, sample.scenario, sample.age,
-              sample.gender, sample.name, sample.profession, story?.scenario ?? null, story?.requirement ?? null, pass ? 'pending' : 'gated_out', gate, agent.provider],
-          );
-          counts[pass ? 'written' : 'gatedOut']++;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, todo.length) }, lane));
+      await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
+        const seq = todo[k];
+        const sample = sampleProfile(categories, input.seed, seq);
+        const target = await getItem(pool, sample.targetItemId);
+        const persona = personaLine(sample);
+        const gate = await agent.call('profileGate', { sample, persona, target }, { key: `profile:${input.seed}:${seq}:gate` });
+        const pass = gate.fits_person && gate.fits_scenario;
+        const story = pass ? await agent.call('backstoryWriter', { sample, persona, target }, { key: `profile:${input.seed}:${seq}` }) : null;
+        await pool.query(
+          `INSERT INTO profiles (id, seed, seq, category, target_item_id, scenario_group, scenario, age, gender, name, profession,
+             backstory, requirement, status, gate, provider)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (seed, seq) DO NOTHING`,
+          [profileId(input.seed, seq), input.seed, seq, sample.category, sample.targetItemId, sample.scenarioGroup, sample.scenario, sample.age,
+            sample.gender, sample.name, sample.profession, story?.scenario ?? null, story?.requirement ?? null, pass ? 'pending' : 'gated_out', gate, agent.provider],
+        );
+        counts[pass ? 'written' : 'gatedOut']++;
+      });
       return counts;
     },
 

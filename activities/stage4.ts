@@ -4,6 +4,7 @@ import { inTransaction, type Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
 import { Review, type RewriteSummary } from '../schemas/review';
+import { inLanes } from '../workflows/lanes';
 import { COLLOQUIAL_PROBABILITY } from '../workflows/method';
 import { dialogueBefore, loadContext } from './context';
 
@@ -30,22 +31,19 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
       const agent = llm(ctx.provider);
       const stored = new Set<number>((await pool.query('SELECT idx FROM rewrites WHERE conversation_id = $1 AND pass = $2', [input.conversationId, pass])).rows.map((r) => r.idx));
       const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
-      const next = { i: 0 };
-      const worker = async () => {
-        for (let u = todo[next.i++]; u; u = todo[next.i++]) {
-          const call = (a: string) => ({ key: `${input.conversationId}:${u.idx}:${a}`, conversationId: input.conversationId });
-          const colloquial = new Rng('colloquial', input.seed, u.idx).chance(COLLOQUIAL_PROBABILITY);
-          const { text: rewrite } = await agent.call('utteranceRewriter', { speaker: u.speaker, text: u.text, colloquial, dialogue: dialogueBefore(ctx, u.idx) }, call('utteranceRewriter'));
-          const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite }, call('rewriteChecker'));
-          await pool.query(
-            `INSERT INTO rewrites (conversation_id, idx, pass, colloquial, rewrite, content_kept, no_preamble) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (conversation_id, pass, idx) DO UPDATE SET colloquial = EXCLUDED.colloquial, rewrite = EXCLUDED.rewrite,
-               content_kept = EXCLUDED.content_kept, no_preamble = EXCLUDED.no_preamble, created_at = now()`,
-            [input.conversationId, u.idx, pass, colloquial, rewrite, verdict.content_kept, verdict.no_preamble],
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(REWRITES_IN_FLIGHT, todo.length) }, worker));
+      await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
+        const u = todo[k];
+        const call = (a: string) => ({ key: `${input.conversationId}:${u.idx}:${a}`, conversationId: input.conversationId });
+        const colloquial = new Rng('colloquial', input.seed, u.idx).chance(COLLOQUIAL_PROBABILITY);
+        const { text: rewrite } = await agent.call('utteranceRewriter', { speaker: u.speaker, text: u.text, colloquial, dialogue: dialogueBefore(ctx, u.idx) }, call('utteranceRewriter'));
+        const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite }, call('rewriteChecker'));
+        await pool.query(
+          `INSERT INTO rewrites (conversation_id, idx, pass, colloquial, rewrite, content_kept, no_preamble) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (conversation_id, pass, idx) DO UPDATE SET colloquial = EXCLUDED.colloquial, rewrite = EXCLUDED.rewrite,
+             content_kept = EXCLUDED.content_kept, no_preamble = EXCLUDED.no_preamble, created_at = now()`,
+          [input.conversationId, u.idx, pass, colloquial, rewrite, verdict.content_kept, verdict.no_preamble],
+        );
+      });
       const accepted = (await pool.query('SELECT count(*)::int AS n FROM rewrites WHERE conversation_id = $1 AND pass = $2 AND accepted', [input.conversationId, pass])).rows[0].n;
       return { pass, utterances: ctx.utterances.length, accepted, reused: ctx.utterances.length - todo.length };
     },

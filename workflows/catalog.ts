@@ -1,6 +1,6 @@
 import { continueAsNew, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
-import { inLanes } from './lanes';
+import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
 
 export interface CatalogInput {
@@ -14,23 +14,13 @@ export interface CatalogInput {
 /** Units of work per run: about 6 history events each keeps a run far below Temporal's limits. */
 const UNITS_PER_RUN = 1_000;
 
-/** Runs one activity per unit of work with bounded concurrency, counting what finished and what failed. */
+/** One activity per unit of work, bounded and counted; past UNITS_PER_RUN the rest goes to a fresh run. */
 async function eachWithProgress(label: string, units: number, weight: (k: number) => number, input: CatalogInput, work: (k: number) => Promise<unknown>): Promise<BatchProgress> {
   const total = Array.from({ length: units }, (_, k) => weight(k)).reduce((a, b) => a + b, 0);
   const c = input.carried ?? { done: 0, failed: 0, startedAt: Date.now() };
   const progress: BatchProgress = { batchId: label, total: total + c.done + c.failed, done: c.done, failed: c.failed, running: 0, startedAt: c.startedAt };
   setHandler(progressQuery, () => progress);
-  await inLanes(Math.min(units, UNITS_PER_RUN), input.concurrency, async (k) => {
-    progress.running += weight(k);
-    try {
-      await work(k);
-      progress.done += weight(k);
-    } catch {
-      progress.failed += weight(k);
-    } finally {
-      progress.running -= weight(k);
-    }
-  });
+  await inCountedLanes(progress, Math.min(units, UNITS_PER_RUN), input.concurrency, work, weight);
   // What is left is planned again by the next run (only work not yet stored is planned).
   if (units > UNITS_PER_RUN) await continueAsNew({ ...input, carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt } });
   return progress;

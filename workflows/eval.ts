@@ -1,6 +1,6 @@
 import { setHandler } from '@temporalio/workflow';
 import { act } from './activities';
-import { inLanes } from './lanes';
+import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
 
 export interface EvalInput {
@@ -16,16 +16,6 @@ export interface EvalInput {
 export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
   const progress: BatchProgress = { batchId: evalId, total: size, done: 0, failed: 0, running: 0, startedAt: Date.now() };
   setHandler(progressQuery, () => progress);
-  await inLanes(size, concurrency, async (k) => {
-    progress.running++;
-    try {
-      await act.judgeConversation({ evalId, k });
-      progress.done++;
-    } catch {
-      progress.failed++;
-    } finally {
-      progress.running--;
-    }
-  });
+  await inCountedLanes(progress, size, concurrency, (k) => act.judgeConversation({ evalId, k }));
   return progress;
 }
