@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PROVIDERS } from '../agents';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
-import { buildRecords, describeCounts, exportBatch } from '../export';
+import { datasetCounts, describeCounts, exportBatch } from '../export';
 import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
@@ -191,7 +191,7 @@ program.command('optimize').description('stage 4 again (rewrite, check, review, 
     console.log(`batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`);
     const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC()));
     report(batchId, r);
-    if (r !== 'detached') console.log(describeCounts((await buildRecords(s.pool, batchId)).counts) + ' at the default thresholds');
+    if (r !== 'detached') console.log(describeCounts(await datasetCounts(s.pool, batchId)) + ' at the default thresholds');
   }));
 
 program.command('config').description('print the effective LLM configuration (file and environment), without secrets')

@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool';
 import { distinct, repeatedOpenings, selfBleu } from '../metrics/text';
 import { batchCost } from './cost';
-import { buildRecords, describeCounts } from '../export';
+import { datasetCounts, describeCounts } from '../export';
 
 /** What the paper reports for the published dataset (MUSE_METHOD.md): 7,000 conversations, 83,148 utterances. */
 export const PUBLISHED_MUSE = { conversations: 7000, utterances: 83148, utterancesPerConversation: 11.88 };
@@ -92,7 +92,7 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
     rewrites: rw.n ? { utterances: rw.n, rewritten: rw.changed, accepted: rw.accepted, colloquial: rw.colloquial } : null,
     reviews: rv.length ? {
       reviewed: rv.length, meanTotal: rv.reduce((n, r) => n + r.total, 0) / rv.length, totals, screenerYes: rv.filter((r) => r.fits_context).length,
-      kept: describeCounts((await buildRecords(pool, batchId)).counts),
+      kept: describeCounts(await datasetCounts(pool, batchId)),
     } : null,
   };
 }

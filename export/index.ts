@@ -31,11 +31,8 @@ export const DatasetCounts = z.object({
 });
 export type DatasetCounts = z.infer<typeof DatasetCounts>;
 
-/**
- * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
- * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
- */
-export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
+/** The batch's conversations with their current review, those the thresholds keep, and why the others go. */
+async function selectConversations(pool: Pool, batchId: string, thresholds: Partial<Thresholds>) {
   const t = Thresholds.parse(thresholds);
   const convs = await pool.query(
     `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
@@ -45,29 +42,43 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
      WHERE c.batch_id = $1 ORDER BY c.idx`,
     [batchId],
   );
-  const utts = await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
-     FROM dataset_utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
-     ORDER BY u.conversation_id, u.idx`,
-    [batchId],
-  );
-  const byConv = new Map<string, typeof utts.rows>();
-  for (const u of utts.rows) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
-  // Exported image name -> stored image; the record refers to images/<item>.<ext>, stable across exports.
-  const images = new Map<string, ImageRef>();
-  const records: ConversationRecord[] = [];
   const counts: DatasetCounts = { thresholds: t, considered: convs.rowCount ?? 0, kept: 0, dropped: 0, notCompleted: 0, notReviewed: 0, belowMinScore: 0, screenerNo: 0 };
-  for (const c of convs.rows) {
+  const kept = convs.rows.filter((c) => {
     if (c.status !== 'completed') counts.notCompleted++;
     else if (c.pass === null) counts.notReviewed++;
     const low = c.pass !== null && c.total < t.minScore;
     const no = c.pass !== null && t.requireScreener && !c.fits_context;
     if (low) counts.belowMinScore++;
     if (no) counts.screenerNo++;
-    if (c.status !== 'completed' || c.pass === null || low || no) {
-      counts.dropped++;
-      continue;
-    }
+    const keep = c.status === 'completed' && c.pass !== null && !low && !no;
+    counts[keep ? 'kept' : 'dropped']++;
+    return keep;
+  });
+  return { kept, counts };
+}
+
+/** How many conversations the thresholds keep and drop, and why, without reading a single utterance. */
+export async function datasetCounts(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<DatasetCounts> {
+  return (await selectConversations(pool, batchId, thresholds)).counts;
+}
+
+/**
+ * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
+ * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
+ */
+export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
+  const { kept, counts } = await selectConversations(pool, batchId, thresholds);
+  const utts = await pool.query(
+    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
+     FROM dataset_utterances u WHERE u.conversation_id = ANY($1) ORDER BY u.conversation_id, u.idx`,
+    [kept.map((c) => c.id)],
+  );
+  const byConv = new Map<string, typeof utts.rows>();
+  for (const u of utts.rows) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
+  // Exported image name -> stored image; the record refers to images/<item>.<ext>, stable across exports.
+  const images = new Map<string, ImageRef>();
+  const records: ConversationRecord[] = [];
+  for (const c of kept) {
     const turns: RecordTurn[] = (byConv.get(c.id) ?? []).map((u) => {
       const refs = ImageRef.array().parse(u.images);
       const paths = refs.map((r) => {
@@ -97,7 +108,6 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
       },
       Conversations: turns,
     }));
-    counts.kept++;
   }
   return { records, images, counts };
 }
