@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { inTransaction } from '../db/pool';
 import { loadBatch, loadFolder } from '../eval/source';
 import { JudgeScores } from '../eval/schema';
@@ -11,7 +10,7 @@ import { Rng } from '../random';
 import type { Thresholds } from '../schemas/review';
 import type { EvalInput } from '../workflows/eval';
 import type { BatchProgress } from '../workflows/batch';
-import { watchBatch } from './batches';
+import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
 
 /** One evaluation's history stays far below Temporal's limits (about 5 events per judged conversation). */
@@ -67,14 +66,7 @@ export async function runEval(s: Session, target: string, o: EvalOptions, watch:
   let run: EvalReport['run'];
   if (pending > 0) {
     const input: EvalInput = { evalId, size: n, concurrency: o.concurrency };
-    const workflowId = `muse-eval-${evalId}`;
-    let handle;
-    try {
-      handle = await s.client.workflow.start('evalWorkflow', { workflowId, taskQueue: s.taskQueue, args: [input], memo: { source: loaded.source, sample: n, judge } });
-    } catch (e) {
-      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-      handle = s.client.workflow.getHandle(workflowId);
-    }
+    const { handle } = await startOrAttach(s, 'evalWorkflow', `muse-eval-${evalId}`, input, { source: loaded.source, sample: n, judge });
     run = await watch(() => watchBatch(handle, `eval ${evalId}`, detach));
   }
   const scores = (await s.pool.query('SELECT scores FROM eval_items WHERE eval_id = $1 AND scores IS NOT NULL ORDER BY k', [evalId])).rows.map((r) => JudgeScores.parse(r.scores));
