@@ -43,10 +43,8 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       const agent = llm(input.provider);
       const stored = new Set<number>((await pool.query('SELECT seq FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3', [input.seed, input.from, input.to])).rows.map((r) => r.seq));
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter((seq) => !stored.has(seq));
-      if (todo.length === 0) return { gatedOut: 0, written: 0 };
-      const categories = await loadCategoryPools(pool);
-      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
-      const counts = { gatedOut: 0, written: 0 };
+      const categories = todo.length ? await loadCategoryPools(pool) : [];
+      if (todo.length && categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
       await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
         const seq = todo[k];
         const sample = sampleProfile(categories, input.seed, seq);
@@ -62,9 +60,12 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
           [profileId(input.seed, seq), input.seed, seq, sample.category, sample.targetItemId, sample.scenarioGroup, sample.scenario, sample.age,
             sample.gender, sample.name, sample.profession, story?.scenario ?? null, story?.requirement ?? null, pass ? 'pending' : 'gated_out', gate, agent.provider],
         );
-        counts[pass ? 'written' : 'gatedOut']++;
       });
-      return counts;
+      // Counted from what is stored, so a retry whose first attempt's reply was lost reports the same.
+      const r = await pool.query(
+        `SELECT count(*) FILTER (WHERE status = 'gated_out')::int AS "gatedOut", count(*) FILTER (WHERE status <> 'gated_out')::int AS written
+         FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3`, [input.seed, input.from, input.to]);
+      return r.rows[0];
     },
 
     /**
@@ -77,9 +78,15 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
         return await inTransaction(pool, async (c) => {
           await c.query("SELECT pg_advisory_xact_lock(hashtext('muse.accept-profiles'))");
           await catchUp(c);
+          const range = [input.seed, input.from, input.to];
           const pending = (await c.query(
-            `SELECT id, backstory FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3 AND status = 'pending' ORDER BY seq`, [input.seed, input.from, input.to])).rows;
-          const out = { accepted: 0, duplicates: 0, compared: 0 };
+            `SELECT id, backstory FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3 AND status = 'pending' ORDER BY seq`, range)).rows;
+          // What an earlier attempt of this very call committed counts (its reply may have been lost): the
+          // chunk's totals are what is returned, so a retry neither accepts past `want` nor counts twice.
+          const done = (await c.query(
+            `SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates
+             FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3`, range)).rows[0];
+          const out = { accepted: done.accepted as number, duplicates: done.duplicates as number, compared: 0 };
           for (const p of pending) {
             if (out.accepted >= input.want) break;
             const near = index.nearest(p.backstory, MAX_BLEU);
