@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { providerRegistry } from './agents';
-import { FullTextRetriever } from './catalog/retrieval';
+import { embedderRegistry, providerRegistry } from './agents';
+import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { config } from './stack/config';
 
@@ -21,12 +21,13 @@ export interface WorkerOptions {
 export async function createMuseWorker(o: WorkerOptions) {
   const pool = createPool(o.databaseUrl, 20);
   const connection = await NativeConnection.connect({ address: o.temporalAddress });
+  const embedder = embedderRegistry(pool);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: o.taskQueue ?? config.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ pool, llm: providerRegistry(pool), retriever: new FullTextRetriever(pool) }),
+    activities: createActivities({ pool, llm: providerRegistry(pool), embedder, retriever: retrieverRegistry(pool, embedder) }),
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
   });
   return { worker, close: async () => { await connection.close(); await pool.end(); } };

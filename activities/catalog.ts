@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm } from '../agents/calls';
+import { noEmbedder, type Embedder } from '../agents/embeddings';
 import { getItems } from '../catalog/store';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
@@ -14,20 +16,29 @@ export interface IdRange {
   items: number;
 }
 
+/** An item's index text is stale for a model when no vector of that model was made from this very text. */
+const needsEmbedding = (modelParam: string) => `NOT EXISTS (SELECT 1 FROM item_embeddings e WHERE e.model = ${modelParam}
+  AND e.item_id = i.id AND e.text_sha256 = encode(sha256(convert_to(i.index_text, 'UTF8')), 'hex'))`;
+
 /**
- * Stage 1 activities: re-captioning and the category filter. Work is addressed by id ranges and
- * category names (never by item data in a payload), and each stored result is skipped on a retry.
+ * Stage 1 activities: re-captioning, the category filter and the dense index. Work is addressed by id
+ * ranges and category names (never by item data in a payload), and each stored result is skipped on a retry.
  */
-export function catalogActivities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
+export function catalogActivities({ pool, llm, embedder }: { pool: Pool; llm: (provider: string) => Mllm; embedder: (provider: string) => Embedder | undefined }) {
+  /** The items matching `where`, cut into id ranges of `size`, so a resumed run plans only what is left. */
+  const idRanges = async (where: string, size: number, params: unknown[] = []): Promise<IdRange[]> => (await pool.query(
+    `SELECT min(id) AS "fromId", max(id) AS "toId", count(*)::int AS items
+     FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $1 AS chunk FROM items i WHERE ${where}) t
+     GROUP BY chunk ORDER BY chunk`, [size, ...params])).rows;
+  const embedderOf = (provider: string) => {
+    const e = embedder(provider);
+    if (!e) throw ApplicationFailure.nonRetryable(noEmbedder(provider), 'ConfigurationError');
+    return e;
+  };
+
   return {
-    /** The items still without a caption, cut into id ranges of `size`, so a resumed run plans only what is left. */
-    async planCaptions(input: { size: number }): Promise<IdRange[]> {
-      const r = await pool.query(
-        `SELECT min(id) AS "fromId", max(id) AS "toId", count(*)::int AS items
-         FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $1 AS chunk FROM items WHERE caption IS NULL) t
-         GROUP BY chunk ORDER BY chunk`, [input.size]);
-      return r.rows;
-    },
+    /** The items still without a caption. */
+    planCaptions: (input: { size: number }) => idRanges('caption IS NULL', input.size),
 
     /** Captions the uncaptioned items of an id range from their text fields and image. */
     async captionItems(input: IdRange & { provider: string }): Promise<number> {
@@ -59,6 +70,28 @@ export function catalogActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       await pool.query('UPDATE categories SET is_product_type = $2, verdict_source = $3, item_ids = $4, item_count = $5 WHERE name = $1',
         [input.name, is_product_type, `${agent.provider}:${PROMPTS.categoryFilter.version}`, items.map((i) => i.id), items.length]);
       return is_product_type;
+    },
+
+    /** The items missing from the provider's dense index, or whose index text changed since (a new caption). */
+    planEmbeddings: (input: { size: number; provider: string }) => idRanges(needsEmbedding('$2'), input.size, [embedderOf(input.provider).model]),
+
+    /** Embeds the range's missing or stale items, a model's batch at a time, and stores each batch at once. */
+    async embedItems(input: IdRange & { provider: string }): Promise<number> {
+      const e = embedderOf(input.provider);
+      const rows = (await pool.query(
+        `SELECT id, index_text AS text, encode(sha256(convert_to(index_text, 'UTF8')), 'hex') AS sha FROM items i
+         WHERE id BETWEEN $1 AND $2 AND ${needsEmbedding('$3')} ORDER BY id`, [input.fromId, input.toId, e.model])).rows;
+      for (let k = 0; k < rows.length; k += e.batchSize) {
+        const batch = rows.slice(k, k + e.batchSize);
+        const vectors = await e.embed(batch.map((r) => r.text));
+        const values = batch.map((r, j) => [r.id, r.sha, Array.from(vectors[j])]);
+        await pool.query(
+          `INSERT INTO item_embeddings (model, dims, item_id, text_sha256, vector)
+           VALUES ${values.map((_, j) => `($1, $2, $${3 * j + 3}, $${3 * j + 4}, $${3 * j + 5}::real[])`).join(', ')}
+           ON CONFLICT (model, item_id) DO UPDATE SET text_sha256 = EXCLUDED.text_sha256, dims = EXCLUDED.dims, vector = EXCLUDED.vector, created_at = now()`,
+          [e.model, vectors[0].length, ...values.flat()]);
+      }
+      return rows.length;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Mllm } from '../agents/calls';
+import type { Embedder } from '../agents/embeddings';
 import type { Retriever } from '../catalog/retrieval';
 import type { Pool } from '../db/pool';
 import { assignProfiles, type BatchSpec } from '../profiles/store';
@@ -15,7 +16,10 @@ export interface ActivityDeps {
   pool: Pool;
   /** The agent provider a batch was started with ('simulated' | 'openai'). */
   llm: (provider: string) => Mllm;
-  retriever: Retriever;
+  /** The provider's embedding model, when it has one (see `muse catalog index`). */
+  embedder: (provider: string) => Embedder | undefined;
+  /** The retriever a provider's conversations use: hybrid once its index is built, else full-text. */
+  retriever: (provider: string) => Promise<Retriever>;
 }
 
 export interface Ref {
@@ -35,7 +39,7 @@ export const RETRIEVAL_TOP_K = 8;
  * utterances first looks for them in PostgreSQL: a retried or resumed activity returns the stored rows
  * and calls no agent, so nothing is generated (or paid for) twice.
  */
-export function createActivities({ pool, llm, retriever }: ActivityDeps) {
+export function createActivities({ pool, llm, embedder, retriever }: ActivityDeps) {
   /** Runs `write` only when the utterances from idx on are not stored yet. */
   async function once(ref: At, count: number, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>[]>): Promise<UtteranceSummary[]> {
     const ctx = await loadContext(pool, ref.conversationId);
@@ -55,7 +59,7 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
   return {
     ...stage4Activities({ pool, llm }),
     ...evalActivities({ pool, llm }),
-    ...catalogActivities({ pool, llm }),
+    ...catalogActivities({ pool, llm, embedder }),
     ...profileActivities({ pool, llm }),
 
     async prepareBatch(spec: BatchSpec): Promise<number> {
@@ -89,16 +93,17 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
       const target = await getItem(pool, ctx.targetItemId);
       const k = (a: string) => `${ref.conversationId}:opening:${a}`;
       const { description } = await agent.call('stylist', { user: ctx.user, target }, { key: k('stylist'), conversationId: ref.conversationId });
-      const [top] = await retriever.search(description, { k: 1, requireImage: true });
+      const search = await retriever(ctx.provider);
+      const [top] = await search.search(description, { k: 1, requireImage: true });
       let plan: ImageOpeningPlan;
-      if (!top) plan = { ok: false, reason: `no item matches the stylist's description "${description}"` };
-      else if (top.itemId === target.id) plan = { ok: false, reason: 'the matching item is the target itself' };
+      if (!top) plan = { ok: false, reason: `no item matches the stylist's description "${description}"`, retriever: search.kind };
+      else if (top.itemId === target.id) plan = { ok: false, reason: 'the matching item is the target itself', retriever: search.kind };
       else {
         const candidate = await getItem(pool, top.itemId);
         const v = await agent.call('outfitJudge', { user: ctx.user, target, candidate }, { key: k('judge'), conversationId: ref.conversationId });
         plan = v.outfit_compatibility && v.scenario_appropriateness
-          ? { ok: true, boughtItemId: candidate.id, pairingDescription: description }
-          : { ok: false, reason: `judge: outfit_compatibility=${v.outfit_compatibility}, scenario_appropriateness=${v.scenario_appropriateness}` };
+          ? { ok: true, boughtItemId: candidate.id, pairingDescription: description, retriever: search.kind }
+          : { ok: false, reason: `judge: outfit_compatibility=${v.outfit_compatibility}, scenario_appropriateness=${v.scenario_appropriateness}`, retriever: search.kind };
       }
       await pool.query('UPDATE conversations SET image_opening = $2 WHERE id = $1', [ref.conversationId, plan]);
       return plan;
@@ -170,13 +175,14 @@ export function createActivities({ pool, llm, retriever }: ActivityDeps) {
         const clarified = (await agent.call('queryClarifier', { needs }, callOf(ref, 'queryClarifier'))).query;
         const previous = [...ctx.utterances].reverse().find((u) => u.idx < ref.idx && typeof u.meta.query === 'string')?.meta.query as string | undefined;
         const query = previous ? (await agent.call('queryMerger', { previous, current: clarified }, callOf(ref, 'queryMerger'))).query : clarified;
-        const candidates = (await retriever.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })).map((h) => h.itemId);
+        const search = await retriever(ctx.provider);
+        const candidates = (await search.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })).map((h) => h.itemId);
         const chosen = candidates.length ? candidates[Math.min(candidates.length - 1, Math.floor(ref.pick * candidates.length))] : ctx.targetItemId;
         const item = await getItem(pool, chosen);
         const { text } = await agent.call('recommendation', { item, dialogue }, callOf(ref, 'recommendation'));
         return {
           idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item),
-          meta: meta(agent, { needs, query, candidates, retriever: retriever.kind, forced: false, hitTarget: item.id === ctx.targetItemId }),
+          meta: meta(agent, { needs, query, candidates, retriever: search.kind, forced: false, hitTarget: item.id === ctx.targetItemId }),
         };
       }),
 

@@ -25,6 +25,19 @@ export const LlmConfig = z.strictObject({
   maxAsks: z.number().int().min(1).max(10).default(3),
   /** USD per million tokens, [input, output], added to the built-in table. */
   prices: z.record(z.string(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])).default({}),
+  /**
+   * The dense half of retrieval: an OpenAI-compatible /v1/embeddings endpoint (bge-m3 on vLLM,
+   * text-embedding-3-small, ...). Without it the openai provider retrieves with full-text search alone.
+   */
+  embeddings: z.strictObject({
+    model: z.string().min(1),
+    baseURL: z.url().optional(),
+    apiKeyEnv: z.string().min(1).optional(),
+    /** Asks the endpoint for shorter vectors (models that support it, e.g. text-embedding-3-*). */
+    dimensions: z.number().int().positive().optional(),
+    /** Texts per request. */
+    batchSize: z.number().int().min(1).max(2048).default(64),
+  }).optional(),
   /** Per model, enforced across every worker through PostgreSQL. */
   rateLimits: z.record(z.string(), z.strictObject({ rpm: z.number().positive().optional(), tpm: z.number().positive().optional() })).default({}),
 });
@@ -83,6 +96,9 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     imageDetail: env.MUSE_IMAGE_DETAIL ?? raw.imageDetail,
     maxImageSide: num(env, 'MUSE_IMAGE_MAX_SIDE') ?? raw.maxImageSide,
     timeoutMs: num(env, 'MUSE_LLM_TIMEOUT_MS') ?? raw.timeoutMs,
+    embeddings: env.MUSE_EMBEDDING_MODEL || env.MUSE_EMBEDDING_BASE_URL
+      ? { ...((raw.embeddings as object) ?? {}), ...Object.fromEntries(Object.entries({ model: env.MUSE_EMBEDDING_MODEL, baseURL: env.MUSE_EMBEDDING_BASE_URL }).filter(([, v]) => v)) }
+      : raw.embeddings,
   }).filter(([, v]) => v !== undefined));
   const parsed = LlmConfig.safeParse(merged);
   if (!parsed.success) {
@@ -100,4 +116,12 @@ export function resolveRoles(c: LlmConfig, env: NodeJS.ProcessEnv = process.env)
     const keyEnv = env[direct] !== undefined ? direct : r.apiKeyEnv ?? c.apiKeyEnv;
     return [role, { baseURL: r.baseURL ?? c.baseURL, model: r.model ?? c.model, apiKey: env[keyEnv], apiKeySource: keyEnv, temperature: r.temperature }];
   })) as Record<Role, ResolvedRole>;
+}
+
+/** The embedding endpoint, when one is configured; its key as the roles' (MUSE_API_KEY_EMBEDDINGS first). */
+export function resolveEmbeddings(c: LlmConfig, env: NodeJS.ProcessEnv = process.env): (ResolvedRole & { dimensions?: number; batchSize: number }) | undefined {
+  const e = c.embeddings;
+  if (!e) return undefined;
+  const keyEnv = env.MUSE_API_KEY_EMBEDDINGS !== undefined ? 'MUSE_API_KEY_EMBEDDINGS' : e.apiKeyEnv ?? c.apiKeyEnv;
+  return { baseURL: e.baseURL ?? c.baseURL, model: e.model, apiKey: env[keyEnv], apiKeySource: keyEnv, dimensions: e.dimensions, batchSize: e.batchSize };
 }

@@ -1,23 +1,29 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { Mllm } from './calls';
+import { OpenAiEmbedder, type Embedder } from './embeddings';
 import { OpenAiMllm } from './openai';
 import { SimulatedMllm } from './simulated';
+import { SimulatedEmbedder } from './simulated-embeddings';
 
 export const PROVIDERS = ['simulated', 'openai'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-/** One provider instance per name for the life of a worker (the openai one holds HTTP clients and the ledger). */
-export function providerRegistry(pool?: Pool): (name: string) => Mllm {
-  const made = new Map<string, Mllm>();
+/** One instance per provider name for the life of a worker (the openai ones hold HTTP clients). */
+function registry<T>(make: Record<ProviderName, () => T>): (name: string) => T {
+  const made = new Map<string, T>();
   return (name) => {
-    let m = made.get(name);
-    if (!m) {
-      if (name === 'simulated') m = new SimulatedMllm();
-      else if (name === 'openai') m = OpenAiMllm.fromEnv(process.env, pool);
-      else throw ApplicationFailure.nonRetryable(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`, 'ConfigurationError');
-      made.set(name, m);
+    if (!made.has(name)) {
+      if (!PROVIDERS.includes(name as ProviderName)) throw ApplicationFailure.nonRetryable(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`, 'ConfigurationError');
+      made.set(name, make[name as ProviderName]());
     }
-    return m;
+    return made.get(name)!;
   };
 }
+
+export const providerRegistry = (pool?: Pool): ((name: string) => Mllm) =>
+  registry<Mllm>({ simulated: () => new SimulatedMllm(), openai: () => OpenAiMllm.fromEnv(process.env, pool) });
+
+/** Each provider's embedding model; the openai one only when an embedding endpoint is configured. */
+export const embedderRegistry = (pool?: Pool): ((name: string) => Embedder | undefined) =>
+  registry<Embedder | undefined>({ simulated: () => new SimulatedEmbedder(), openai: () => OpenAiEmbedder.fromEnv(process.env, pool) });

@@ -186,7 +186,7 @@ function imageRef(p: Picture): ImageRef {
  * many calls would pile them up on its cancellation signal. Each request gets its own signal instead,
  * linked to the activity's and unlinked when the request ends.
  */
-async function linked<T>(parent: AbortSignal | undefined, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+export async function linked<T>(parent: AbortSignal | undefined, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
   if (!parent) return fn(undefined);
   const c = new AbortController();
   const abort = () => c.abort(parent.reason);
@@ -201,7 +201,7 @@ async function linked<T>(parent: AbortSignal | undefined, fn: (signal?: AbortSig
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-function activityContext(): Context | undefined {
+export function activityContext(): Context | undefined {
   try {
     return Context.current();
   } catch {
@@ -210,7 +210,7 @@ function activityContext(): Context | undefined {
 }
 
 /** Heartbeats while a slow call is in flight, so a dead worker is noticed and a cancel reaches the call. */
-async function whileBeating<T>(activity: Context | undefined, fn: () => Promise<T>): Promise<T> {
+export async function whileBeating<T>(activity: Context | undefined, fn: () => Promise<T>): Promise<T> {
   const beat = activity && setInterval(() => activity.heartbeat(), 5_000);
   try {
     return await fn();
@@ -261,7 +261,7 @@ function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-function classify(e: unknown, agent: string, endpoint: RoleEndpoint): Error {
+export function classify(e: unknown, agent: string, endpoint: Pick<RoleEndpoint, 'baseURL' | 'model'>): Error {
   const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
     if (RETRYABLE.has(e.status) || e.status >= 500) {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PROVIDERS } from '../agents';
+import { embedderRegistry, PROVIDERS } from '../agents';
+import { indexStatus } from '../catalog/dense';
+import { noEmbedder } from '../agents/embeddings';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
 import { datasetCounts, describeCounts, exportBatch } from '../export';
@@ -43,6 +45,13 @@ const withThresholds = (c: Command) => c
   .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context');
 const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({ minScore: o.minScore, requireScreener: o.screener });
 const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
+
+/** The embedding model a provider's index is stored under, or a clear error when it has none. */
+function embedderModel(provider: string): string {
+  const e = embedderRegistry()(provider);
+  if (!e) throw new Error(noEmbedder(provider));
+  return e.model;
+}
 
 async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
   const s = await openSession();
@@ -102,24 +111,50 @@ catalog.command('import').description('import Amazon Reviews 2023 item metadata 
     if (r.errors.length) process.exitCode = 1;
   }));
 
+interface Stage1Step {
+  /** The workflow id; one per step unless the step's work depends on the provider. */
+  workflowId?: (o: { provider: string }) => string;
+  /** Checks and preparation before the workflow starts (a clear error beats a failed workflow). */
+  before?: (s: Session, o: Record<string, unknown> & { provider: string }) => Promise<void>;
+  options?: (c: Command) => Command;
+  done: (r: BatchProgress, s: Session, o: { provider: string }) => string | Promise<string>;
+}
 /** Stage 1 steps share their shape: one workflow per step, started or attached to, watched, summarised. */
-const stage1 = (name: string, type: string, description: string, done: (r: BatchProgress) => string) =>
-  catalog.command(name).description(description)
+const stage1 = (name: string, type: string, description: string, step: Stage1Step) =>
+  (step.options ?? ((c) => c))(catalog.command(name).description(description))
     .addOption(providerOption())
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
     .option('--no-worker', 'do not run a worker in this process')
     .action((o) => withSession(async (s) => {
-      const { handle, attached } = await startOrAttach(s, type, `muse-${name}`, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider });
+      await step.before?.(s, o);
+      const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
+      const { handle, attached } = await startOrAttach(s, type, workflowId, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider });
       if (attached) console.log(`${handle.workflowId} is already running: watching it`);
       const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC()));
       if (r === 'detached') return report(handle.workflowId, r);
-      console.log(done(r));
+      console.log(await step.done(r, s, o));
       if (r.failed) process.exitCode = 1;
     }));
-stage1('caption', 'captionWorkflow', 'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)',
-  (r) => `captioned ${r.done} items (${r.failed} failed) in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s; run it again to retry failures`);
-stage1('filter', 'categoryFilterWorkflow', 'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling',
-  (r) => `judged ${r.done} categories (${r.failed} failed) in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s; \`muse catalog categories\` lists the verdicts`);
+const took = (r: BatchProgress) => `${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`;
+stage1('caption', 'captionWorkflow', 'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)', {
+  done: (r) => `captioned ${r.done} items (${r.failed} failed) in ${took(r)}; run it again to retry failures`,
+});
+stage1('filter', 'categoryFilterWorkflow', 'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling', {
+  done: (r) => `judged ${r.done} categories (${r.failed} failed) in ${took(r)}; \`muse catalog categories\` lists the verdicts`,
+});
+stage1('index', 'indexWorkflow', 'stage 1: embed every item missing from the provider\'s dense index (or changed since); once built, retrieval fuses full-text and dense search', {
+  workflowId: (o) => `muse-index-${o.provider}`,
+  options: (c) => c.option('--rebuild', 'drop the provider\'s index first and embed every item again (after the embedding model changed)'),
+  before: async (s, o) => {
+    const model = embedderModel(o.provider);
+    if (o.rebuild) console.log(`dropped ${(await s.pool.query('DELETE FROM item_embeddings WHERE model = $1', [model])).rowCount} vectors of ${model}`);
+  },
+  done: async (r, s, o) => {
+    const ix = await indexStatus(s.pool, embedderModel(o.provider));
+    return `embedded ${r.done} items (${r.failed} failed) in ${took(r)}; index ${ix.model}: ${ix.current} of ${ix.items} items up to date` +
+      (ix.dims ? `, ${ix.dims} dimensions; retrieval for ${o.provider} conversations is now hybrid (full-text + dense, fused by reciprocal rank)` : '');
+  },
+});
 catalog.command('categories').description('the category filter\'s verdicts: which tags drive sampling, with their item counts')
   .action(() => withSession(async (s) => {
     const rows = (await s.pool.query(`SELECT name, item_count, is_product_type, verdict_source FROM categories WHERE item_count >= 5 ORDER BY is_product_type DESC, item_count DESC, name`)).rows;

@@ -37,8 +37,10 @@ export const UtteranceSummary = z.object({
 export type UtteranceSummary = z.infer<typeof UtteranceSummary>;
 
 /** Outcome of the image-opening attempt, stored so a resumed conversation takes the same branch. */
+/** Which retriever found the pairing item (absent in plans stored before the dense index existed). */
+const Retrieved = { retriever: z.string().optional() };
 export const ImageOpeningPlan = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), boughtItemId: z.string(), pairingDescription: z.string() }),
-  z.object({ ok: z.literal(false), reason: z.string() }),
+  z.object({ ok: z.literal(true), boughtItemId: z.string(), pairingDescription: z.string(), ...Retrieved }),
+  z.object({ ok: z.literal(false), reason: z.string(), ...Retrieved }),
 ]);
 export type ImageOpeningPlan = z.infer<typeof ImageOpeningPlan>;

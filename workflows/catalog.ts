@@ -37,3 +37,9 @@ export async function categoryFilterWorkflow(input: CatalogInput): Promise<Batch
   const names = await act.planCategoryFilter();
   return eachWithProgress('category filter', names.length, () => 1, input, (k) => act.filterCategory({ name: names[k], provider: input.provider }));
 }
+
+/** Stage 1, retrieval index: every item missing from the provider's dense index (or changed since), in chunks of 64. */
+export async function indexWorkflow(input: CatalogInput): Promise<BatchProgress> {
+  const chunks = await act.planEmbeddings({ size: 64, provider: input.provider });
+  return eachWithProgress('index', chunks.length, (k) => chunks[k].items, input, (k) => act.embedItems({ ...chunks[k], provider: input.provider }));
+}

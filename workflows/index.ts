@@ -3,4 +3,4 @@ export { batchWorkflow, progressQuery } from './batch';
 export { optimizeWorkflow } from './optimize';
 export { evalWorkflow } from './eval';
 export { profilesWorkflow } from './profiles';
-export { captionWorkflow, categoryFilterWorkflow } from './catalog';
+export { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from './catalog';
