@@ -5,7 +5,9 @@ import { createActivities, type Activities, type ActivityDeps } from '../activit
 import { catalogActivities } from '../activities/catalog';
 import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../agents/calls';
 import { SimulatedMllm } from '../agents/simulated';
-import { FullTextRetriever } from '../catalog/retrieval';
+import { retrieverRegistry } from '../catalog/retrieval';
+import type { Embedder } from '../agents/embeddings';
+import { SimulatedEmbedder } from '../agents/simulated-embeddings';
 import { startBatch } from '../client/batches';
 import type { Session } from '../client/connection';
 import pg from 'pg';
@@ -38,16 +40,18 @@ export interface TestRig extends Session {
  * A worker on its own task queue, with the real activities over the test database; `wrap` may replace
  * activities (fault injection). Also a Session, so the CLI's batch functions run against it.
  */
-export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities>; openai?: (pool: Pool) => Mllm } = {}): Promise<TestRig> {
+export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities>; openai?: (pool: Pool) => Mllm; openaiEmbedder?: (pool: Pool) => Embedder; taskQueue?: string } = {}): Promise<TestRig> {
   const { temporalAddress } = env();
   const databaseUrl = o.databaseUrl ?? env().databaseUrl;
   const pool: Pool = createPool(databaseUrl);
   const llm = new CountingMllm();
   const openai = o.openai?.(pool);
-  const deps: ActivityDeps = { pool, llm: (name) => (name === 'openai' && openai ? openai : llm), retriever: new FullTextRetriever(pool) };
+  const embedders: Record<string, Embedder | undefined> = { simulated: new SimulatedEmbedder(), openai: o.openaiEmbedder?.(pool) };
+  const embedder = (name: string) => embedders[name];
+  const deps: ActivityDeps = { pool, llm: (name) => (name === 'openai' && openai ? openai : llm), embedder, retriever: retrieverRegistry(pool, embedder) };
   const real = createActivities(deps);
   const activities = { ...real, ...(o.wrap?.(real) ?? {}) };
-  const taskQueue = `test-${randomUUID()}`;
+  const taskQueue = o.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const worker = await Worker.create({
     connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities,
@@ -81,7 +85,7 @@ export async function runBatch(t: TestRig, prefix: string, o: { size: number; se
 
 /** Stage 1 on the simulated provider, called directly (no workflow): what `muse catalog caption` and `filter` leave. */
 export async function stage1(pool: Pool): Promise<void> {
-  const a = catalogActivities({ pool, llm: () => new SimulatedMllm() });
+  const a = catalogActivities({ pool, llm: () => new SimulatedMllm(), embedder: () => undefined });
   for (const range of await a.planCaptions({ size: 50 })) await a.captionItems({ ...range, provider: 'simulated' });
   for (const name of await a.planCategoryFilter()) await a.filterCategory({ name, provider: 'simulated' });
 }

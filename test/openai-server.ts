@@ -69,6 +69,7 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const r = JSON.parse(body);
+      if (req.url?.endsWith('/embeddings')) return embeddings(r, req, res);
       const system: string = r.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';
       const schema: JsonSchema = r.response_format?.json_schema?.schema ?? JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
       const agent: string = r.response_format?.json_schema?.name ?? agentFromSchema(schema);
@@ -100,6 +101,27 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
       }));
     });
   });
+  /** Word-hash vectors, of the length asked for (64 by default), unnormalised and listed last first, as a real server may. */
+  function embeddings(r: { model: string; input: string | string[]; dimensions?: number; response_format?: undefined }, req: http.IncomingMessage, res: http.ServerResponse) {
+    const inputs = Array.isArray(r.input) ? r.input : [r.input];
+    seen.push({ at: Date.now(), agent: 'embeddings', model: r.model, temperature: 0, images: 0, imageUrls: [], responseFormat: undefined, lastUserText: inputs.join('\n'), auth: req.headers.authorization ?? '' });
+    const b = behave('embeddings', seen.length, r);
+    if (b && typeof b === 'object') {
+      res.writeHead(b.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
+      return;
+    }
+    const dims = r.dimensions ?? 64;
+    const data = inputs.map((text, index) => {
+      const v = new Array<number>(dims).fill(0);
+      for (const w of text.toLowerCase().match(/[a-z]{3,}/g) ?? []) v[[...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_003, 7) % dims] += 3;
+      return { object: 'embedding', index, embedding: v };
+    }).reverse();
+    const tokens = Math.ceil(inputs.join(' ').length / 4);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ object: 'list', model: r.model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+  }
+
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
