@@ -53,6 +53,16 @@ function embedderModel(provider: string): string {
   return e.model;
 }
 
+/** Which retriever a provider's conversations will use, as the worker decides it (see retrieverRegistry). */
+async function describeRetrieval(s: Session, provider: string): Promise<string> {
+  const e = embedderRegistry()(provider);
+  if (!e) return 'retrieval: full-text search (no embedding model configured for this provider)';
+  const ix = await indexStatus(s.pool, e.model);
+  return ix.indexed
+    ? `retrieval: hybrid, full-text + ${e.model} (${ix.current} of ${ix.items} items indexed from their current text)`
+    : `retrieval: full-text search (\`muse catalog index --provider ${provider}\` builds the dense index for the hybrid)`;
+}
+
 async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
   const s = await openSession();
   try {
@@ -191,6 +201,7 @@ program.command('generate').description('start a batch of conversations and show
     const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
     const handle = await startBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider });
     console.log(`batch ${batchId}: ${batchUiUrl(s.uiUrl, batchId)}`);
+    console.log(await describeRetrieval(s, o.provider));
     const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC()));
     report(batchId, r);
   }));

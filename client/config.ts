@@ -1,4 +1,4 @@
-import { loadLlmConfig, resolveRoles, ROLES } from '../agents/config';
+import { loadLlmConfig, resolveEmbeddings, resolveRoles, ROLES } from '../agents/config';
 import { priceTable } from '../agents/prices';
 import { PROMPTS } from '../prompts';
 
@@ -17,6 +17,10 @@ export function describeConfig(env: NodeJS.ProcessEnv = process.env): string {
     const t = roles[p.role].temperature ?? p.temperature;
     out.push(`  ${p.agent.padEnd(17)} ${p.role.padEnd(12)} temperature ${t}  images: ${p.sees.length ? p.sees.join(', ') : 'none'}  prompt ${p.version}`);
   }
+  const e = resolveEmbeddings(config, env);
+  out.push('', e
+    ? `embeddings (dense retrieval): model ${e.model}${e.dimensions ? ` at ${e.dimensions} dimensions` : ''}, endpoint ${e.baseURL ?? 'https://api.openai.com/v1'}, key from ${e.apiKeySource} (${e.apiKey ? 'set' : 'NOT SET'}), ${e.batchSize} texts a request`
+    : 'embeddings (dense retrieval): none configured; the openai provider retrieves with full-text search alone');
   out.push('', `images: detail ${config.imageDetail}, downscaled past ${config.maxImageSide} px; request timeout ${config.timeoutMs} ms; up to ${config.maxAsks} asks per attempt`);
   const prices = priceTable(config.prices);
   out.push(`prices (USD per 1M tokens in/out): ${Object.entries(prices).map(([m, [i, o]]) => `${m} ${i}/${o}`).join(', ')}`);

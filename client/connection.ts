@@ -3,6 +3,7 @@ import { createPool, migrate, type Pool } from '../db/pool';
 import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
 import { canConnect } from '../stack/temporal';
+import { ensureDatabase } from '../stack/postgres';
 
 export interface Session {
   client: Client;
@@ -15,12 +16,14 @@ export interface Session {
 }
 
 /**
- * Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL), with the schema
- * brought up to date first, so a newer muse never meets an older database.
+ * Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL), with the database
+ * created when missing and its schema brought up to date first, so a newer muse never meets an older one.
  */
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
   if (!(await canConnect(ep.temporalAddress))) throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
+  // DATABASE_URL may name a database its server does not have yet (a second dataset beside the stack's).
+  await ensureDatabase(ep.databaseUrl);
   await migrate(ep.databaseUrl);
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });

@@ -19,8 +19,8 @@ export async function runDemo(count: number): Promise<void> {
     const n = (await s.pool.query("SELECT count(*)::int AS n FROM batches WHERE id LIKE 'demo-%'")).rows[0].n;
     const batchId = `demo-${n + 1}`;
     const r = await withInlineWorker(s, true, async () => {
-      // Stage 1 (captions, category filter): each workflow only does what is not stored yet.
-      for (const [type, id] of [['captionWorkflow', 'muse-caption'], ['categoryFilterWorkflow', 'muse-filter']]) {
+      // Stage 1 (captions, category filter, dense index): each workflow only does what is not stored yet.
+      for (const [type, id] of [['captionWorkflow', 'muse-caption'], ['categoryFilterWorkflow', 'muse-filter'], ['indexWorkflow', 'muse-index-simulated']]) {
         const { handle } = await startOrAttach(s, type, id, { provider: 'simulated', concurrency: 10 });
         await watchBatch(handle, id.replace('muse-', ''));
       }
