@@ -1,5 +1,5 @@
 import { readAttributes, lastWord, VOCABULARY, type ItemAttributes } from '../catalog/attributes';
-import { GARMENT_TYPES } from '../catalog/vocabulary';
+import { GARMENT_TYPES, plural, withArticle } from '../catalog/vocabulary';
 import { dominantColours } from '../catalog/colour';
 import { imageAbsolutePath } from '../catalog/images';
 import { Rng } from '../random';
@@ -54,9 +54,9 @@ type Handlers = { [A in AgentName]: (input: AgentInput<A>, rng: Rng) => AgentOut
 const STOP = new Set(['about', 'their', 'there', 'which', 'would', 'could', 'something', 'really', 'going', 'attend', 'celebrate']);
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 const an = (w: string) => (/^[aeiou]/i.test(w) ? `an ${w}` : `a ${w}`);
 /** Nouns that take "these": jeans, sneakers, sunglasses... */
-const plural = (noun: string) => /s$/.test(noun) && !/dress$/.test(noun);
 const NEUTRALS = ['black', 'white', 'navy', 'beige', 'grey', 'camel', 'ivory', 'charcoal'];
 
 /** Prefers a variant whose opening words have not been said yet in this dialogue (no repeated phrasing). */
@@ -89,6 +89,18 @@ function situation(scenario: string): { first: string; third: string; short: str
   return { first: `I'm ${act.replace('MY', 'my')}`, third: act.replace('MY', 'their'), short };
 }
 
+const FEMALE = /\b(wife|girlfriend|fiancée|mother|mum|stepmother|grandmother|sister|niece|daughter|aunt)\b/;
+const MALE = /\b(husband|boyfriend|fiancé(?!e)|father|dad|stepfather|grandfather|brother|nephew|son|uncle)\b/;
+const CHILD = /\b(niece|nephew|godchild|grandchild|daughter|son|young|teenage|baby|newborn|twins)\b/;
+
+/** Who a gift scenario's gift is for, as far as its words say: "a wife" is female, "a coworker" could be anyone. */
+function recipient(scenario: string): { gender?: 'male' | 'female'; child: boolean } {
+  const who = / for (.+)$/.exec(scenario)?.[1] ?? '';
+  const f = FEMALE.test(who);
+  const m = MALE.test(who);
+  return { gender: f === m ? undefined : f ? 'female' : 'male', child: CHILD.test(who) };
+}
+
 function personaFacts(persona: string): { age: number; profession?: string } {
   const age = Number(/Age: (\d+)/.exec(persona)?.[1] ?? 30);
   const p = /Profession: ([^,]+)$/.exec(persona)?.[1];
@@ -110,7 +122,7 @@ function phrase(f: Feature): string {
     case 'colour': return `in ${f.value}`;
     case 'material': return `made of ${f.value}`;
     case 'pattern': return `with a ${f.value} pattern`;
-    case 'style': return `in a ${f.value} style`;
+    case 'style': return `in ${an(f.value)} style`;
     case 'feature': return `with ${f.value}`;
   }
 }
@@ -229,7 +241,7 @@ const HANDLERS: Handlers = {
     const s = situation(sample.scenario);
     const { profession } = personaFacts(persona);
     const [f1, f2] = rng.shuffle(featuresOf(t)).slice(0, 2);
-    const requirement = `A ${t.noun} ${f1 ? phrase(f1) : ''}${f2 ? ` and ${phrase(f2)}` : ''}.`.replace(/ +\./, '.');
+    const requirement = cap(`${withArticle(t.noun, t.noun)} ${f1 ? phrase(f1) : ''}${f2 ? ` and ${phrase(f2)}` : ''}.`.replace(/ +\./, '.'));
     // The story never names the product; only the requirement says what kind of thing is wanted.
     return { scenario: story(rng, sample.name, sample.age, profession, s.third), requirement };
   },
@@ -240,7 +252,7 @@ const HANDLERS: Handlers = {
     const me = profession
       ? rng.pick([`I work as ${an(profession)}`, `I'm ${an(profession)}`, `My job as ${an(profession)} keeps me busy`])
       : rng.pick([`I'm ${age}`, `At ${age}`, `I'm only ${age}`]);
-    const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
+    const need = lowerFirst(user.requirement).replace(/\.$/, '');
     return {
       utterances: [
         compose(rng, ['Hi there!', 'Hello!', 'Welcome!', 'Good to see you!', 'Hey, welcome in!', 'Hi, thanks for stopping by!'],
@@ -279,7 +291,7 @@ const HANDLERS: Handlers = {
         rng.pick(['Hi there, welcome! What can I help you find today?', 'Hello! What are you shopping for today?', 'Welcome in! How can I help?']),
         `I recently bought ${plural(b.noun) ? 'these' : 'this'} ${describe(b)}, and I'd love to find something to go with ${plural(b.noun) ? 'them' : 'it'}. ${rng.pick(['Any ideas?', 'What would you pair with it?', 'Where should I start?'])}`,
         `${rng.pick(['Great pick!', 'Lovely choice.', 'Nice choice!'])} ${b.colour && NEUTRALS.includes(b.colour) ? `Since ${plural(b.noun) ? 'they are' : 'it is'} neutral, a piece with a bit of colour or texture` : `With ${b.colour ?? 'that shade'}, something in a calmer tone`} ${rng.pick(['would really make it stand out.', 'would balance the look nicely.'])}`,
-        `${rng.pick(["I was picturing", "In my head it's", "I'm thinking of"])} ${visual.join(', maybe ') || `a ${t.noun}`}${t.noun ? `, ${an(t.noun)} ideally` : ''}.`,
+        `${rng.pick(["I was picturing", "In my head it's", "I'm thinking of"])} ${visual.join(', maybe ') || `${withArticle(t.noun, t.noun)}`}${t.noun ? `, ${withArticle(t.noun, t.noun)} ideally` : ''}.`,
       ],
     };
   },
@@ -290,7 +302,7 @@ const HANDLERS: Handlers = {
 
   occasionAnswer({ user, dialogue }, rng) {
     const s = situation(user.scenario);
-    const need = user.requirement.replace(/^A /, 'a ').replace(/\.$/, '');
+    const need = lowerFirst(user.requirement).replace(/\.$/, '');
     return { text: fresh(rng, [`${s.first}. It would be perfect if it were ${need}.`, `It's for this: ${s.first}. I also want ${need}.`], dialogue) };
   },
 
@@ -406,7 +418,7 @@ const HANDLERS: Handlers = {
     const details = a.features.slice(0, 3).join(', ');
     const photo = seen.length ? ` In the photo it is mostly ${seen[0]}${seen[1] ? `, with ${seen[1]}` : ''}.` : '';
     return {
-      description: (`${cap(an(look ? `${look} ${a.noun}` : a.noun))}${a.style ? ` in a ${a.style} style` : ''}.${photo}` +
+      description: (`${cap(withArticle(look ? `${look} ${a.noun}` : a.noun, a.noun))}${a.style ? ` in ${an(a.style)} style` : ''}.${photo}` +
         `${details ? ` Details: ${details}.` : ''}${a.occasion ? ` Made for ${a.occasion}.` : ''} ${item.description}`).trim(),
     };
   },
@@ -421,8 +433,12 @@ const HANDLERS: Handlers = {
   profileGate({ sample, target }) {
     const title = target.title;
     const t = readAttributes(target);
-    const fits_person = !(/\bWomen's\b|\bGirls'/.test(title) && sample.gender === 'male') && !(/\bMen's\b|\bBoys'/.test(title) && sample.gender === 'female') &&
-      !(/\b(Girls'|Boys')/.test(title) && sample.age > 15) && !(sample.age <= 12 && /heel|blazer|watch|necklace|coat/.test(t.noun) && !/\b(Girls'|Boys')/.test(title));
+    // A gift is judged against the person it is for, as far as the scenario tells; anything else against the shopper.
+    const gift = /^Buy /.test(sample.scenario) ? recipient(sample.scenario) : undefined;
+    const gender = gift ? gift.gender : sample.gender;
+    const child = gift ? gift.child : sample.age <= 15;
+    const fits_person = !(/\bWomen's\b|\bGirls'/.test(title) && gender === 'male') && !(/\bMen's\b|\bBoys'/.test(title) && gender === 'female') &&
+      !(/\b(Girls'|Boys')/.test(title) && !child) && !(!gift && sample.age <= 12 && /heel|blazer|watch|necklace|coat/.test(t.noun) && !/\b(Girls'|Boys')/.test(title));
     const fits_scenario = !(/^Sports need/.test(sample.scenario) && /heel|blazer|necklace|coat/.test(t.noun)) && !(FORMAL.test(sample.scenario) && /hoodie|cap|shorts|swimsuit/.test(t.noun));
     return { fits_person, fits_scenario, reason: fits_person && fits_scenario ? `${an(t.noun)} suits a ${sample.age}-year-old for this` : !fits_person ? `${title} is made for someone else` : `${an(t.noun)} does not suit "${sample.scenario}"` };
   },

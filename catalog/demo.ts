@@ -3,7 +3,7 @@ import { Rng } from '../random';
 import { garmentSvg } from './svg';
 import { storeImage } from './images';
 import { refreshCategories, upsertItem } from './store';
-import { AUDIENCE_PREFIX, COLOURS, GARMENT_TYPES, PATTERNS, type GarmentType, type Pattern } from './vocabulary';
+import { AUDIENCE_PREFIX, COLOURS, GARMENT_TYPES, PATTERNS, withArticle, type GarmentType, type Pattern } from './vocabulary';
 import sharp from 'sharp';
 
 const BRANDS = ['Northwind', 'Alder & Co', 'Kestrel', 'Marlow', 'Tidewater', 'Juniper Lane', 'Copperfield', 'Halden', 'Saltmarsh', 'Everly'];
@@ -65,7 +65,8 @@ export function demoTitle(d: DemoItem): string {
 
 function demoDescription(d: DemoItem): string {
   const patterned = d.pattern === 'solid' ? '' : ` with a ${d.pattern} pattern`;
-  return `A ${d.style} ${d.type.singular.toLowerCase()} in ${d.colour} ${d.material}${patterned}. ` +
+  const kind = withArticle(`${d.style} ${d.type.singular.toLowerCase()}`, d.type.singular);
+  return `${kind.charAt(0).toUpperCase()}${kind.slice(1)} in ${d.colour} ${d.material}${patterned}. ` +
     `It comes with ${d.features.slice(0, 2).join(' and ')}, and it is made for ${d.occasion}.`;
 }
 

@@ -70,3 +70,8 @@ export const GARMENT_TYPES: readonly GarmentType[] = [
 ];
 
 export const AUDIENCE_PREFIX: Record<string, string> = { Women: "Women's", Men: "Men's", Girls: "Girls'", Boys: "Boys'" };
+
+/** Nouns the catalog uses in the plural for one product ("boots", "jeans", "sunglasses"). */
+export const plural = (noun: string) => /s$/i.test(noun) && !/dress$/i.test(noun);
+/** "a"/"an" before a phrase about one `noun`, nothing before a plural one: "an oversized tee", "ankle boots". */
+export const withArticle = (phrase: string, noun: string) => (plural(noun) ? phrase : /^[aeiou]/i.test(phrase) ? `an ${phrase}` : `a ${phrase}`);

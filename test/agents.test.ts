@@ -81,6 +81,10 @@ describe('the simulated stage-1 and stage-4 agents', () => {
     expect((await gate({ gender: other })).fits_person).toBe(false);
     expect((await gate({ scenario: 'Sports need: hiking' }, item('demo-heels-01'))).fits_scenario).toBe(false);
     expect((await gate({ scenario: 'Attend a black-tie gala' }, item('demo-hoodies-01'))).fits_scenario).toBe(false);
+    // A gift is judged against the person it is for: the shopper's own gender does not matter.
+    const forHer = audience === 'Women' || audience === 'Girls';
+    expect((await gate({ gender: other, age: 40, scenario: `Buy a birthday gift for a ${forHer ? 'sister' : 'brother'}` })).fits_person).toBe(audience === 'Women' || audience === 'Men');
+    expect((await gate({ gender: forHer ? 'female' : 'male', age: 40, scenario: `Buy a birthday gift for a ${forHer ? 'brother' : 'sister'}` })).fits_person).toBe(false);
   });
 
   it('rewrites without growing, and the checker catches a preamble and lost content', async () => {
