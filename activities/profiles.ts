@@ -73,7 +73,7 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
      * for the next run. Serialised across workers by an advisory lock, so the BLEU check always sees every
      * backstory accepted before, and the same runs on a fresh database accept the same profiles.
      */
-    async acceptProfiles(input: { seed: number; from: number; to: number; want: number }): Promise<{ accepted: number; duplicates: number; compared: number }> {
+    async acceptProfiles(input: { seed: number; from: number; to: number; want: number }): Promise<{ accepted: number; duplicates: number; gatedOut: number; compared: number }> {
       try {
         return await inTransaction(pool, async (c) => {
           await c.query("SELECT pg_advisory_xact_lock(hashtext('muse.accept-profiles'))");
@@ -84,9 +84,10 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
           // What an earlier attempt of this very call committed counts (its reply may have been lost): the
           // chunk's totals are what is returned, so a retry neither accepts past `want` nor counts twice.
           const done = (await c.query(
-            `SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates
+            `SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
+               count(*) FILTER (WHERE status = 'gated_out')::int AS "gatedOut"
              FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3`, range)).rows[0];
-          const out = { accepted: done.accepted as number, duplicates: done.duplicates as number, compared: 0 };
+          const out = { accepted: done.accepted as number, duplicates: done.duplicates as number, gatedOut: done.gatedOut as number, compared: 0 };
           for (const p of pending) {
             if (out.accepted >= input.want) break;
             const near = index.nearest(p.backstory, MAX_BLEU);

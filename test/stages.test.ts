@@ -166,14 +166,21 @@ describe('stage 2 as a workflow', () => {
   it('accepts N profiles, keeps gated-out samples with their reason, and no two accepted backstories exceed BLEU 0.15', async () => {
     const t = await rig({ databaseUrl });
     try {
-      const { handle } = await startProfiles(t, { count: 40, seed: 7, provider: 'simulated', concurrency: 4 });
+      // A small history budget makes the run continue as new several times, with chunks generated ahead of it.
+      const handle = await t.client.workflow.start('profilesWorkflow', {
+        workflowId: `profiles-${uid()}`, taskQueue: t.taskQueue, args: [{ seed: 7, count: 40, provider: 'simulated', concurrency: 4, historyBudget: 60 }],
+      });
       const r = (await t.run(() => handle.result())) as ProfilesProgress;
       expect(r.done).toBe(40);
-      const rows = (await t.pool.query(`SELECT id, status, backstory, gate, max_bleu, duplicate_of FROM profiles WHERE seed = 7 ORDER BY seq`)).rows;
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+      const rows = (await t.pool.query(`SELECT id, seq, status, backstory, gate, max_bleu, duplicate_of FROM profiles WHERE seed = 7 ORDER BY seq`)).rows;
       const by = (s: string) => rows.filter((x) => x.status === s);
       expect(by('accepted')).toHaveLength(40);
-      expect(by('gated_out')).toHaveLength(r.gatedOut);
+      // The counts the run reports are those of the samples it reached, each counted once.
+      expect(by('gated_out').filter((x) => x.seq < r.attempts)).toHaveLength(r.gatedOut);
       expect(by('duplicate')).toHaveLength(r.duplicates);
+      // Only the last chunk (10 samples) may keep pending samples: acceptance stopped there at 40.
+      expect(rows.filter((x) => x.seq < r.attempts - 10 && x.status === 'pending')).toHaveLength(0);
       for (const g of by('gated_out')) {
         expect(g.backstory).toBeNull();
         expect(g.gate.reason.length).toBeGreaterThan(0);

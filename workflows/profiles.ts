@@ -49,14 +49,15 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       nextChunk += chunk;
       progress.running++;
       generating.set(from, act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
-        .then((r) => { progress.gatedOut += r.gatedOut; note(); })
-        .finally(() => { progress.running--; }));
+        .then(() => undefined).finally(() => { progress.running--; }));
     }
     await generating.get(acceptFrom);
     generating.delete(acceptFrom);
     const r = await act.acceptProfiles({ seed: input.seed, from: acceptFrom, to: Math.min(acceptFrom + chunk, end), want: input.count - progress.done });
+    // Counted as each chunk is accepted, once per chunk: chunks generated ahead are counted when reached.
     progress.done += r.accepted;
     progress.duplicates += r.duplicates;
+    progress.gatedOut += r.gatedOut ?? 0; // absent from results recorded before it was reported here
     note();
     acceptFrom += chunk;
     progress.attempts = Math.min(acceptFrom, end) - start;
