@@ -27,7 +27,7 @@ describe('the muse command', () => {
     const top = await muse('--help');
     expect(top.code).toBe(0);
     for (const cmd of ['setup', 'up', 'down', 'worker', 'catalog', 'profiles', 'generate', 'status', 'resume', 'optimize', 'export', 'demo', 'config', 'cost', 'estimate', 'stats', 'eval', 'benchmark']) expect(top.stdout).toContain(cmd);
-    for (const cmd of [['generate'], ['status'], ['resume'], ['optimize'], ['export'], ['catalog', 'import'], ['catalog', 'demo'], ['profiles'], ['worker'], ['up'], ['down'], ['demo'], ['setup'], ['config'], ['cost'], ['estimate'], ['stats'], ['eval'], ['benchmark', 'export'], ['benchmark', 'score']]) {
+    for (const cmd of [['generate'], ['status'], ['resume'], ['optimize'], ['export'], ['catalog', 'import'], ['catalog', 'demo'], ['catalog', 'caption'], ['catalog', 'filter'], ['catalog', 'index'], ['catalog', 'categories'], ['profiles'], ['worker'], ['up'], ['down'], ['demo'], ['setup'], ['config'], ['cost'], ['estimate'], ['stats'], ['eval'], ['benchmark', 'export'], ['benchmark', 'score']]) {
       const r = await muse(...cmd, '--help');
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout, cmd.join(' ')).toMatch(/^Usage: muse /);
