@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiEmbedder } from '../agents/embeddings';
 import { SimulatedEmbedder } from '../agents/simulated-embeddings';
+import { DenseIndex } from '../catalog/dense';
 import { reciprocalRankFusion, retrieverRegistry } from '../catalog/retrieval';
 import { startProfiles } from '../client/profiles';
 import { loadBatch } from './method-check';
@@ -105,7 +106,7 @@ describe('stage 1 as workflows', () => {
     expect(stored).toEqual({ n: items, dims: 256 });
 
     expect(await stage1(t, 'indexWorkflow')).toMatchObject({ done: 0, total: 0 });
-    await t.pool.query(`UPDATE items SET caption = caption || ' Now also in a gift box.' WHERE id = (SELECT min(id) FROM items)`);
+    await t.pool.query(`UPDATE items SET caption = coalesce(caption, '') || ' Now also in a gift box.' WHERE id = (SELECT min(id) FROM items)`);
     expect(await stage1(t, 'indexWorkflow')).toMatchObject({ done: 1 });
 
     const hybrid = await retrieverRegistry(t.pool, () => new SimulatedEmbedder())('simulated');
@@ -120,6 +121,16 @@ describe('stage 1 as workflows', () => {
     expect(new Set(recommends.map((u) => u.meta.retriever))).toEqual(new Set([`hybrid:${model}`]));
     const plans = (await t.pool.query(`SELECT image_opening FROM conversations WHERE batch_id = $1 AND image_opening IS NOT NULL`, [batchId])).rows;
     for (const p of plans) expect(p.image_opening.retriever).toBe(`hybrid:${model}`);
+
+    // A worker's index follows the table: vectors read back exactly, and a change is picked up.
+    const dense = new DenseIndex(t.pool, model, 0);
+    const [probe] = await new SimulatedEmbedder().embed([(await t.pool.query('SELECT index_text FROM items WHERE id = $1', [hits[0].itemId])).rows[0].index_text]);
+    const [self] = await dense.search(probe, { k: 1 });
+    expect(self.itemId).toBe(hits[0].itemId);
+    expect(self.score).toBeCloseTo(1, 5);
+    await t.pool.query('DELETE FROM item_embeddings WHERE model = $1 AND item_id = $2', [model, hits[0].itemId]);
+    expect(await dense.size()).toBe(items - 1);
+    expect((await dense.search(probe, { k: 1 }))[0].itemId).not.toBe(hits[0].itemId);
   });
 
   it('indexes through an OpenAI-compatible /v1/embeddings endpoint, in batches, normalised', async () => {
