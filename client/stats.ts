@@ -16,6 +16,8 @@ export interface BatchStats {
   imagesPerConversation: number;
   actions: Record<string, number>;
   targetByRetrieval: number;
+  /** Retrieved recommendations by the retriever that served them (`fulltext`, `hybrid:<model>`). */
+  retrievers: Record<string, number>;
   targetForced: number;
   distinctScenarios: number;
   distinctCategories: number;
@@ -40,7 +42,7 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
      WHERE c.batch_id = $1 AND c.status = 'completed' ORDER BY c.idx`, [batchId])).rows;
   if (convs.length === 0) throw new Error(`batch ${batchId} has no completed conversation`);
   const utts = (await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, jsonb_array_length(u.images) AS images
+    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, jsonb_array_length(u.images) AS images, u.meta->>'retriever' AS retriever
      FROM dataset_utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
      ORDER BY u.conversation_id, u.idx`, [batchId])).rows;
   const byConv = new Map<string, typeof utts>();
@@ -51,7 +53,11 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
     lengthDistribution[n] = (lengthDistribution[n] ?? 0) + 1;
   }
   const actions: Record<string, number> = {};
-  for (const u of utts) actions[u.action] = (actions[u.action] ?? 0) + 1;
+  const retrievers: Record<string, number> = {};
+  for (const u of utts) {
+    actions[u.action] = (actions[u.action] ?? 0) + 1;
+    if (u.retriever) retrievers[u.retriever] = (retrievers[u.retriever] ?? 0) + 1;
+  }
   const texts = utts.map((u) => u.text as string);
   const words = texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
   const cost = await batchCost(pool, batchId);
@@ -77,6 +83,7 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
     imagesPerConversation: utts.reduce((n, u) => n + u.images, 0) / convs.length,
     actions,
     targetByRetrieval: convs.filter((c) => c.outcome === 'retrieval').length,
+    retrievers,
     targetForced: convs.filter((c) => c.outcome === 'forced').length,
     distinctScenarios: new Set(convs.map((c) => c.scenario)).size,
     distinctCategories: new Set(convs.map((c) => c.category)).size,
@@ -110,6 +117,7 @@ export function formatStats(batchId: string, s: BatchStats): string {
     ['actions', Object.entries(s.actions).map(([k, v]) => `${k} ${((100 * v) / s.utterances).toFixed(1)} %`).join(', '), ''],
     ['target reached by retrieval', pct(s.targetByRetrieval, s.conversations), ''],
     ['target forced at max_round', pct(s.targetForced, s.conversations), ''],
+    ['retrieved recommendations by', Object.entries(s.retrievers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none', ''],
     ['distinct scenarios', String(s.distinctScenarios), ''],
     ['distinct target categories', String(s.distinctCategories), ''],
     ['tokens (input / output)', `${s.inputTokens} / ${s.outputTokens}`, ''],
