@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm } from '../agents/calls';
 import { noEmbedder, type Embedder } from '../agents/embeddings';
+import { INDEX_TEXT_DIGEST } from '../catalog/dense';
 import { getItems } from '../catalog/store';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
@@ -18,7 +19,7 @@ export interface IdRange {
 
 /** An item's index text is stale for a model when no vector of that model was made from this very text. */
 const needsEmbedding = (modelParam: string) => `NOT EXISTS (SELECT 1 FROM item_embeddings e WHERE e.model = ${modelParam}
-  AND e.item_id = i.id AND e.text_sha256 = encode(sha256(convert_to(i.index_text, 'UTF8')), 'hex'))`;
+  AND e.item_id = i.id AND e.text_sha256 = ${INDEX_TEXT_DIGEST})`;
 
 /**
  * Stage 1 activities: re-captioning, the category filter and the dense index. Work is addressed by id
@@ -79,7 +80,7 @@ export function catalogActivities({ pool, llm, embedder }: { pool: Pool; llm: (p
     async embedItems(input: IdRange & { provider: string }): Promise<number> {
       const e = embedderOf(input.provider);
       const rows = (await pool.query(
-        `SELECT id, index_text AS text, encode(sha256(convert_to(index_text, 'UTF8')), 'hex') AS sha FROM items i
+        `SELECT id, index_text AS text, ${INDEX_TEXT_DIGEST} AS sha FROM items i
          WHERE id BETWEEN $1 AND $2 AND ${needsEmbedding('$3')} ORDER BY id`, [input.fromId, input.toId, e.model])).rows;
       for (let k = 0; k < rows.length; k += e.batchSize) {
         const batch = rows.slice(k, k + e.batchSize);

@@ -8,7 +8,6 @@ import { normalise } from './simulated-embeddings';
 
 /** One embedding model, whatever serves it. Vectors come back normalised, so a dot product is the cosine. */
 export interface Embedder {
-  readonly provider: 'simulated' | 'openai';
   /** The name vectors are stored under: two models never share an index. */
   readonly model: string;
   /** Texts per call that suit this model's endpoint. */
@@ -32,7 +31,6 @@ export interface EmbeddingEndpoint {
  * client's are off, and 4xx other than 408/409/429 fail for good (see classify).
  */
 export class OpenAiEmbedder implements Embedder {
-  readonly provider = 'openai' as const;
   readonly model: string;
   readonly batchSize: number;
   private readonly client: OpenAI;

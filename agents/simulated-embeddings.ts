@@ -11,7 +11,6 @@ import type { Embedder } from './embeddings';
  * which the simulated captioner writes from the image's pixels.
  */
 export class SimulatedEmbedder implements Embedder {
-  readonly provider = 'simulated' as const;
   readonly model: string;
   readonly batchSize = 256;
   constructor(readonly dims = 256) {
@@ -27,7 +26,7 @@ const STOP = new Set(('the and for with that this from they them their there hav
   + 'made make comes come style piece item one ideal').split(' '));
 
 /** Crude English stemming, enough to meet plurals and verb forms halfway. */
-export function stem(w: string): string {
+function stem(w: string): string {
   if (w.length > 4 && w.endsWith('ies')) return `${w.slice(0, -3)}y`;
   if (w.length > 4 && /(sses|xes|ches|shes)$/.test(w)) return w.slice(0, -2);
   if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) return w.slice(0, -1);
@@ -96,7 +95,7 @@ function colourFamily(hex: string): string {
 const WEIGHT: Record<string, number> = { w: 1, c: 2, t: 0.25 };
 const SALIENCE = 2.5;
 
-export function embedText(text: string, dims: number): Float32Array {
+function embedText(text: string, dims: number): Float32Array {
   const counts = new Map<string, number>();
   const bump = (f: string) => counts.set(f, (counts.get(f) ?? 0) + 1);
   for (const raw of text.toLowerCase().split(/[^a-z0-9-]+/)) {

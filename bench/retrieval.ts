@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { embedderRegistry } from '../agents';
+import { noEmbedder } from '../agents/embeddings';
 import { DenseIndex } from '../catalog/dense';
 import { FullTextRetriever, HybridRetriever, type Retriever } from '../catalog/retrieval';
 import { openSession } from '../client/connection';
@@ -21,7 +22,7 @@ async function main() {
   const s = await openSession();
   try {
     const embedder = embedderRegistry(s.pool)(values.provider);
-    if (!embedder) throw new Error(`the ${values.provider} provider has no embedding model`);
+    if (!embedder) throw new Error(noEmbedder(values.provider));
     const dense = new DenseIndex(s.pool, embedder.model);
     if (!(await dense.size())) throw new Error(`no index for ${embedder.model}: run \`muse catalog index --provider ${values.provider}\` first`);
     const fullText = new FullTextRetriever(s.pool);
