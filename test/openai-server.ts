@@ -55,13 +55,25 @@ function story(agent: string): string {
   return `(${agent}) ${Array.from({ length: 24 }, pick).join(' ')}.`;
 }
 
+/** What `behave` is shown of a request's body. */
+export interface RequestBody {
+  model?: string;
+  response_format?: { type: string };
+}
+
+/** Answers a request as a failing endpoint does: the status, an OpenAI-style error body, and Retry-After when given. */
+function fail(res: http.ServerResponse, b: { status: number; retryAfter?: number; message?: string }): void {
+  res.writeHead(b.status, { 'content-type': 'application/json', ...(b.retryAfter !== undefined ? { 'retry-after': String(b.retryAfter) } : {}) });
+  res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
+}
+
 /**
- * A local OpenAI-compatible chat-completions server on loopback. It answers every agent call with a
+ * A local OpenAI-compatible chat-completions and embeddings server on loopback. It answers every agent call with a
  * schema-valid reply built from the JSON schema the request carries (in response_format, or in the
  * system prompt when the client fell back to JSON mode or plain text), records what each request
  * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(behave: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour = () => undefined, port = 0) {
+export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0) {
   const seen: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -85,11 +97,7 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
         hanging.add(res);
         return;
       }
-      if (b && typeof b === 'object') {
-        res.writeHead(b.status, { 'content-type': 'application/json', ...(b.retryAfter !== undefined ? { 'retry-after': String(b.retryAfter) } : {}) });
-        res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
-        return;
-      }
+      if (b && typeof b === 'object') return fail(res, b);
       const content = b === 'malformed' ? 'Sure! Here is what you asked for: {"text": '
         : b === 'schema-breaking' ? JSON.stringify({ unexpected: true })
         : JSON.stringify(instance(schema, agent));
@@ -102,15 +110,11 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
     });
   });
   /** Word-hash vectors, of the length asked for (64 by default), unnormalised and listed last first, as a real server may. */
-  function embeddings(r: { model: string; input: string | string[]; dimensions?: number; response_format?: undefined }, req: http.IncomingMessage, res: http.ServerResponse) {
+  function embeddings(r: { model: string; input: string | string[]; dimensions?: number }, req: http.IncomingMessage, res: http.ServerResponse) {
     const inputs = Array.isArray(r.input) ? r.input : [r.input];
     seen.push({ at: Date.now(), agent: 'embeddings', model: r.model, temperature: 0, images: 0, imageUrls: [], responseFormat: undefined, lastUserText: inputs.join('\n'), auth: req.headers.authorization ?? '' });
     const b = behave('embeddings', seen.length, r);
-    if (b && typeof b === 'object') {
-      res.writeHead(b.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
-      return;
-    }
+    if (b && typeof b === 'object') return fail(res, b);
     const dims = r.dimensions ?? 64;
     const data = inputs.map((text, index) => {
       const v = new Array<number>(dims).fill(0);

@@ -61,7 +61,7 @@ describe('the simulated embedding model', () => {
 
 describe('stage 1 as workflows', () => {
   let t: TestRig;
-  const server = startOpenAiTestServer((_agent, _n, body) => ((body as { model?: string }).model === 'refused-model' ? { status: 400, message: 'no such model' } : undefined));
+  const server = startOpenAiTestServer((_agent, _n, body) => (body.model === 'refused-model' ? { status: 400, message: 'no such model' } : undefined));
   let oa: Awaited<typeof server>;
   beforeAll(async () => {
     oa = await server;
