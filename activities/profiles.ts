@@ -39,12 +39,13 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
      * Samples seq from..to-1 of a seed in the method's order, asks the gate, and writes the backstory of
      * those it lets through. Samples already stored are skipped, so a retry or a resume redoes nothing.
      */
-    async generateProfiles(input: { seed: number; from: number; to: number; provider: string }): Promise<{ gatedOut: number; written: number }> {
+    async generateProfiles(input: { seed: number; from: number; to: number; provider: string }): Promise<void> {
       const agent = llm(input.provider);
       const stored = new Set<number>((await pool.query('SELECT seq FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3', [input.seed, input.from, input.to])).rows.map((r) => r.seq));
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter((seq) => !stored.has(seq));
-      const categories = todo.length ? await loadCategoryPools(pool) : [];
-      if (todo.length && categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
+      if (todo.length === 0) return;
+      const categories = await loadCategoryPools(pool);
+      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
       await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
         const seq = todo[k];
         const sample = sampleProfile(categories, input.seed, seq);
@@ -61,11 +62,6 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
             sample.gender, sample.name, sample.profession, story?.scenario ?? null, story?.requirement ?? null, pass ? 'pending' : 'gated_out', gate, agent.provider],
         );
       });
-      // Counted from what is stored, so a retry whose first attempt's reply was lost reports the same.
-      const r = await pool.query(
-        `SELECT count(*) FILTER (WHERE status = 'gated_out')::int AS "gatedOut", count(*) FILTER (WHERE status <> 'gated_out')::int AS written
-         FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3`, [input.seed, input.from, input.to]);
-      return r.rows[0];
     },
 
     /**

@@ -41,7 +41,7 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
   note();
   setHandler(progressQuery, () => progress);
 
-  const generating = new Map<number, Promise<void>>();
+  const generating = new Map<number, Promise<unknown>>();
   let nextChunk = acceptFrom;
   while (progress.done < input.count && acceptFrom < end) {
     while (generating.size < input.concurrency && nextChunk < end) {
@@ -49,7 +49,7 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       nextChunk += chunk;
       progress.running++;
       generating.set(from, act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
-        .then(() => undefined).finally(() => { progress.running--; }));
+        .finally(() => { progress.running--; }));
     }
     await generating.get(acceptFrom);
     generating.delete(acceptFrom);
