@@ -1,5 +1,5 @@
 import { readAttributes, lastWord, VOCABULARY, type ItemAttributes } from '../catalog/attributes';
-import { GARMENT_TYPES, plural, withArticle } from '../catalog/vocabulary';
+import { an, GARMENT_TYPES, plural, withArticle } from '../catalog/vocabulary';
 import { dominantColours } from '../catalog/colour';
 import { imageAbsolutePath } from '../catalog/images';
 import { Rng } from '../random';
@@ -55,8 +55,6 @@ const STOP = new Set(['about', 'their', 'there', 'which', 'would', 'could', 'som
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
-const an = (w: string) => (/^[aeiou]/i.test(w) ? `an ${w}` : `a ${w}`);
-/** Nouns that take "these": jeans, sneakers, sunglasses... */
 const NEUTRALS = ['black', 'white', 'navy', 'beige', 'grey', 'camel', 'ivory', 'charcoal'];
 
 /** Prefers a variant whose opening words have not been said yet in this dialogue (no repeated phrasing). */
@@ -291,7 +289,7 @@ const HANDLERS: Handlers = {
         rng.pick(['Hi there, welcome! What can I help you find today?', 'Hello! What are you shopping for today?', 'Welcome in! How can I help?']),
         `I recently bought ${plural(b.noun) ? 'these' : 'this'} ${describe(b)}, and I'd love to find something to go with ${plural(b.noun) ? 'them' : 'it'}. ${rng.pick(['Any ideas?', 'What would you pair with it?', 'Where should I start?'])}`,
         `${rng.pick(['Great pick!', 'Lovely choice.', 'Nice choice!'])} ${b.colour && NEUTRALS.includes(b.colour) ? `Since ${plural(b.noun) ? 'they are' : 'it is'} neutral, a piece with a bit of colour or texture` : `With ${b.colour ?? 'that shade'}, something in a calmer tone`} ${rng.pick(['would really make it stand out.', 'would balance the look nicely.'])}`,
-        `${rng.pick(["I was picturing", "In my head it's", "I'm thinking of"])} ${visual.join(', maybe ') || `${withArticle(t.noun, t.noun)}`}${t.noun ? `, ${withArticle(t.noun, t.noun)} ideally` : ''}.`,
+        `${rng.pick(["I was picturing", "In my head it's", "I'm thinking of"])} ${visual.join(', maybe ') || withArticle(t.noun, t.noun)}${t.noun ? `, ${withArticle(t.noun, t.noun)} ideally` : ''}.`,
       ],
     };
   },
@@ -311,11 +309,11 @@ const HANDLERS: Handlers = {
     const topic = a.material ?? a.colour ?? a.noun;
     return {
       text: fresh(rng, [
-        `Oh, ${topic}! I had ${an(`${a.material ?? ''} ${a.noun}`.trim())} years ago and it ${experience(rng, a.material)}.`,
-        `Funny, ${a.colour ?? 'that colour'} always reminds me of my first job; I wore ${an(a.noun)} in that shade almost every week.`,
+        `Oh, ${topic}! I had ${withArticle(`${a.material ?? ''} ${a.noun}`.trim(), a.noun)} years ago and it ${experience(rng, a.material)}.`,
+        `Funny, ${a.colour ?? 'that colour'} always reminds me of my first job; I wore ${withArticle(a.noun, a.noun)} in that shade almost every week.`,
         `I do like the little details, like ${a.features[0] ?? 'the finish'}. My last ${a.noun} ${experience(rng, a.material)}.`,
         `My sister swears by ${topic}; hers ${experience(rng, a.material)}.`,
-        `${cap(a.colour ?? 'That shade')} looks great in the photo. A friend of mine has ${an(a.noun)} like it and it ${experience(rng, a.material)}.`,
+        `${cap(a.colour ?? 'That shade')} looks great in the photo. A friend of mine has ${withArticle(a.noun, a.noun)} like it and it ${experience(rng, a.material)}.`,
       ], dialogue),
     };
   },
@@ -333,7 +331,7 @@ const HANDLERS: Handlers = {
   rejectReason({ target, recommended }) {
     const t = readAttributes(target);
     const r = readAttributes(recommended);
-    if (t.noun !== r.noun) return { attribute: 'type', difference: `The recommendation is ${an(r.noun)}, but the wanted item is ${an(t.noun)}.` };
+    if (t.noun !== r.noun) return { attribute: 'type', difference: `The recommendation is ${withArticle(r.noun, r.noun)}, but the wanted item is ${withArticle(t.noun, t.noun)}.` };
     if (t.colour && t.colour !== r.colour) return { attribute: 'colour', difference: `The recommendation is ${r.colour ?? 'another colour'}, but the wanted one is ${t.colour}.` };
     if (t.material && t.material !== r.material) return { attribute: 'material', difference: `The recommendation is ${r.material ?? 'another material'}, but the wanted one is ${t.material}.` };
     if ((t.pattern ?? 'solid') !== (r.pattern ?? 'solid')) return { attribute: 'pattern', difference: `The recommendation is ${r.pattern ?? 'plain'}, but the wanted one is ${t.pattern ?? 'plain'}.` };
@@ -388,12 +386,12 @@ const HANDLERS: Handlers = {
   recommendation({ item, dialogue }, rng) {
     const a = readAttributes(item);
     const looks = [a.colour, a.pattern, a.material].filter(Boolean).join(' ');
-    const named = an(looks ? `${looks} ${a.noun}` : a.noun);
+    const named = withArticle(looks ? `${looks} ${a.noun}` : a.noun, a.noun);
     const intro = fresh(rng, [
       `How about this one? It's ${named}.`, `I'd suggest ${named}.`, `Take a look at this: ${named}.`, `This might be what you need: ${named}.`,
       `Here's one I like for you, ${named}.`, `What do you think of ${named}?`, `I found ${named} that could work.`, `Let me show you ${named}.`,
     ], dialogue);
-    const style = a.style ? rng.pick([`The ${a.style} cut is very flattering.`, `It has a ${a.style} shape.`, `The ${a.style} style keeps it easy to wear.`]) : '';
+    const style = a.style ? rng.pick([`The ${a.style} cut is very flattering.`, `It has ${an(a.style)} shape.`, `The ${a.style} style keeps it easy to wear.`]) : '';
     const detail = a.features[0] ? rng.pick([`One detail you will like: ${a.features[0]}.`, `It also has this going for it: ${a.features[0]}.`, `Worth noting: ${a.features[0]}.`]) : '';
     const use = a.occasion ? rng.pick([`It's made for ${a.occasion}.`, `Great for ${a.occasion}.`, `People buy it for ${a.occasion}.`]) : '';
     return { text: [intro, ...rng.shuffle([style, detail, use].filter(Boolean)).slice(0, 2)].join(' ') };
@@ -440,7 +438,7 @@ const HANDLERS: Handlers = {
     const fits_person = !(/\bWomen's\b|\bGirls'/.test(title) && gender === 'male') && !(/\bMen's\b|\bBoys'/.test(title) && gender === 'female') &&
       !(/\b(Girls'|Boys')/.test(title) && !child) && !(!gift && sample.age <= 12 && /heel|blazer|watch|necklace|coat/.test(t.noun) && !/\b(Girls'|Boys')/.test(title));
     const fits_scenario = !(/^Sports need/.test(sample.scenario) && /heel|blazer|necklace|coat/.test(t.noun)) && !(FORMAL.test(sample.scenario) && /hoodie|cap|shorts|swimsuit/.test(t.noun));
-    return { fits_person, fits_scenario, reason: fits_person && fits_scenario ? `${an(t.noun)} suits a ${sample.age}-year-old for this` : !fits_person ? `${title} is made for someone else` : `${an(t.noun)} does not suit "${sample.scenario}"` };
+    return { fits_person, fits_scenario, reason: fits_person && fits_scenario ? `${cap(withArticle(t.noun, t.noun))} suits a ${sample.age}-year-old for this` : !fits_person ? `${title} is made for someone else` : `${cap(withArticle(t.noun, t.noun))} does not suit "${sample.scenario}"` };
   },
 
   utteranceRewriter({ text, colloquial }, rng) {

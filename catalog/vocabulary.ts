@@ -73,5 +73,7 @@ export const AUDIENCE_PREFIX: Record<string, string> = { Women: "Women's", Men: 
 
 /** Nouns the catalog uses in the plural for one product ("boots", "jeans", "sunglasses"). */
 export const plural = (noun: string) => /s$/i.test(noun) && !/dress$/i.test(noun);
-/** "a"/"an" before a phrase about one `noun`, nothing before a plural one: "an oversized tee", "ankle boots". */
-export const withArticle = (phrase: string, noun: string) => (plural(noun) ? phrase : /^[aeiou]/i.test(phrase) ? `an ${phrase}` : `a ${phrase}`);
+/** "a" or "an" before a phrase, by its first letter. */
+export const an = (phrase: string) => (/^[aeiou]/i.test(phrase) ? `an ${phrase}` : `a ${phrase}`);
+/** an(), but nothing before a phrase about a plural `noun`: "an oversized tee", "ankle boots". */
+export const withArticle = (phrase: string, noun: string) => (plural(noun) ? phrase : an(phrase));
