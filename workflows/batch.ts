@@ -8,6 +8,7 @@ import { profilesWorkflow } from './profiles';
 import { progressQuery, type BatchProgress } from './progress';
 import { optimizeWorkflow } from './optimize';
 import * as SA from './search-attributes';
+import { failWith, fatalCause } from './failures';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -69,6 +70,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     }
   }
 
+  // A conversation that failed because the setup is wrong (a key, a model): the others would fail alike,
+  // so no new one starts and the batch fails with it once the running ones end. Older runs went on.
+  const stopOnFatal = patched('fatal-stops-batch');
+  let stop: ApplicationFailure | undefined;
   const run = async (idx: number) => {
     const id = conversationId(input.batchId, idx);
     progress.running++;
@@ -83,22 +88,30 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       progress.done++;
     } catch (e) {
       progress.failed++;
+      const fatal = stopOnFatal ? fatalCause(e) : undefined;
+      if (fatal) stop ??= failWith(fatal);
       // A failed re-optimisation leaves the finished conversation and its earlier review as they were.
       if (!optimize) await act.markConversationFailed({ conversationId: id, reason: describeFailure(e) });
     } finally {
       progress.running--;
     }
   };
+  const launch = (idx: number) => run(idx).catch((e) => {
+    // Recording the failure failed too (the database is gone): stop, rather than leave the rejection unhandled.
+    stop ??= ApplicationFailure.nonRetryable(`could not record a failed conversation: ${describeFailure(e)}`, 'BookkeepingFailed');
+  });
 
-  while (cursor < queue.length) {
-    await condition(() => progress.running < input.concurrency);
+  while (cursor < queue.length && !stop) {
+    await condition(() => progress.running < input.concurrency || !!stop);
+    if (stop) break;
     if (workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || workflowInfo().continueAsNewSuggested) {
       await condition(() => progress.running === 0);
       await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });
     }
-    void run(queue[cursor++]);
+    void launch(queue[cursor++]);
   }
   await condition(() => progress.running === 0);
+  if (stop) throw stop;
   return progress;
 }
 

@@ -1,4 +1,4 @@
-import { continueAsNew, setHandler } from '@temporalio/workflow';
+import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
@@ -20,7 +20,8 @@ async function eachWithProgress(label: string, units: number, weight: (k: number
   const c = input.carried ?? { done: 0, failed: 0, startedAt: Date.now() };
   const progress: BatchProgress = { batchId: label, total: total + c.done + c.failed, done: c.done, failed: c.failed, running: 0, startedAt: c.startedAt };
   setHandler(progressQuery, () => progress);
-  await inCountedLanes(progress, Math.min(units, UNITS_PER_RUN), input.concurrency, work, weight);
+  // Runs recorded before a fatal failure stopped the workflow counted it and went on; they must replay so.
+  await inCountedLanes(progress, Math.min(units, UNITS_PER_RUN), input.concurrency, work, weight, patched('fatal-stops-workflow'));
   // What is left is planned again by the next run (only work not yet stored is planned).
   if (units > UNITS_PER_RUN) await continueAsNew({ ...input, carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt } });
   return progress;

@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
@@ -16,6 +16,6 @@ export interface EvalInput {
 export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
   const progress: BatchProgress = { batchId: evalId, total: size, done: 0, failed: 0, running: 0, startedAt: Date.now() };
   setHandler(progressQuery, () => progress);
-  await inCountedLanes(progress, size, concurrency, (k) => act.judgeConversation({ evalId, k }));
+  await inCountedLanes(progress, size, concurrency, (k) => act.judgeConversation({ evalId, k }), undefined, patched('fatal-stops-workflow'));
   return progress;
 }

@@ -1,29 +1,44 @@
 import type { BatchProgress } from './progress';
+import { failWith, fatalCause } from './failures';
 
 /**
  * Runs `work` for 0..n-1 with at most `concurrency` at a time, in order of index. Pure (no Temporal
- * API), so workflows bound their activities with it and activities their LLM calls.
+ * API), so workflows bound their activities with it and activities their LLM calls. When a unit fails,
+ * no new unit starts, the ones in flight finish (and store what they made), and then the first failure
+ * is thrown: a retried activity must never race its own previous attempt and pay twice.
  */
 export async function inLanes(n: number, concurrency: number, work: (k: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const lane = async () => {
-    while (next < n) await work(next++);
+    while (next < n && !failure) {
+      try {
+        await work(next++);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
+  if (failure) throw failure.error;
 }
 
 /**
  * inLanes for a workflow's activities, counted in `progress` (running, done, failed; each unit weighs
- * `weight(k)`). A failed unit is counted, not thrown, so one bad unit never stops the others.
+ * `weight(k)`). A failed unit is counted, not thrown, so one bad unit never stops the others; with
+ * `stopOnFatal`, a failure that says the setup is wrong (see failures.ts) stops them all and is thrown.
  */
-export async function inCountedLanes(progress: BatchProgress, n: number, concurrency: number, work: (k: number) => Promise<unknown>, weight: (k: number) => number = () => 1): Promise<void> {
+export async function inCountedLanes(progress: BatchProgress, n: number, concurrency: number, work: (k: number) => Promise<unknown>,
+  weight: (k: number) => number = () => 1, stopOnFatal = false): Promise<void> {
   await inLanes(n, concurrency, async (k) => {
     progress.running += weight(k);
     try {
       await work(k);
       progress.done += weight(k);
-    } catch {
+    } catch (e) {
       progress.failed += weight(k);
+      const fatal = stopOnFatal ? fatalCause(e) : undefined;
+      if (fatal) throw failWith(fatal);
     } finally {
       progress.running -= weight(k);
     }

@@ -48,8 +48,12 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       const from = nextChunk;
       nextChunk += chunk;
       progress.running++;
-      generating.set(from, act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
-        .finally(() => { progress.running--; }));
+      const generated = act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
+        .finally(() => { progress.running--; });
+      // A chunk ahead may fail while another is awaited: its failure is thrown when acceptance reaches it,
+      // not left unhandled (an unhandled rejection fails the workflow task, which Temporal retries for ever).
+      generated.catch(() => {});
+      generating.set(from, generated);
     }
     await generating.get(acceptFrom);
     generating.delete(acceptFrom);
