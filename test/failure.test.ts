@@ -3,7 +3,10 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rig, type TestRig } from './helpers';
+import { stage4Activities } from '../activities/stage4';
+import type { Mllm } from '../agents/calls';
+import { SimulatedMllm } from '../agents/simulated';
+import { rig, runBatch, type TestRig } from './helpers';
 
 const rigs: TestRig[] = [];
 afterAll(async () => { for (const r of rigs) await r.close(); });
@@ -124,5 +127,46 @@ describe('a non-retryable activity failure ends its workflow, failed, with the a
     rigs.push(t);
     const r = await t.run(() => t.client.workflow.execute('categoryFilterWorkflow', { workflowId: `filter-ok-${uid()}`, taskQueue: t.taskQueue, args: [{ provider: 'simulated', concurrency: 2 }] }));
     expect(r).toMatchObject({ done: 2, failed: 1 });
+  });
+});
+
+describe('a failed attempt never races its own retry', () => {
+  it('rewriteUtterances: when one rewrite fails, no new one starts and those in flight finish before the attempt fails', async () => {
+    const t = await rig();
+    rigs.push(t);
+    const { batchId } = await runBatch(t, 'paid', { size: 1, seed: 77 });
+    const conversationId = `muse-${batchId}-0`;
+    await t.pool.query('DELETE FROM rewrites WHERE conversation_id = $1', [conversationId]);
+    const inner = new SimulatedMllm();
+    let inFlight = 0;
+    let started = 0;
+    const llm: Mllm = {
+      provider: 'simulated',
+      async call(agent, input, ctx) {
+        started++;
+        inFlight++;
+        try {
+          const failing = agent === 'utteranceRewriter' && ctx.key.endsWith(':1:utteranceRewriter');
+          await sleep(failing ? 30 : 300);
+          if (failing) throw new Error('HTTP 500 from the endpoint');
+          return await inner.call(agent, input, ctx);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const a = stage4Activities({ pool: t.pool, llm: () => llm });
+    const error = await a.rewriteUtterances({ conversationId, seed: 1 }).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toContain('HTTP 500');
+    // Nothing was still running when the attempt failed (so a retry cannot send it again)...
+    expect(inFlight).toBe(0);
+    const startedAtFailure = started;
+    await sleep(800);
+    // ...and nothing started after it.
+    expect(started).toBe(startedAtFailure);
+    // The siblings that were in flight stored their rewrites: the retry reuses them.
+    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM rewrites WHERE conversation_id = $1', [conversationId])).rows[0].n;
+    expect(stored).toBeGreaterThanOrEqual(1);
+    expect(stored).toBeLessThanOrEqual(3);
   });
 });
