@@ -310,9 +310,10 @@ benchmark.command('score').description('Recall@1/5/10 and NDCG@10 of a model\'s 
 
 withThresholds(program.command('export').description('write the batch\'s dataset in the Muse record format: one JSON per conversation, a JSONL, the images, summary.json')
   .argument('<batch>')
-  .option('--out <dir>', 'output folder (default out/<batch>)'))
+  .option('--out <dir>', 'output folder (default out/<batch>); a folder holding other files is refused')
+  .option('--force', 'write into a folder that holds other files, beside them (they are never touched)'))
   .action((batchId: string, o) => withSession(async (s) => {
-    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), thresholdsOf(o));
+    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), thresholdsOf(o), { force: o.force });
     console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`);
   }));
 

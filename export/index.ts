@@ -112,16 +112,57 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
   return { records, images, counts };
 }
 
+/** The entries an export writes; the marker says a folder is one of ours (older exports: summary.json with batch and thresholds). */
+const MARKER = '.muse-export';
+const OWN_ENTRIES = ['conversations', 'images', 'dataset.jsonl', 'summary.json', MARKER];
+
+function isMuseExport(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, MARKER))) return true;
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    return typeof s.batch === 'string' && typeof s.thresholds === 'object';
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Writes <out>/conversations/<id>.json, <out>/dataset.jsonl and <out>/images/. Everything is written
- * into a temporary folder and renamed into place, so an interrupted export leaves no half-written dataset.
+ * Whether `dir` may receive an export, checked before anything is written: a new or empty folder, or a
+ * previous export (its own entries are replaced). A folder holding anything else is refused unless
+ * `force`, which writes the export's entries beside what is there, and never over an entry muse did not write.
  */
-export async function exportBatch(pool: Pool, batchId: string, out: string, thresholds: Partial<Thresholds> = {}): Promise<ExportReport> {
+function checkTarget(dir: string, force: boolean): void {
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!st) return;
+  if (!st.isDirectory()) throw new Error(`--out ${dir} is a file, not a folder: name a new or empty folder (nothing was written)`);
+  const entries = fs.readdirSync(dir);
+  const ours = isMuseExport(dir);
+  // A temporary folder left by an export that was killed is ours too (it is replaced on the next run).
+  const foreign = entries.filter((e) => !e.startsWith(`${MARKER}.tmp-`) && (!ours || !OWN_ENTRIES.includes(e)));
+  if (foreign.length === 0) return;
+  const listed = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');
+  if (!force) {
+    throw new Error(`--out ${dir} holds files muse did not write (${listed}): name a new or empty folder, or add --force to write the export into it beside them (nothing else there is touched)`);
+  }
+  const clash = ours ? [] : entries.filter((e) => OWN_ENTRIES.includes(e));
+  if (clash.length) throw new Error(`--out ${dir}: ${clash.join(', ')} already there and not written by muse, so --force would replace it: move it or name another folder (nothing was written)`);
+}
+
+/**
+ * Writes <out>/conversations/<id>.json, <out>/dataset.jsonl, <out>/images/ and <out>/summary.json. A new
+ * folder is written under a temporary name and renamed into place; into an existing one, each entry is
+ * written beside its old version and swapped in by rename, so no half-written file is ever left behind
+ * and nothing but the export's own entries is replaced.
+ */
+export async function exportBatch(pool: Pool, batchId: string, out: string, thresholds: Partial<Thresholds> = {}, o: { force?: boolean } = {}): Promise<ExportReport> {
+  const dir = path.resolve(out);
+  checkTarget(dir, !!o.force);
   const { records, images, counts } = await buildRecords(pool, batchId, thresholds);
   if (counts.considered === 0) throw new Error(`no batch ${batchId} in the database`);
   if (records.length === 0) throw new Error(`batch ${batchId} has no conversation to export: ${describeCounts(counts)}`);
-  const dir = path.resolve(out);
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const exists = fs.existsSync(dir);
+  const tmp = exists ? path.join(dir, `${MARKER}.tmp-${process.pid}`) : `${dir}.tmp-${process.pid}`;
+  if (exists) for (const e of fs.readdirSync(dir)) if (e.startsWith(`${MARKER}.tmp-`)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.join(tmp, 'conversations'), { recursive: true });
   fs.mkdirSync(path.join(tmp, 'images'), { recursive: true });
@@ -129,9 +170,20 @@ export async function exportBatch(pool: Pool, batchId: string, out: string, thre
   fs.writeFileSync(path.join(tmp, 'dataset.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
   fs.writeFileSync(path.join(tmp, 'summary.json'), JSON.stringify({ batch: batchId, exportedAt: new Date().toISOString(), ...counts }, null, 2) + '\n');
   for (const [name, stored] of images) fs.copyFileSync(imageAbsolutePath(stored.path), path.join(tmp, name));
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  fs.renameSync(tmp, dir);
+  fs.writeFileSync(path.join(tmp, MARKER), JSON.stringify({ tool: 'muse', batch: batchId }) + '\n');
+  if (!exists) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.renameSync(tmp, dir);
+  } else {
+    // The marker goes last: a folder that has it holds a complete export.
+    for (const entry of OWN_ENTRIES) {
+      const target = path.join(dir, entry);
+      const old = path.join(tmp, `${entry}.old`);
+      if (fs.existsSync(target)) fs.renameSync(target, old);
+      fs.renameSync(path.join(tmp, entry), target);
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   return { dir, conversations: records.length, utterances: records.reduce((n, r) => n + r.Conversations.length, 0), images: images.size, counts, ids: records.map((r) => r.Conversation_id) };
 }
 

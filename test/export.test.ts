@@ -60,10 +60,49 @@ describe('export in the Muse record format', () => {
   });
 
   it('replaces a previous export whole and leaves no temporary folder behind', async () => {
-    fs.writeFileSync(path.join(out, 'stale.txt'), 'from an older export');
+    fs.writeFileSync(path.join(out, 'conversations', 'stale.json'), 'from an older export');
     await exportBatch(t.pool, batchId, out);
-    expect(fs.existsSync(path.join(out, 'stale.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'conversations', 'stale.json'))).toBe(false);
     expect(fs.readdirSync(path.dirname(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(fs.readdirSync(out).filter((f) => f.includes('.tmp-') || f.endsWith('.old'))).toEqual([]);
+  });
+
+  it('never deletes what it did not write: a file, a folder of other files, the current folder', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-out-safe-'));
+    const file = path.join(root, 'notes.txt');
+    fs.writeFileSync(file, 'mine');
+    await expect(exportBatch(t.pool, batchId, file)).rejects.toThrow(/is a file, not a folder/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+
+    const folder = path.join(root, 'work');
+    fs.mkdirSync(path.join(folder, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'src', 'a.ts'), 'code');
+    await expect(exportBatch(t.pool, batchId, folder)).rejects.toThrow(/muse did not write \(src\).*--force/);
+    expect(fs.readdirSync(folder)).toEqual(['src']);
+    // --force writes the export beside them and touches nothing else, then and on a second run.
+    for (let k = 0; k < 2; k++) {
+      await exportBatch(t.pool, batchId, folder, {}, { force: true });
+      expect(fs.readFileSync(path.join(folder, 'src', 'a.ts'), 'utf8')).toBe('code');
+      expect(fs.readdirSync(folder).sort()).toEqual(['.muse-export', 'conversations', 'dataset.jsonl', 'images', 'src', 'summary.json']);
+    }
+    // A user's own images/ is never replaced, even with --force.
+    const other = path.join(root, 'photos');
+    fs.mkdirSync(path.join(other, 'images'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'images', 'cat.png'), 'meow');
+    await expect(exportBatch(t.pool, batchId, other, {}, { force: true })).rejects.toThrow(/images already there and not written by muse/);
+    expect(fs.readdirSync(path.join(other, 'images'))).toEqual(['cat.png']);
+
+    // `--out .` in a folder with other files is refused the same way.
+    const cwd = process.cwd();
+    try {
+      process.chdir(folder);
+      fs.rmSync('.muse-export');
+      fs.rmSync('summary.json');
+      await expect(exportBatch(t.pool, batchId, '.')).rejects.toThrow(/muse did not write/);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(fs.readFileSync(path.join(folder, 'src', 'a.ts'), 'utf8')).toBe('code');
   });
 
   it('muse stats reports the batch as the database holds it', async () => {
