@@ -8,8 +8,51 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+/** A server that accepts a connection and never answers must not hold a command for ever. */
+export const CONNECT_TIMEOUT_MS = Number(process.env.MUSE_PG_CONNECT_TIMEOUT_MS ?? 10_000);
+
+/** A client with our timeouts; every connection muse opens goes through here or createPool. */
+export const newClient = (url: string) => new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+
 export function createPool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: url, max });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  // An idle connection whose server went away (a restart: 57P01) is dropped by the pool, which connects
+  // anew on the next query. Without a listener, that 'error' event would kill the process.
+  pool.on('error', (e) => console.error(`muse: lost an idle PostgreSQL connection (${(e as { code?: string }).code ?? e.message}); the next query reconnects`));
+  return pool;
+}
+
+/** The URL with its password masked, even when it does not parse. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  }
+}
+
+/** One line for a failed connection: which server, what went wrong, what to do. */
+export function describeConnectError(url: string, e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const where = `PostgreSQL at ${redact(url)}`;
+  let host = '';
+  try {
+    const u = new URL(url);
+    host = `${u.hostname}:${u.port || 5432}`;
+  } catch {
+    return `the database URL ${redact(url)} is not a valid URL (expected postgres://user:password@host:port/database)`;
+  }
+  switch (err.code) {
+    case 'ECONNREFUSED': return `${where} refused the connection: nothing listens on ${host}; start PostgreSQL there, or unset DATABASE_URL and run \`muse up\``;
+    case 'ENOTFOUND': case 'EAI_AGAIN': return `${where}: the host ${host.split(':')[0]} is not known; check DATABASE_URL`;
+    case '28P01': return `${where} rejected the password of user ${new URL(url).username || '(none)'}; check DATABASE_URL`;
+    case '28000': return `${where} does not let this user in (${err.message}); check DATABASE_URL or the server's pg_hba.conf`;
+    default:
+      if (/timeout/i.test(err.message ?? '')) return `${where} accepted no session within ${CONNECT_TIMEOUT_MS / 1000} s (connect timeout): is ${host} really PostgreSQL, and up?`;
+      return `${where}: ${err.message ?? String(e)}`;
+  }
 }
 
 /**
@@ -18,7 +61,7 @@ export function createPool(url: string, max = 10): pg.Pool {
  * first makes them queue instead, and the later one finds nothing left to apply.
  */
 export async function migrate(url: string): Promise<string[]> {
-  const c = new pg.Client({ connectionString: url });
+  const c = newClient(url);
   await c.connect();
   try {
     await c.query(`SELECT pg_advisory_lock(hashtext('muse.migrate'))`);

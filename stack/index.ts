@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { config, paths, uiUrl } from './config';
 import { canConnect, ensureTemporalCli } from './temporal';
-import { redact, waitForPostgres } from './postgres';
-import { migrate } from '../db/pool';
+import { waitForPostgres } from './postgres';
+import { migrate, redact } from '../db/pool';
 
 export const StackState = z.object({
   pid: z.number().int(),

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import pg from 'pg';
+import { describeConnectError, newClient, redact } from '../db/pool';
 
 export interface RunningPostgres {
   url: string;
@@ -44,7 +45,7 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: (m: 
 
 /** Opens and closes one connection: undefined when it worked, the error when not. */
 async function probe(url: string): Promise<unknown> {
-  const c = new pg.Client({ connectionString: url });
+  const c = newClient(url);
   try {
     await c.connect();
     await c.end();
@@ -57,13 +58,18 @@ async function probe(url: string): Promise<unknown> {
 
 /** Creates the database named in the URL when the server is up but the database is not there yet. */
 export async function ensureDatabase(url: string): Promise<void> {
+  try {
+    new URL(url);
+  } catch (e) {
+    throw new Error(describeConnectError(url, e));
+  }
   const e = await probe(url);
   if (!e) return;
-  if ((e as { code?: string }).code !== '3D000') throw e;
+  if ((e as { code?: string }).code !== '3D000') throw new Error(describeConnectError(url, e));
   const u = new URL(url);
   const name = decodeURIComponent(u.pathname.slice(1));
   u.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: u.toString() });
+  const admin = newClient(u.toString());
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
@@ -82,14 +88,4 @@ export async function waitForPostgres(url: string, timeoutMs: number): Promise<v
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`PostgreSQL at ${redact(url)} did not answer within ${timeoutMs} ms: ${String(last)}`);
-}
-
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
