@@ -1,9 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { BatchInput, BatchProgress } from '../workflows/batch';
 import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
-import { inTransaction } from '../db/pool';
+import { inTransaction, redact } from '../db/pool';
+import { createBatch } from '../profiles/store';
 import type { Session } from './connection';
 import { ProgressLine } from './progress';
 
@@ -15,14 +16,25 @@ export interface GenerateOptions {
   provider: string;
 }
 
-async function batchRunning(s: Session, batchId: string, workflowId = batchWorkflowId(batchId)): Promise<boolean> {
+async function describeOrUndefined(s: Session, workflowId: string) {
   try {
-    return (await s.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    return await s.client.workflow.getHandle(workflowId).describe();
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError) return false;
+    if (e instanceof WorkflowNotFoundError) return undefined;
     throw e;
   }
 }
+
+async function batchRunning(s: Session, batchId: string, workflowId = batchWorkflowId(batchId)): Promise<boolean> {
+  return (await describeOrUndefined(s, workflowId))?.status.name === 'RUNNING';
+}
+
+/** A running workflow whose workflow task keeps failing makes no progress: only a fresh run helps. */
+const STUCK_TASK_ATTEMPTS = 3;
+const stuckAttempts = (d: Awaited<ReturnType<typeof describeOrUndefined>>) => {
+  const attempt = d?.status.name === 'RUNNING' ? (d.raw.pendingWorkflowTask?.attempt ?? 0) : 0;
+  return attempt >= STUCK_TASK_ATTEMPTS ? attempt : 0;
+};
 
 /** Starts a workflow under a fixed id, or attaches to the run of it that is still going (a second command while it runs). */
 export async function startOrAttach(s: Session, type: string, workflowId: string, input: unknown, memo: Record<string, unknown> = {}): Promise<{ handle: WorkflowHandle; attached: boolean }> {
@@ -34,32 +46,50 @@ export async function startOrAttach(s: Session, type: string, workflowId: string
   }
 }
 
-/** Starts a batch; a batch id that already has conversations must be resumed instead. */
-export async function startBatch(s: Session, o: GenerateOptions): Promise<WorkflowHandle> {
+function startBatchWorkflow(s: Session, input: BatchInput, memo: Record<string, unknown>, workflowId = batchWorkflowId(input.batchId)): Promise<WorkflowHandle> {
+  return s.client.workflow.start('batchWorkflow', {
+    workflowId,
+    taskQueue: s.taskQueue,
+    args: [input],
+    typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
+    memo,
+  });
+}
+
+/**
+ * Starts a batch, or attaches to it while it runs. Its row is written first, so a batch that was never
+ * picked up by a worker (no worker, Ctrl-C at once) is still listed, resumable, never a dead end. A batch
+ * id that already has a stopped run must be resumed instead.
+ */
+export async function startOrAttachBatch(s: Session, o: GenerateOptions): Promise<{ handle: WorkflowHandle; attached: boolean }> {
   if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId)) throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);
-  if (await batchRunning(s, o.batchId)) return s.client.workflow.getHandle(batchWorkflowId(o.batchId));
+  if (await batchRunning(s, o.batchId)) return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
   const existing = (await s.pool.query('SELECT size FROM batches WHERE id = $1', [o.batchId])).rows[0];
-  if (existing) throw new Error(`batch ${o.batchId} already exists (${existing.size} conversations): see \`muse status ${o.batchId}\` or \`muse resume ${o.batchId}\``);
+  if (existing) {
+    const done = (await s.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [o.batchId])).rows[0].n;
+    throw new Error(done >= existing.size
+      ? `batch ${o.batchId} already exists and is complete (${done} conversations): \`muse export ${o.batchId}\` writes it, or choose another --batch`
+      : `batch ${o.batchId} already exists (${done} of ${existing.size} completed) and is not running: \`muse resume ${o.batchId}\` continues it`);
+  }
   const input: BatchInput = { batchId: o.batchId, size: o.size, seed: o.seed, concurrency: o.concurrency, provider: o.provider };
+  await createBatch(s.pool, input);
   try {
-    return await s.client.workflow.start('batchWorkflow', {
-      workflowId: batchWorkflowId(o.batchId),
-      taskQueue: s.taskQueue,
-      args: [input],
-      typedSearchAttributes: [{ key: SA.BatchId, value: o.batchId }],
-      memo: { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency },
-    });
+    return { handle: await startBatchWorkflow(s, input, { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency }), attached: false };
   } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) return s.client.workflow.getHandle(batchWorkflowId(o.batchId));
+    if (e instanceof WorkflowExecutionAlreadyStartedError) return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
     throw e;
   }
+}
+
+export async function startBatch(s: Session, o: GenerateOptions): Promise<WorkflowHandle> {
+  return (await startOrAttachBatch(s, o)).handle;
 }
 
 /**
  * Shows progress until the batch ends, or until `detach` resolves (Ctrl-C): the batch itself runs in
  * Temporal and does not notice either way.
  */
-export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {})): Promise<BatchProgress | 'detached'> {
+export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {}), next?: string): Promise<BatchProgress | 'detached'> {
   const line = new ProgressLine(label);
   let detached = false;
   void detach.then(() => { detached = true; });
@@ -76,7 +106,8 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
       }
       await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
     }
-    if (failed) throw new Error(`batch workflow ${handle.workflowId} failed: ${rootCause(failed)}`);
+    if (failed && isCancellation(failed)) throw new Error(`${handle.workflowId} was cancelled; what it finished is kept`);
+    if (failed) throw new Error(`${handle.workflowId} failed: ${rootCause(failed)}${next ? `; ${next}` : ''}`);
     if (detached) return 'detached';
     line.update(finished!);
     return finished!;
@@ -85,36 +116,54 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
   }
 }
 
+function isCancellation(e: unknown): boolean {
+  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) if (c instanceof CancelledFailure) return true;
+  return false;
+}
+
 function rootCause(e: unknown): string {
   let c = e as { message?: string; cause?: unknown };
   while (c.cause) c = c.cause as typeof c;
   return c.message ?? String(e);
 }
 
-/** Conversations of a batch that did not complete and are not running in Temporal now. */
-export async function conversationsToResume(s: Session, batchId: string): Promise<number[]> {
-  const r = await s.pool.query(`SELECT idx, id FROM conversations WHERE batch_id = $1 AND status <> 'completed' ORDER BY idx`, [batchId]);
-  const out: number[] = [];
+/** Conversations of a batch that did not complete and are not running in Temporal now, and those never created. */
+export async function conversationsToResume(s: Session, batchId: string, size: number): Promise<{ indices: number[]; missing: number }> {
+  const r = await s.pool.query(`SELECT idx, id, status FROM conversations WHERE batch_id = $1 ORDER BY idx`, [batchId]);
+  const indices: number[] = [];
   for (const row of r.rows) {
-    try {
-      if ((await s.client.workflow.getHandle(row.id).describe()).status.name === 'RUNNING') continue;
-    } catch (e) {
-      if (!(e instanceof WorkflowNotFoundError)) throw e;
-    }
-    out.push(row.idx);
+    if (row.status === 'completed') continue;
+    if ((await describeOrUndefined(s, row.id))?.status.name === 'RUNNING') continue;
+    indices.push(row.idx);
   }
-  return out;
+  const have = new Set(r.rows.map((row) => row.idx as number));
+  const missing = Array.from({ length: size }, (_, i) => i).filter((i) => !have.has(i));
+  return { indices: [...indices, ...missing].sort((a, b) => a - b), missing: missing.length };
 }
 
+export type Resumed = { handle: WorkflowHandle; attached: boolean; restarted?: string; conversations: number } | undefined;
+
 /**
- * Restarts every failed, terminated, timed-out or never-started conversation under its own workflow id.
- * With fromScratch, every conversation's stored utterances are dropped first and all are generated
- * again: calls whose prompts did not change are answered from the ledger, so only changes cost.
+ * Continues any batch that is not complete: one whose batch workflow failed, was terminated or cancelled,
+ * one that was never picked up, and one still running (attached to; restarted when its workflow task keeps
+ * failing). Failed, interrupted and never-started conversations run again under their own workflow ids,
+ * reusing every stored utterance. With fromScratch, every conversation's stored utterances are dropped
+ * first and all are generated again: calls whose prompts did not change are answered from the ledger.
  */
-export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean } = {}): Promise<WorkflowHandle | undefined> {
+export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean } = {}): Promise<Resumed> {
   const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
-  if (!b) throw new Error(`no batch ${batchId} in the database`);
-  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still running; resume it once it has ended (or terminate it in the Web UI)`);
+  if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
+  const d = await describeOrUndefined(s, batchWorkflowId(batchId));
+  let restarted: string | undefined;
+  if (d?.status.name === 'RUNNING') {
+    const stuck = stuckAttempts(d);
+    if (!stuck) {
+      if (o.fromScratch) throw new Error(`batch ${batchId} is running: \`muse cancel ${batchId}\` first, then resume it --from-scratch`);
+      return { handle: s.client.workflow.getHandle(batchWorkflowId(batchId)), attached: true, conversations: 0 };
+    }
+    restarted = `its run was stuck (workflow task failed ${stuck} times), so it was terminated and started again`;
+    await s.client.workflow.getHandle(batchWorkflowId(batchId)).terminate(`muse resume: workflow task failed ${stuck} times`);
+  }
   if (o.fromScratch) {
     await inTransaction(s.pool, async (c) => {
       // Rewrites go with their utterances (ON DELETE CASCADE); reviews are per conversation.
@@ -124,16 +173,25 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
         started_at = NULL, finished_at = NULL, review_pass = NULL WHERE batch_id = $1`, [batchId]);
     });
   }
-  const indices = await conversationsToResume(s, batchId);
+  const { indices, missing } = await conversationsToResume(s, batchId, b.size);
   if (indices.length === 0) return undefined;
-  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices };
-  return s.client.workflow.start('batchWorkflow', {
-    workflowId: batchWorkflowId(batchId),
-    taskQueue: s.taskQueue,
-    args: [input],
-    typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
-    memo: { resume: indices.length },
-  });
+  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices, ...(missing ? { prepare: true } : {}) };
+  return { handle: await startBatchWorkflow(s, input, { resume: indices.length }), attached: false, restarted, conversations: indices.length };
+}
+
+/**
+ * Stops a running batch (and its `muse optimize` run): Temporal cancels the conversations in flight,
+ * every finished conversation and every stored utterance stays, and `muse resume` continues from there.
+ */
+export async function cancelBatch(s: Session, batchId: string): Promise<string[]> {
+  if (!(await s.pool.query('SELECT 1 FROM batches WHERE id = $1', [batchId])).rowCount) throw new Error(`no batch ${batchId} in the database: \`muse batches\` lists the batches there`);
+  const cancelled: string[] = [];
+  for (const id of [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]) {
+    if (!(await batchRunning(s, batchId, id))) continue;
+    await s.client.workflow.getHandle(id).cancel();
+    cancelled.push(id);
+  }
+  return cancelled;
 }
 
 /**
@@ -144,7 +202,7 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
 export async function optimizeBatch(s: Session, batchId: string, o: { concurrency?: number } = {}): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
   const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
   if (!b) throw new Error(`no batch ${batchId} in the database`);
-  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still generating; optimise it once it has ended`);
+  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still generating: optimise it once it has ended (\`muse status ${batchId}\` shows how far it is)`);
   const pass = stage4Pass();
   const workflowId = optimizeBatchWorkflowId(batchId);
   if (await batchRunning(s, batchId, workflowId)) return { handle: s.client.workflow.getHandle(workflowId), pass, todo: -1 };
@@ -154,13 +212,7 @@ export async function optimizeBatch(s: Session, batchId: string, o: { concurrenc
     [batchId, pass])).rows.map((r) => r.idx as number);
   if (indices.length === 0) return { pass, todo: 0 };
   const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: o.concurrency ?? b.concurrency, provider: b.provider, indices, job: 'optimize' };
-  const handle = await s.client.workflow.start('batchWorkflow', {
-    workflowId,
-    taskQueue: s.taskQueue,
-    args: [input],
-    typedSearchAttributes: [{ key: SA.BatchId, value: batchId }],
-    memo: { optimize: indices.length, pass },
-  });
+  const handle = await startBatchWorkflow(s, input, { optimize: indices.length, pass }, workflowId);
   return { handle, pass, todo: indices.length };
 }
 
@@ -170,23 +222,72 @@ export interface BatchStatus {
   provider: string;
   seed: number;
   workflow: string;
+  /** Why the batch workflow is not getting on: its failure, a stuck workflow task, no worker polling. */
+  problem?: string;
   counts: Record<string, number>;
   failures: Array<{ conversationId: string; reason: string }>;
 }
 
+/** Whether any worker polled the task queue lately: a running batch with none waits for ever. */
+async function hasPollers(s: Session): Promise<boolean> {
+  const r = await s.client.workflowService.describeTaskQueue({ namespace: s.client.options.namespace, taskQueue: { name: s.taskQueue }, taskQueueType: 1 });
+  return (r.pollers ?? []).length > 0;
+}
+
+/** What keeps a batch workflow from getting on, in one line with what to run, or undefined when nothing does. */
+async function problemOf(s: Session, batchId: string, d: Awaited<ReturnType<typeof describeOrUndefined>>): Promise<string | undefined> {
+  if (!d) return `no batch workflow was ever started: \`muse resume ${batchId}\` starts it`;
+  const status = d.status.name;
+  if (status === 'RUNNING') {
+    const stuck = stuckAttempts(d);
+    if (stuck) return `its workflow task has failed ${stuck} times (see the Web UI): \`muse resume ${batchId}\` restarts it`;
+    if (!(await hasPollers(s))) return `no worker is polling task queue ${s.taskQueue}: start \`muse worker\`, or \`muse resume ${batchId}\` runs one`;
+    return undefined;
+  }
+  if (status === 'FAILED') {
+    const why = await s.client.workflow.getHandle(batchWorkflowId(batchId)).result().then(() => 'unknown', rootCause);
+    return `the batch workflow failed: ${why}; fix that, then \`muse resume ${batchId}\``;
+  }
+  if (status === 'COMPLETED') return undefined;
+  return `the batch workflow was ${status.toLowerCase().replace('_', ' ')}: \`muse resume ${batchId}\` continues it`;
+}
+
 export async function batchStatus(s: Session, batchId: string): Promise<BatchStatus> {
   const b = (await s.pool.query('SELECT size, provider, seed FROM batches WHERE id = $1', [batchId])).rows[0];
-  if (!b) throw new Error(`no batch ${batchId} in the database`);
-  const counts = Object.fromEntries(
+  if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
+  const counts: Record<string, number> = Object.fromEntries(
     (await s.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows.map((r) => [r.status, r.n]),
   );
   const failures = (await s.pool.query(
     `SELECT id, failure FROM conversations WHERE batch_id = $1 AND status = 'failed' ORDER BY idx`, [batchId])).rows.map((r) => ({ conversationId: r.id, reason: r.failure ?? '(no reason recorded)' }));
-  let workflow = 'not found';
-  try {
-    workflow = (await s.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).status.name;
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
-  }
-  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow, counts, failures };
+  const d = await describeOrUndefined(s, batchWorkflowId(batchId));
+  const made = Object.values(counts).reduce((a, n) => a + n, 0);
+  if (made < b.size) counts['not created'] = b.size - made;
+  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow: d?.status.name ?? 'not found', problem: await problemOf(s, batchId, d), counts, failures };
+}
+
+export interface BatchRow {
+  batchId: string;
+  state: string;
+  size: number;
+  completed: number;
+  failed: number;
+  createdAt: Date;
+  provider: string;
+}
+
+/** The newest batches with their state: the batch workflow's status, or complete / resumable once it has ended. */
+export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
+  const rows = (await s.pool.query(
+    `SELECT b.id, b.size, b.provider, b.created_at,
+       count(c.id) FILTER (WHERE c.status = 'completed')::int AS completed, count(c.id) FILTER (WHERE c.status = 'failed')::int AS failed
+     FROM batches b LEFT JOIN conversations c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.created_at DESC, b.id LIMIT $1`, [limit])).rows;
+  return Promise.all(rows.map(async (r) => {
+    const d = await describeOrUndefined(s, batchWorkflowId(r.id));
+    const wf = d?.status.name;
+    const state = wf === 'RUNNING' ? (stuckAttempts(d) ? 'stuck' : 'running')
+      : r.completed >= r.size ? 'complete'
+      : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
+    return { batchId: r.id, state, size: r.size, completed: r.completed, failed: r.failed, createdAt: r.created_at, provider: r.provider };
+  }));
 }

@@ -11,7 +11,7 @@ import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
-import { batchStatus, optimizeBatch, resumeBatch, startBatch, startOrAttach, watchBatch } from './batches';
+import { batchStatus, cancelBatch, listBatches, optimizeBatch, resumeBatch, startOrAttach, startOrAttachBatch, watchBatch } from './batches';
 import type { BatchProgress } from '../workflows/progress';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
@@ -24,6 +24,8 @@ import { listProblems, readJsonl, writeJsonl } from '../benchmark/files';
 import { BenchmarkSample, Prediction } from '../benchmark/schema';
 import { formatScores, score } from '../benchmark/score';
 import { runDemo } from './demo';
+import { installWorkerLogging, reportFailure } from './log';
+import { checkProvider, checkStage1 } from './preflight';
 import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
 import { formatSummary } from '../eval/summary';
@@ -95,8 +97,9 @@ program.command('stack-daemon', { hidden: true }).action(() => runStackDaemon())
 program.command('worker').description('run a worker for every muse workflow and activity until Ctrl-C')
   .option('--max-activities <n>', 'activities in flight at once', int('--max-activities', 1), 100)
   .action(async (o) => withSession(async (s) => {
+    const logs = installWorkerLogging();
     const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, maxActivities: o.maxActivities });
-    console.log(`worker polling task queue on ${s.temporalAddress}; Ctrl-C to stop`);
+    console.log(`worker polling task queue ${s.taskQueue} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`);
     try {
       await worker.run();
     } finally {
@@ -136,11 +139,12 @@ const stage1 = (name: string, type: string, description: string, step: Stage1Ste
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
     .option('--no-worker', 'do not run a worker in this process')
     .action((o) => withSession(async (s) => {
+      await checkProvider(o.provider);
       await step.before?.(s, o);
       const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
       const { handle, attached } = await startOrAttach(s, type, workflowId, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider });
       if (attached) console.log(`${handle.workflowId} is already running: watching it`);
-      const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC()));
+      const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC(), `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`));
       if (r === 'detached') return report(handle.workflowId, r);
       console.log(await step.done(r, s, o));
       if (r.failed) process.exitCode = 1;
@@ -178,9 +182,11 @@ program.command('profiles').description('stage 2 as a workflow: sample, gate, wr
   .addOption(providerOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((o) => withSession(async (s) => {
+    await checkProvider(o.provider);
+    await checkStage1(s.pool);
     const { handle, attached } = await startProfiles(s, o);
     if (attached) console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
-    const r = await withInlineWorker(s, o.worker, () => watchProfiles(handle, ctrlC()));
+    const r = await withInlineWorker(s, o.worker, () => watchProfiles(handle, ctrlC(), 'fix that, then run the same command again (stored samples are kept)'));
     if (r === 'detached') return report(handle.workflowId, r);
     console.log(`profiles (seed ${o.seed}): ${r.done} accepted of ${r.total} wanted from ${r.attempts} samples: ${r.gatedOut} gated out, ${r.duplicates} dropped as duplicates (BLEU > 0.15)`);
     console.log(`all samples of seed ${o.seed}: ${Object.entries(await profileCounts(s, o.seed)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -192,39 +198,68 @@ program.command('profiles').description('stage 2 as a workflow: sample, gate, wr
 
 program.command('generate').description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')
   .requiredOption('-n, --count <n>', 'conversations in the batch', int('-n', 1))
-  .option('--batch <id>', 'batch id (default: b<date>-<time>)')
+  .option('--batch <id>', 'batch id (default: b<date>-<time>); the id of a running batch attaches to it')
   .option('--concurrency <c>', 'conversations running at once', int('--concurrency', 1), 20)
   .option('--seed <s>', 'seed for the batch (profiles and conversations)', int('--seed'), 1)
   .addOption(providerOption())
   .option('--no-worker', 'do not run a worker in this process (use `muse worker` processes)')
   .action((o) => withSession(async (s) => {
     const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
-    const handle = await startBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider });
-    console.log(`batch ${batchId}: ${batchUiUrl(s.uiUrl, batchId)}`);
+    await checkProvider(o.provider);
+    await checkStage1(s.pool);
+    const { handle, attached } = await startOrAttachBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider });
+    console.log(`batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s.uiUrl, batchId)}`);
     console.log(await describeRetrieval(s, o.provider));
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC()));
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC(), `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`));
     report(batchId, r);
   }));
 
-program.command('status').description('conversation counts by state, and every failure with its reason')
+program.command('batches').description('the newest batches: state, conversations completed and failed, age, provider')
+  .option('--limit <n>', 'how many', int('--limit', 1), 50)
+  .action((o) => withSession(async (s) => {
+    const rows = await listBatches(s, o.limit);
+    if (rows.length === 0) return console.log('no batch yet: `muse generate -n N` starts one');
+    const age = (d: Date) => {
+      const m = Math.round((Date.now() - d.getTime()) / 60_000);
+      return m < 60 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} d`;
+    };
+    const table = [['batch', 'state', 'completed', 'failed', 'age', 'provider'], ...rows.map((r) => [r.batchId, r.state, `${r.completed}/${r.size}`, String(r.failed), age(r.createdAt), r.provider])];
+    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+    for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  }));
+
+program.command('status').description('conversation counts by state, every failure with its reason, and what keeps the batch from going on')
   .argument('<batch>')
   .action((batchId: string) => withSession(async (s) => {
     const st = await batchStatus(s, batchId);
     console.log(`batch ${st.batchId}: ${st.size} conversations, provider ${st.provider}, seed ${st.seed}; batch workflow ${st.workflow}`);
-    for (const [k, v] of Object.entries(st.counts)) console.log(`  ${k.padEnd(10)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`);
+    for (const [k, v] of Object.entries(st.counts)) console.log(`  ${k.padEnd(11)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`);
     for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
+    if (st.problem) console.log(`  ${st.problem}`);
     console.log(`Web UI: ${batchUiUrl(s.uiUrl, batchId)}`);
   }));
 
-program.command('resume').description('restart every failed, terminated or timed-out conversation of a batch; stored utterances are reused')
+program.command('resume').description('continue a batch that is not complete: failed, interrupted and never-started conversations; stored utterances are reused')
   .argument('<batch>')
   .option('--from-scratch', 'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)')
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) => withSession(async (s) => {
-    const handle = await resumeBatch(s, batchId, { fromScratch: o.fromScratch });
-    if (!handle) return console.log(`batch ${batchId}: nothing to resume`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (resume)`, ctrlC()));
+    const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+    if (provider) await checkProvider(provider);
+    const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch });
+    if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
+    if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
+    console.log(resumed.attached ? `batch ${batchId} is running: attached to it` : `batch ${batchId}: resuming ${resumed.conversations} conversations`);
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(resumed.handle, `${batchId} (resume)`, ctrlC(), `fix that, then \`muse resume ${batchId}\` again`));
     report(batchId, r);
+  }));
+
+program.command('cancel').description('stop a running batch: conversations in flight are cancelled, everything finished and stored is kept')
+  .argument('<batch>')
+  .action((batchId: string) => withSession(async (s) => {
+    const cancelled = await cancelBatch(s, batchId);
+    if (cancelled.length === 0) return console.log(`batch ${batchId} is not running; nothing to cancel (\`muse status ${batchId}\`)`);
+    console.log(`cancelled ${cancelled.join(' and ')}; finished conversations are kept, \`muse resume ${batchId}\` continues it`);
   }));
 
 program.command('optimize').description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
@@ -232,10 +267,12 @@ program.command('optimize').description('stage 4 again (rewrite, check, review, 
   .option('--concurrency <c>', 'conversations optimised at once (default: the batch\'s)', int('--concurrency', 1))
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) => withSession(async (s) => {
+    const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+    if (provider) await checkProvider(provider);
     const { handle, pass, todo } = await optimizeBatch(s, batchId, { concurrency: o.concurrency });
     if (!handle) return console.log(`batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`);
     console.log(`batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC()));
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC(), `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`));
     report(batchId, r);
     if (r !== 'detached') console.log(describeCounts(await datasetCounts(s.pool, batchId)) + ' at the default thresholds');
   }));
@@ -277,6 +314,7 @@ withThresholds(program.command('eval').description('an LLM judge rates sampled c
   .option('--json', 'print the report as JSON')
   .option('--no-worker', 'do not run a worker in this process')
   .action((target: string, o) => withSession(async (s) => {
+    await checkProvider(o.provider);
     const r = await runEval(s, target, { ...o, thresholds: thresholdsOf(o) }, (fn) => withInlineWorker(s, o.worker, fn), ctrlC());
     if (r.run === 'detached') return report(r.evalId, r.run);
     if (o.json) return console.log(JSON.stringify(r, null, 2));
@@ -334,6 +372,6 @@ function report(batchId: string, r: Awaited<ReturnType<typeof watchBatch>>) {
 }
 
 program.parseAsync().catch((e) => {
-  console.error(`muse: ${e instanceof Error ? e.message : e}`);
+  console.error(reportFailure(e));
   process.exit(1);
 });

@@ -15,8 +15,8 @@ export async function startProfiles(s: Session, o: ProfilesOptions) {
   return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, { count: o.count, provider: o.provider });
 }
 
-export async function watchProfiles(handle: Awaited<ReturnType<typeof startProfiles>>['handle'], detach?: Promise<void>) {
-  return watchBatch(handle, 'profiles', detach) as Promise<ProfilesProgress | 'detached'>;
+export async function watchProfiles(handle: Awaited<ReturnType<typeof startProfiles>>['handle'], detach?: Promise<void>, next?: string) {
+  return watchBatch(handle, 'profiles', detach, next) as Promise<ProfilesProgress | 'detached'>;
 }
 
 /** Every sample a seed has produced, by what stage 2 made of it. */

@@ -104,7 +104,7 @@ describe('durability', () => {
     failing = false;
     t.llm.calls.length = 0;
     const resumed = await resumeBatch(t, batchId);
-    expect(await t.run(() => resumed!.result())).toMatchObject({ total: 1, done: 1, failed: 0 });
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ total: 1, done: 1, failed: 0 });
 
     const d = await t.client.workflow.getHandle(victim).describe();
     expect(d.status.name).toBe('COMPLETED');

@@ -92,8 +92,8 @@ export async function stage1(pool: Pool): Promise<void> {
 
 const freshDatabases: string[] = [];
 
-/** A database of its own, with the schema and the demo catalog, as `muse up` + `muse catalog demo` leave it. */
-export async function freshDatabase(tag: string): Promise<string> {
+/** A database of its own, with the schema and the demo catalog, as `muse up` + `muse catalog demo` leave it (and stage 1, unless told not to). */
+export async function freshDatabase(tag: string, o: { stage1?: boolean } = {}): Promise<string> {
   const u = new URL(env().databaseUrl);
   const name = `${u.pathname.slice(1)}_${tag}_${process.pid}`;
   u.pathname = `/${name}`;
@@ -102,7 +102,7 @@ export async function freshDatabase(tag: string): Promise<string> {
   await migrate(u.toString());
   const pool = createPool(u.toString());
   await importDemoCatalog(pool);
-  await stage1(pool);
+  if (o.stage1 ?? true) await stage1(pool);
   await pool.end();
   return u.toString();
 }

@@ -73,13 +73,19 @@ function fail(res: http.ServerResponse, b: { status: number; retryAfter?: number
  * system prompt when the client fell back to JSON mode or plain text), records what each request
  * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0) {
+export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0, o: { apiKey?: string } = {}) {
   const seen: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
+      // With apiKey set, any other key gets the 401 a real endpoint answers (GET /models included).
+      if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`) return fail(res, { status: 401, message: 'Incorrect API key provided' });
+      if (req.method === 'GET' && req.url?.endsWith('/models')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model', owned_by: 'muse-test' }] }));
+      }
       const r = JSON.parse(body);
       if (req.url?.endsWith('/embeddings')) return embeddings(r, req, res);
       const system: string = r.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';

@@ -203,7 +203,7 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const requests = server.seen.length;
     const texts = convs.map((c) => c.utterances.map((u) => u.text));
     const again = await resumeBatch(t, batchId, { fromScratch: true });
-    expect(await t.run(() => again!.result())).toMatchObject({ total: 50, done: 50, failed: 0 });
+    expect(await t.run(() => again!.handle.result())).toMatchObject({ total: 50, done: 50, failed: 0 });
     expect(server.seen.length).toBe(requests);
     expect((await loadBatch(t.pool, batchId)).map((c) => c.utterances.map((u) => u.text))).toEqual(texts);
     const cost = await batchCost(t.pool, batchId);

@@ -25,6 +25,8 @@ export interface BatchInput {
   job?: 'generate' | 'optimize';
   /** Conversation indices to run, in order; a resume passes the ones to retry. Absent: 0..size-1. */
   indices?: number[];
+  /** Make the profiles the batch still lacks first (a resume of a batch that stopped before it had them all). */
+  prepare?: boolean;
   /** Events after which a run hands over to a fresh one (continue-as-new); default 8,000. */
   historyBudget?: number;
   /** Carried across continue-as-new. */
@@ -53,7 +55,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   setHandler(progressQuery, () => progress);
 
   const optimize = input.job === 'optimize';
-  if (!optimize && input.cursor === undefined && input.indices === undefined) {
+  if (!optimize && input.cursor === undefined && (input.indices === undefined || input.prepare)) {
     const spec = { batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider };
     // Histories from before stage 2 was a workflow assigned once; now stage 2 makes the profiles the batch
     // lacks and the batch asks again, since a concurrent batch may have taken the unused ones meanwhile.

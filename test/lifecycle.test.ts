@@ -1,0 +1,133 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cancelBatch, resumeBatch, startBatch } from '../client/batches';
+import { dropFreshDatabases, freshDatabase, rig, type TestRig, uniqueBatch } from './helpers';
+import { startOpenAiTestServer } from './openai-server';
+
+const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
+const queue = `life-${randomUUID()}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Run = { code: number | string; stdout: string; stderr: string; ms: number };
+function muse(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr, ms: Date.now() - t0 }));
+  });
+}
+
+/** A failed command: exit 1, quickly, one line on stderr that names a log file holding the details. */
+function expectOneLineFailure(r: Run, why: RegExp) {
+  expect(r.code, r.stderr + r.stdout).toBe(1);
+  expect(r.ms).toBeLessThan(30_000);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(why);
+  const log = /\(details: (.+\.log)\)$/.exec(lines[0])?.[1];
+  expect(log && fs.existsSync(log), lines[0]).toBe(true);
+  expect(fs.readFileSync(log!, 'utf8')).toContain('Error');
+}
+
+let noStage1: string;
+beforeAll(async () => { noStage1 = await freshDatabase('nostage1', { stage1: false }); });
+const rigs: TestRig[] = [];
+afterAll(async () => {
+  for (const r of rigs) await r.close();
+  await dropFreshDatabases();
+});
+
+describe('setup mistakes fail in seconds, in one line, before anything starts', () => {
+  it('stage 1 not run: profiles and generate say to run the catalog steps, and no batch is left behind', async () => {
+    const env = { DATABASE_URL: noStage1 };
+    expectOneLineFailure(await muse(env, 'profiles', '-n', '10'), /muse catalog caption.*muse catalog filter/);
+    const batch = `nos1-${randomUUID().slice(0, 8)}`;
+    expectOneLineFailure(await muse(env, 'generate', '-n', '5', '--batch', batch), /muse catalog caption/);
+    const list = await muse(env, 'batches');
+    expect(list.code).toBe(0);
+    expect(list.stdout).not.toContain(batch);
+  });
+
+  it('the openai provider without a key, or with a key the endpoint rejects, names the variable', async () => {
+    const server = await startOpenAiTestServer(undefined, 0, { apiKey: 'the-right-key' });
+    try {
+      const base = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: '' };
+      expectOneLineFailure(await muse(base, 'generate', '-n', '2', '--provider', 'openai'), /needs a key for the \w+ role: set OPENAI_API_KEY/);
+      expectOneLineFailure(await muse({ ...base, OPENAI_API_KEY: 'wrong' }, 'generate', '-n', '2', '--provider', 'openai'), /rejected the key in OPENAI_API_KEY \(HTTP 401\)/);
+      expectOneLineFailure(await muse({ ...base, OPENAI_API_KEY: 'the-right-key', MUSE_API_KEY_REWRITER: 'wrong' }, 'generate', '-n', '2', '--provider', 'openai'),
+        /rejected the key in MUSE_API_KEY_REWRITER/);
+      expect(server.seen).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('a batch id is never a dead end', () => {
+  it('a batch nobody works on is listed, status says why it waits, and generate again attaches to it and finishes', async () => {
+    const batch = `nowk-${randomUUID().slice(0, 8)}`;
+    // Started with no worker anywhere on the queue, then detached from.
+    const child = spawn(process.execPath, [BIN, 'generate', '-n', '3', '--batch', batch, '--no-worker', '--seed', '5'], { env: { ...process.env, MUSE_TASK_QUEUE: queue } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    for (let k = 0; k < 300 && !out.includes(`batch ${batch}`); k++) await sleep(100);
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+
+    const list = await muse({}, 'batches');
+    expect(list.stdout).toMatch(new RegExp(`${batch}\\s+running\\s+0/3`));
+    const status = await muse({}, 'status', batch);
+    expect(status.stdout).toContain(`no worker is polling task queue ${queue}`);
+    const again = await muse({}, 'generate', '-n', '3', '--batch', batch);
+    expect(again.stdout).toContain(`batch ${batch} is already running: attached to it`);
+    expect(again.stdout).toContain(`batch ${batch}: 3 completed, 0 failed`);
+    expect(again.code).toBe(0);
+    expect((await muse({}, 'batches')).stdout).toMatch(new RegExp(`${batch}\\s+complete\\s+3/3`));
+  });
+
+  it('a batch whose workflow failed in stage 2 resumes, profiles and all', async () => {
+    const taskQueue = `life-fail-${randomUUID()}`;
+    const broken = await rig({ taskQueue, wrap: () => ({ prepareBatch: async () => { throw ApplicationFailure.nonRetryable('injected: stage 2 is broken', 'ConfigurationError'); } }) });
+    const batchId = uniqueBatch('failed');
+    const h = await startBatch(broken, { batchId, size: 3, seed: 31, concurrency: 3, provider: 'simulated' });
+    await expect(broken.run(() => h.result())).rejects.toThrow();
+    await broken.close();
+
+    const t = await rig({ taskQueue });
+    rigs.push(t);
+    const resumed = await resumeBatch(t, batchId);
+    expect(resumed).toMatchObject({ attached: false, conversations: 3 });
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ total: 3, done: 3, failed: 0 });
+    const n = (await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n;
+    expect(n).toBe(3);
+  });
+
+  it('cancel stops a running batch and keeps what it finished; resume completes the rest, nothing twice', async () => {
+    const t = await rig({
+      wrap: (real) => ({ systemRecommends: async (input) => { await sleep(300); return real.systemRecommends(input); } }),
+    });
+    rigs.push(t);
+    const batchId = uniqueBatch('cancel');
+    const h = await startBatch(t, { batchId, size: 8, seed: 41, concurrency: 2, provider: 'simulated' });
+    const done = async () => (await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n as number;
+    for (let k = 0; k < 600 && (await done()) < 2; k++) await sleep(100);
+    expect(await cancelBatch(t, batchId)).toEqual([`muse-batch-${batchId}`]);
+    await expect(t.run(() => h.result())).rejects.toThrow();
+    expect((await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).status.name).toBe('CANCELLED');
+    const kept = await done();
+    expect(kept).toBeGreaterThanOrEqual(2);
+    expect(kept).toBeLessThan(8);
+    expect(await cancelBatch(t, batchId)).toEqual([]);
+
+    const resumed = await resumeBatch(t, batchId);
+    expect(resumed?.conversations).toBe(8 - kept);
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 8 - kept, failed: 0 });
+    expect(await done()).toBe(8);
+    const dup = await t.pool.query(`SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`, [`muse-${batchId}-%`]);
+    expect(dup.rowCount).toBe(0);
+  });
+});
