@@ -18,6 +18,8 @@ export async function storeImage(pool: Pool, bytes: Buffer): Promise<StoredImage
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const meta = await sharp(bytes).metadata();
   if (!meta.format) throw new Error('not an image sharp can read');
+  // The header alone says nothing of the rest: decode it all, so a truncated file is refused here, not by an agent later.
+  await sharp(bytes, { failOn: 'truncated' }).raw().toBuffer();
   const ext = meta.format === 'jpeg' ? 'jpg' : meta.format;
   const rel = path.join(sha256.slice(0, 2), `${sha256}.${ext}`);
   const abs = path.join(paths.images(), rel);

@@ -70,6 +70,45 @@ describe('the Amazon Reviews 2023 importer', () => {
     expect(excluded.map((h) => h.itemId)).not.toContain(`${tag}A`);
   });
 
+  it('reports every kind of bad line with its number and field, keeps every good one, and reads nothing outside --images', async () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-amazon-bad-'));
+    fs.mkdirSync(path.join(d, 'img'));
+    fs.mkdirSync(path.join(d, 'outside'));
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#2f30b8' } }).png().toBuffer();
+    const secret = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123456' } }).png().toBuffer();
+    fs.writeFileSync(path.join(d, 'outside', 'secret.png'), secret);
+    fs.symlinkSync(path.join(d, 'outside', 'secret.png'), path.join(d, 'img', `${tag}L.png`));
+    fs.writeFileSync(path.join(d, 'img', `${tag}T.png`), png.subarray(0, Math.floor(png.length / 2)));
+    fs.writeFileSync(path.join(d, 'img', `${tag}Z.png`), png);
+    const item = (id: string, extra: Record<string, unknown> = {}) => line({ parent_asin: id, title: `Item ${id}`, categories: ['Clothing', 'Shirts'], ...extra });
+    const lines: Buffer[] = [
+      Buffer.from(item(`${tag}N`, { title: 'Nul\u0000 title' })),
+      Buffer.concat([Buffer.from(item(`${tag}U`).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+      Buffer.from(item(`${tag}H`, { description: ['x'.repeat(5 * 1024 * 1024)] })),
+      Buffer.from(item(`${tag}V`, { title: Array.from({ length: 200_000 }, (_, i) => `w${i.toString(36)}`).join(' ') })),
+      Buffer.from(item('../outside/secret')),
+      Buffer.from(item(`${tag}L`)),
+      Buffer.from(item(`${tag}T`)),
+      Buffer.from(item(`${tag}Z`)),
+    ];
+    fs.writeFileSync(path.join(d, 'bad.jsonl'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+    const r = await importAmazonCatalog(pool, path.join(d, 'bad.jsonl'), path.join(d, 'img'));
+    const problem = (n: number) => r.errors.find((e) => e.line === n)?.problem ?? '(none)';
+    expect(problem(1)).toMatch(/^title: contains a NUL character/);
+    expect(problem(2)).toMatch(/not valid UTF-8 \(byte \d+ of the line is 0xff\)/);
+    expect(problem(3)).toMatch(/the line is 5,24\d,\d{3} bytes, more than the 4 MiB/);
+    expect(problem(4)).toMatch(/^database: .*too long for tsvector/);
+    expect(problem(5)).toMatch(/^parent_asin: must be safe as a file name/);
+    expect(problem(6)).toMatch(/leads outside --images/);
+    expect(problem(7)).toMatch(/^image .*T\.png: /);
+    expect(r.errors).toHaveLength(7);
+    expect(r.imported).toBe(1);
+    expect((await getItem(pool, `${tag}Z`)).imageSha256).not.toBeNull();
+    const secretSha = (await import('node:crypto')).createHash('sha256').update(secret).digest('hex');
+    expect((await pool.query('SELECT 1 FROM images WHERE sha256 = $1', [secretSha])).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM items WHERE id = ANY($1)', [[`${tag}N`, `${tag}U`, `${tag}H`, `${tag}V`, `${tag}L`, `${tag}T`]])).rowCount).toBe(0);
+  });
+
   it('says clearly when the file or the image folder is missing', async () => {
     await expect(importAmazonCatalog(pool, path.join(dir, 'nope.jsonl'))).rejects.toThrow(/nope.jsonl: no such file/);
     await expect(importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'nope'))).rejects.toThrow(/--images .*nope: not a folder/);
