@@ -21,6 +21,8 @@ export const noEmbedder = (provider: string) =>
 export interface EmbeddingEndpoint {
   baseURL?: string;
   apiKey: string;
+  /** The environment variable the key came from, named when the endpoint refuses it. */
+  keySource?: string;
   model: string;
   dimensions?: number;
   batchSize: number;
@@ -47,7 +49,7 @@ export class OpenAiEmbedder implements Embedder {
     const e = resolveEmbeddings(config, env);
     if (!e) return undefined;
     if (!e.apiKey) throw ApplicationFailure.nonRetryable(`the embedding endpoint needs a key in ${e.apiKeySource} (any value for a local server)`, 'ConfigurationError');
-    return new OpenAiEmbedder({ ...e, apiKey: e.apiKey }, { timeoutMs: config.timeoutMs, limiter: pool && new RateLimiter(pool, config.rateLimits) });
+    return new OpenAiEmbedder({ ...e, apiKey: e.apiKey, keySource: e.apiKeySource }, { timeoutMs: config.timeoutMs, limiter: pool && new RateLimiter(pool, config.rateLimits) });
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {

@@ -20,6 +20,8 @@ export interface RoleEndpoint {
   baseURL?: string;
   apiKey: string;
   model: string;
+  /** Where the key came from (an environment variable's name), for the message when it is refused. */
+  keySource?: string;
   /** Overrides the prompts' temperatures for this role. */
   temperature?: number;
 }
@@ -74,7 +76,7 @@ export class OpenAiMllm implements Mllm {
     const endpoints = Object.fromEntries(ROLES.map((role) => {
       const r = roles[role];
       if (!r.apiKey) throw ApplicationFailure.nonRetryable(`the openai provider needs a key for the ${role} role in ${r.apiKeySource} (any value for a local server)`, 'ConfigurationError');
-      return [role, { baseURL: r.baseURL, apiKey: r.apiKey, model: r.model, temperature: r.temperature }];
+      return [role, { baseURL: r.baseURL, apiKey: r.apiKey, keySource: r.apiKeySource, model: r.model, temperature: r.temperature }];
     })) as Record<Role, RoleEndpoint>;
     return new OpenAiMllm(endpoints, {
       ledger: pool && new Ledger(pool), limiter: pool && new RateLimiter(pool, config.rateLimits), imageDetail: config.imageDetail, maxImageSide: config.maxImageSide, maxAsks: config.maxAsks,
@@ -261,7 +263,7 @@ function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-export function classify(e: unknown, agent: string, endpoint: Pick<RoleEndpoint, 'baseURL' | 'model'>): Error {
+export function classify(e: unknown, agent: string, endpoint: Pick<RoleEndpoint, 'baseURL' | 'model' | 'keySource'>): Error {
   const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
     if (RETRYABLE.has(e.status) || e.status >= 500) {
@@ -270,7 +272,7 @@ export function classify(e: unknown, agent: string, endpoint: Pick<RoleEndpoint,
       const wait = retryAfterMs(e);
       return ApplicationFailure.create({ message: `${where}: HTTP ${e.status}: ${e.message}`, type: `Http${e.status}`, nextRetryDelay: wait ? wait : undefined });
     }
-    const hint = e.status === 401 ? 'check OPENAI_API_KEY'
+    const hint = e.status === 401 ? `check ${endpoint.keySource ?? 'the key'}, the key this call used`
       : e.status === 404 ? 'check the model name and OPENAI_BASE_URL'
       : /context|too long|maximum.*tokens/i.test(e.message) ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
       : 'the request was refused; fix it before retrying';

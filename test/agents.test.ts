@@ -110,3 +110,13 @@ describe('the simulated stage-1 and stage-4 agents', () => {
     expect((await call('recommendationScreener', { user, dialogue, recommendedItems: [item('demo-heels-01')] })).fits_context).toBe(false);
   });
 });
+
+describe('a refused key', () => {
+  it('names the variable the key came from, a role\'s own included', async () => {
+    const { default: OpenAI } = await import('openai');
+    const { classify } = await import('../agents/openai');
+    const e = new OpenAI.AuthenticationError(401, { message: 'invalid api key' }, 'invalid api key', new Headers());
+    expect(classify(e, 'utteranceRewriter', { baseURL: 'http://x/v1', model: 'm', keySource: 'MUSE_API_KEY_REWRITER' }).message)
+      .toMatch(/HTTP 401: .*\(check MUSE_API_KEY_REWRITER, the key this call used\)/);
+  });
+});

@@ -3,13 +3,13 @@ import type { Activities } from '../activities';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { RateLimiter, type Limit } from '../agents/rate-limit';
-import { batchStatus, resumeBatch } from '../client/batches';
+import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import type { Role } from '../prompts/prompt';
 import { checkAgainstMethod, loadBatch } from './method-check';
-import { dropFreshDatabases, freshDatabase, rig, runBatch, type TestRig } from './helpers';
+import { dropFreshDatabases, freshDatabase, rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer, type Behaviour } from './openai-server';
 
 const closers: Array<() => Promise<void>> = [];
@@ -25,7 +25,7 @@ const MODELS: Record<Role, string> = {
 
 async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit>; databaseUrl?: string } = {}) {
   const server = await startOpenAiTestServer(behave);
-  const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', model });
+  const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', keySource: 'OPENAI_API_KEY', model });
   const t = await rig({
     databaseUrl: o.databaseUrl,
     wrap: o.wrap,
@@ -175,8 +175,15 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
   it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
     for (const [status, message, hint] of [[401, 'invalid api key', /check OPENAI_API_KEY/], [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/]] as const) {
       const { t, server } = await setup((agent) => (agent === 'backstoryWriter' || agent === 'profileGate' ? undefined : { status, message }));
-      const { batchId, progress } = await run(t, `oa${status}`, 1);
-      expect(progress).toMatchObject({ done: 0, failed: 1 });
+      const batchId = uniqueBatch(`oa${status}`);
+      const h = await startBatch(t, { batchId, size: 1, seed: 1 + batchId.length, concurrency: 1, provider: 'openai' });
+      if (status === 401) {
+        // A rejected key fails every conversation alike: the batch itself fails, with the hint.
+        await expect(t.run(() => h.result())).rejects.toThrow();
+        let cause = await h.result().catch((e) => e);
+        while (cause.cause) cause = cause.cause;
+        expect(cause.message).toMatch(hint);
+      } else expect(await t.run(() => h.result())).toMatchObject({ done: 0, failed: 1 });
       expect(server.seen.filter((r) => r.agent !== 'backstoryWriter' && r.agent !== 'profileGate')).toHaveLength(1);
       expect((await batchStatus(t, batchId)).failures[0].reason).toMatch(hint);
     }
