@@ -39,7 +39,7 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
      * Samples seq from..to-1 of a seed in the method's order, asks the gate, and writes the backstory of
      * those it lets through. Samples already stored are skipped, so a retry or a resume redoes nothing.
      */
-    async generateProfiles(input: { seed: number; from: number; to: number; provider: string }): Promise<void> {
+    async generateProfiles(input: { seed: number; from: number; to: number; provider: string; batchId?: string }): Promise<void> {
       const agent = llm(input.provider);
       const stored = new Set<number>((await pool.query('SELECT seq FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3', [input.seed, input.from, input.to])).rows.map((r) => r.seq));
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter((seq) => !stored.has(seq));
@@ -51,9 +51,9 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
         const sample = sampleProfile(categories, input.seed, seq);
         const target = await getItem(pool, sample.targetItemId);
         const persona = personaLine(sample);
-        const gate = await agent.call('profileGate', { sample, persona, target }, { key: `profile:${input.seed}:${seq}:gate` });
+        const gate = await agent.call('profileGate', { sample, persona, target }, { key: `profile:${input.seed}:${seq}:gate`, batchId: input.batchId });
         const pass = gate.fits_person && gate.fits_scenario;
-        const story = pass ? await agent.call('backstoryWriter', { sample, persona, target }, { key: `profile:${input.seed}:${seq}` }) : null;
+        const story = pass ? await agent.call('backstoryWriter', { sample, persona, target }, { key: `profile:${input.seed}:${seq}`, batchId: input.batchId }) : null;
         await pool.query(
           `INSERT INTO profiles (id, seed, seq, category, target_item_id, scenario_group, scenario, age, gender, name, profession,
              backstory, requirement, status, gate, provider)

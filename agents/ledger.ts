@@ -3,6 +3,7 @@ import type { Pool } from '../db/pool';
 export interface LedgerRow {
   contentHash: string;
   conversationId?: string;
+  batchId?: string;
   callKey: string;
   agent: string;
   role: string;
@@ -35,12 +36,12 @@ export class Ledger {
   async record(row: LedgerRow): Promise<void> {
     await this.pool.query(
       `INSERT INTO llm_calls (content_hash, conversation_id, call_key, agent, role, base_url, model, prompt_version, attempt, ask,
-         status, http_status, error, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, output)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+         status, http_status, error, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, output, batch_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
       [row.contentHash, row.conversationId ?? null, row.callKey, row.agent, row.role, row.baseUrl ?? null, row.model, row.promptVersion,
         row.attempt ?? null, row.ask, row.status, row.httpStatus ?? null, row.error ?? null, row.responseMode ?? null,
         row.inputTokens ?? null, row.outputTokens ?? null, row.latencyMs, row.costUsd ?? null, row.rawReply ?? null,
-        row.output === undefined ? null : JSON.stringify(row.output)],
+        row.output === undefined ? null : JSON.stringify(row.output), row.batchId ?? null],
     );
   }
 }

@@ -99,7 +99,7 @@ export class OpenAiMllm implements Mllm {
       maxSide: this.o.maxImageSide, schema: format.json_schema,
     }));
     const base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'> = {
-      contentHash, conversationId: ctx.conversationId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
+      contentHash, conversationId: ctx.conversationId, batchId: ctx.batchId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
       model: endpoint.model, promptVersion: prompt.version, attempt: activity?.info.attempt,
     };
 

@@ -286,7 +286,7 @@ program.command('cost').description('tokens and cost a batch has spent so far, b
     const rows = await batchCost(s.pool, batchId);
     if (rows.length === 0) return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
     console.log(formatCost(rows));
-    console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
+    if (rows.some((r) => r.costUsd === null)) console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
   }));
 
 program.command('estimate').description('projected calls, tokens and cost of a batch of N on the openai provider, before it runs')

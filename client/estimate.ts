@@ -12,7 +12,26 @@ export interface Rates {
   imageSuccess: number;
   /** Chance that a retrieved recommendation is the target. */
   hit: number;
+  /** Stage 2: samples (one gate call each) and backstories written per accepted profile; absent: one of each. */
+  samplesPerProfile?: number;
+  backstoriesPerProfile?: number;
   source: string;
+}
+
+/** Stage 2's rates without measurements: the gate lets 80% through and BLEU drops 10% of the backstories. */
+const ASSUMED_STAGE2 = { samplesPerProfile: 1 / (0.8 * 0.9), backstoriesPerProfile: 1 / 0.9 };
+
+/**
+ * Stage 2's rates, measured on the openai provider's samples when there are enough (the simulated
+ * provider's gate and grammar are no guide to a real model's), else assumed.
+ */
+async function stage2Rates(pool: Pool): Promise<{ samplesPerProfile: number; backstoriesPerProfile: number; source: string }> {
+  const r = (await pool.query(`SELECT count(*)::int AS samples, count(*) FILTER (WHERE status <> 'gated_out')::int AS written,
+    count(*) FILTER (WHERE status = 'accepted')::int AS accepted FROM profiles WHERE provider = 'openai'`)).rows[0];
+  if (r.samples >= 50 && r.accepted > 0) {
+    return { samplesPerProfile: r.samples / r.accepted, backstoriesPerProfile: r.written / r.accepted, source: `stage 2 measured on ${r.samples} openai samples` };
+  }
+  return { ...ASSUMED_STAGE2, source: 'stage 2 assumed: 80% pass the gate, 10% of backstories are duplicates' };
 }
 
 /** Measured on this database's completed conversations when it has some, else stated assumptions. */
@@ -25,10 +44,12 @@ export async function measuredRates(pool: Pool): Promise<Rates> {
            (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
               WHERE c2.status = 'completed' AND u.action = 'recommend' AND (u.meta->>'hitTarget')::boolean AND NOT (u.meta->>'forced')::boolean)::int AS hits
     FROM conversations c WHERE c.status = 'completed'`)).rows[0];
+  const s2 = await stage2Rates(pool);
+  const stage2 = { samplesPerProfile: s2.samplesPerProfile, backstoriesPerProfile: s2.backstoriesPerProfile };
   if (r.tried >= 10 && r.retrieved >= 50) {
-    return { imageSuccess: r.passed / r.tried, hit: r.hits / r.retrieved, source: `measured on ${r.retrieved} retrieved recommendations and ${r.tried} image-opening attempts in this database` };
+    return { imageSuccess: r.passed / r.tried, hit: r.hits / r.retrieved, ...stage2, source: `measured on ${r.retrieved} retrieved recommendations and ${r.tried} image-opening attempts in this database; ${s2.source}` };
   }
-  return { imageSuccess: 0.5, hit: 0.1, source: 'assumed (too few completed conversations to measure): image openings pass 50%, a recommendation hits the target 10%' };
+  return { imageSuccess: 0.5, hit: 0.1, ...stage2, source: `assumed (too few completed conversations to measure): image openings pass 50%, a recommendation hits the target 10%; ${s2.source}` };
 }
 
 /** Expected calls of each agent per conversation: the workflow's own schedule, played many times. */
@@ -36,7 +57,9 @@ export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName,
   const n = Object.fromEntries(Object.keys(PROMPTS).map((a) => [a, 0])) as Record<AgentName, number>;
   const rng = new Rng('estimate');
   for (let i = 0; i < samples; i++) {
-    n.backstoryWriter++;
+    // Stage 2: every sample is gated; those let through get a backstory, some of which BLEU drops.
+    n.profileGate += rates.samplesPerProfile ?? 1;
+    n.backstoryWriter += rates.backstoriesPerProfile ?? 1;
     let opening: 'text' | 'image' = 'text';
     if (rng.chance(IMAGE_OPENING_PROBABILITY)) {
       n.stylist++;

@@ -1,3 +1,5 @@
+import OpenAI from 'openai';
+import { classify } from '../agents/openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CALLS, type AgentName } from '../agents/calls';
 import { Ledger } from '../agents/ledger';
@@ -112,9 +114,7 @@ describe('the simulated stage-1 and stage-4 agents', () => {
 });
 
 describe('a refused key', () => {
-  it('names the variable the key came from, a role\'s own included', async () => {
-    const { default: OpenAI } = await import('openai');
-    const { classify } = await import('../agents/openai');
+  it('names the variable the key came from, a role\'s own included', () => {
     const e = new OpenAI.AuthenticationError(401, { message: 'invalid api key' }, 'invalid api key', new Headers());
     expect(classify(e, 'utteranceRewriter', { baseURL: 'http://x/v1', model: 'm', keySource: 'MUSE_API_KEY_REWRITER' }).message)
       .toMatch(/HTTP 401: .*\(check MUSE_API_KEY_REWRITER, the key this call used\)/);

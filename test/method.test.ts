@@ -66,4 +66,10 @@ describe('the call model behind muse estimate', () => {
     expect(never.recommendation).toBeCloseTo(1 + never.rejection, 10);
     expect(never.queryMerger).toBeCloseTo(never.rejection - 1, 10);
   });
+
+  it('counts stage 2 as it runs: a gate call per sample, a backstory per sample let through, rejected ones included', () => {
+    const calls = expectedCalls({ imageSuccess: 0.5, hit: 0.1, samplesPerProfile: 2.5, backstoriesPerProfile: 1.25, source: 'test' }, 2_000);
+    expect(calls.profileGate).toBeCloseTo(2.5, 10);
+    expect(calls.backstoryWriter).toBeCloseTo(1.25, 10);
+  });
 });

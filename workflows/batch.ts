@@ -64,7 +64,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       for (let round = 0, have = await act.prepareBatch(spec); have < input.size; round++, have = await act.prepareBatch(spec)) {
         const made = await executeChild(profilesWorkflow, {
           workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
-          args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency }],
+          args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency, batchId: input.batchId }],
           parentClosePolicy: ParentClosePolicy.TERMINATE,
         });
         if (made.done === 0) throw ApplicationFailure.nonRetryable(`stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`);

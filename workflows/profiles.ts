@@ -7,6 +7,8 @@ export interface ProfilesInput {
   /** Accepted profiles to add. */
   count: number;
   provider: string;
+  /** The batch these profiles are made for, whose cost their calls count in (absent: `muse profiles`). */
+  batchId?: string;
   /** Chunks of `chunk` samples generated at once, ahead of acceptance. */
   concurrency: number;
   chunk?: number;
@@ -48,7 +50,7 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       const from = nextChunk;
       nextChunk += chunk;
       progress.running++;
-      const generated = act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider })
+      const generated = act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider, ...(input.batchId ? { batchId: input.batchId } : {}) })
         .finally(() => { progress.running--; });
       // A chunk ahead may fail while another is awaited: its failure is thrown when acceptance reaches it,
       // not left unhandled (an unhandled rejection fails the workflow task, which Temporal retries for ever).
