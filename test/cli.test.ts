@@ -93,6 +93,13 @@ describe('the muse command', () => {
         expect(judged).toMatch(/3 of 3 sampled conversations judged \(of 4\)/);
         for (const d of ['naturalness', 'logical_coherence', 'information_richness', 'product_context_relevance', 'image_text_consistency']) expect(judged).toMatch(new RegExp(`${d}\\s+\\d\\.\\d\\d\\s+±\\d\\.\\d\\d\\s+3`));
         expect(await run('benchmark', 'export', batch, '--min-score', '3', '--no-screener', '--out', path.join(dir, 'bench'))).toMatch(/full-text baseline: Recall@1 \d\.\d{3}/);
+        if (provider === 'openai') {
+          // Every call went to gpt-4o-mini, which the price table knows: a total, and no 'unpriced' note.
+          const cost = await run('cost', batch);
+          expect(cost).toMatch(/^total .*\$\d+\.\d{4}$/m);
+          expect(cost).not.toContain('unpriced');
+          expect(cost).toMatch(/^profileGate /m);
+        }
       }
       expect(server.seen.filter((r) => r.agent === 'datasetJudge')).toHaveLength(3);
       // The judge sees the images of the turns it reads.
