@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { config, paths, uiUrl } from './config';
-import { canConnect, ensureTemporalCli } from './temporal';
-import { waitForPostgres } from './postgres';
+import { canConnect, ensureTemporalCli, registerSearchAttributes } from './temporal';
+import { ensureDatabase, waitForPostgres } from './postgres';
 import { migrate, redact } from '../db/pool';
 
 export const StackState = z.object({
@@ -45,24 +45,41 @@ export function stackEndpoints(): { temporalAddress: string; databaseUrl: string
 }
 
 /**
- * Starts (or attaches to) Temporal and PostgreSQL through a detached daemon that owns both servers,
- * so they outlive this command, then applies the migrations.
+ * What the stack daemon and the servers it starts are given of the caller's environment: where things
+ * are and how to reach them, never an LLM key (they make no LLM call).
  */
-export async function up(log: (m: string) => void = console.log): Promise<StackState> {
-  let state = readStackState();
+const STACK_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|DATABASE_URL|MUSE_(HOME|PG_PORT|CACHE_DIR|IMAGE_DIR|PG_CONNECT_TIMEOUT_MS)|TEMPORAL_(ADDRESS|NAMESPACE|UI_PORT|CLI_PATH))$/;
+export const stackEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => STACK_ENV.test(k)));
+
+/**
+ * Starts (or attaches to) Temporal and PostgreSQL, then applies the migrations. Servers muse must start
+ * are owned by a detached daemon, so they outlive this command. When both already run (a cluster, and
+ * DATABASE_URL), there is nothing to own: no daemon is started, and `muse down` has nothing to stop.
+ */
+export async function up(log: (m: string) => void = console.log): Promise<StackState | Omit<StackState, 'pid'>> {
+  let state: StackState | Omit<StackState, 'pid'> | undefined = readStackState();
   if (!state) {
-    // Built here, not in the daemon, so a first build's progress shows on the user's terminal.
-    const cli = (await canConnect(config.temporalAddress)) ? undefined : ensureTemporalCli(log);
-    fs.mkdirSync(paths.logs(), { recursive: true });
-    const logFile = path.join(paths.logs(), 'stack.log');
-    const out = fs.openSync(logFile, 'a');
-    const daemon = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'stack-daemon'], {
-      detached: true,
-      stdio: ['ignore', out, out],
-      env: { ...process.env, ...(cli ? { TEMPORAL_CLI_PATH: cli } : {}) },
-    });
-    daemon.unref();
-    state = await waitForDaemon(daemon.pid!, logFile, 120_000);
+    const temporalUp = await canConnect(config.temporalAddress);
+    if (temporalUp && config.databaseUrl) {
+      await registerSearchAttributes(config.temporalAddress);
+      await ensureDatabase(config.databaseUrl);
+      state = { temporalAddress: config.temporalAddress, uiUrl: uiUrl(), databaseUrl: config.databaseUrl, startedTemporal: false, startedPostgres: false };
+      log('attached to a running Temporal and to DATABASE_URL: nothing to start');
+    } else {
+      // Built here, not in the daemon, so a first build's progress shows on the user's terminal.
+      const cli = temporalUp ? undefined : ensureTemporalCli(log);
+      fs.mkdirSync(paths.logs(), { recursive: true });
+      const logFile = path.join(paths.logs(), 'stack.log');
+      const out = fs.openSync(logFile, 'a');
+      const daemon = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'stack-daemon'], {
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...stackEnv(process.env), ...(cli ? { TEMPORAL_CLI_PATH: cli } : {}) },
+      });
+      daemon.unref();
+      state = await waitForDaemon(daemon.pid!, logFile, 120_000);
+    }
   }
   await waitForPostgres(state.databaseUrl, 30_000);
   const applied = await migrate(state.databaseUrl);
@@ -92,9 +109,10 @@ export async function down(log: (m: string) => void = console.log): Promise<void
     return;
   }
   process.kill(s.pid, 'SIGTERM');
-  const until = Date.now() + 30_000;
+  // The daemon stops each server within a bound of its own (PostgreSQL 20 s, Temporal 10 s).
+  const until = Date.now() + 45_000;
   while (alive(s.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  if (alive(s.pid)) throw new Error(`the stack daemon (pid ${s.pid}) did not stop within 30 s`);
+  if (alive(s.pid)) throw new Error(`the stack daemon (pid ${s.pid}) did not stop within 45 s; its log: ${path.join(paths.logs(), 'stack.log')}`);
   log(`stopped ${[s.startedTemporal && 'Temporal', s.startedPostgres && 'PostgreSQL'].filter(Boolean).join(' and ') || 'nothing (attached only)'}`);
 }
 

