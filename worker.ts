@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { embedderRegistry, providerRegistry } from './agents';
+import { embedderRegistry, PROVIDERS, providerRegistry } from './agents';
+import { openAiConfigProblem } from './agents/config';
 import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { config } from './stack/config';
@@ -9,26 +10,60 @@ import { config } from './stack/config';
 /** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 
+/**
+ * The task queue of one database's work for one provider. A worker polls only the queues of the database
+ * it was started with, and only for the providers it can serve, so it never takes work it cannot do
+ * (an openai batch without a key) or work of another database.
+ */
+export const taskQueueFor = (base: string, provider: string) => `${base}/${provider}`;
+
+/** Which providers this environment can serve, and why not the others. */
+export function servableProviders(env: NodeJS.ProcessEnv = process.env): { providers: string[]; skipped: Record<string, string> } {
+  const skipped: Record<string, string> = {};
+  const problem = openAiConfigProblem(env);
+  if (problem) skipped.openai = problem;
+  return { providers: PROVIDERS.filter((p) => !skipped[p]), skipped };
+}
+
 export interface WorkerOptions {
   temporalAddress: string;
   databaseUrl: string;
-  taskQueue?: string;
-  /** Activities in flight at once; LLM calls are I/O-bound, so many fit on one worker. */
+  /** The database's task-queue base (see Session.taskQueue); one queue per servable provider is polled. */
+  taskQueue: string;
+  /** Activities in flight at once, per provider's queue; LLM calls are I/O-bound, so many fit on one worker. */
   maxActivities?: number;
 }
 
-/** A worker for all of muse's workflows and activities; the caller runs it and closes the pool after. */
+/** Workers for all of muse's workflows and activities, one per provider this process can serve; the caller runs them. */
 export async function createMuseWorker(o: WorkerOptions) {
   const pool = createPool(o.databaseUrl, 20);
   const connection = await NativeConnection.connect({ address: o.temporalAddress });
   const embedder = embedderRegistry(pool);
-  const worker = await Worker.create({
+  const activities = createActivities({ pool, llm: providerRegistry(pool), embedder, retriever: retrieverRegistry(pool, embedder) });
+  const { providers, skipped } = servableProviders();
+  const workers = await Promise.all(providers.map((provider) => Worker.create({
     connection,
     namespace: config.temporalNamespace,
-    taskQueue: o.taskQueue ?? config.taskQueue,
+    taskQueue: taskQueueFor(o.taskQueue, provider),
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ pool, llm: providerRegistry(pool), embedder, retriever: retrieverRegistry(pool, embedder) }),
+    activities,
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
-  });
-  return { worker, close: async () => { await connection.close(); await pool.end(); } };
+  })));
+  const close = async () => { await connection.close(); await pool.end(); };
+  return {
+    queues: providers.map((p) => taskQueueFor(o.taskQueue, p)),
+    skipped,
+    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    /** Runs the workers until `fn` settles, then shuts them down (Worker.runUntil, for several). */
+    async runUntil<T>(fn: Promise<T>): Promise<T> {
+      const running = Promise.all(workers.map((w) => w.run()));
+      try {
+        return await Promise.race([fn, running.then(() => { throw new Error('the worker stopped'); })]);
+      } finally {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running.catch(() => {});
+      }
+    },
+    close,
+  };
 }

@@ -108,6 +108,17 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
   return { config: parsed.data, file };
 }
 
+/** Why the openai provider cannot run with this environment (invalid configuration, a role without its key), or undefined. */
+export function openAiConfigProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    const roles = resolveRoles(loadLlmConfig(env).config, env);
+    const missing = Object.entries(roles).find(([, r]) => !r.apiKey);
+    return missing ? `the openai provider needs a key for the ${missing[0]} role: set ${missing[1].apiKeySource} (any value for a local server)` : undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Each role's endpoint, model and key (the key from MUSE_API_KEY_<ROLE>, the role's apiKeyEnv, or the default). */
 export function resolveRoles(c: LlmConfig, env: NodeJS.ProcessEnv = process.env): Record<Role, ResolvedRole> {
   return Object.fromEntries(ROLES.map((role) => {

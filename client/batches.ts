@@ -36,10 +36,13 @@ const stuckAttempts = (d: Awaited<ReturnType<typeof describeOrUndefined>>) => {
   return attempt >= STUCK_TASK_ATTEMPTS ? attempt : 0;
 };
 
-/** Starts a workflow under a fixed id, or attaches to the run of it that is still going (a second command while it runs). */
-export async function startOrAttach(s: Session, type: string, workflowId: string, input: unknown, memo: Record<string, unknown> = {}): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+/**
+ * Starts a workflow under a fixed id on its provider's task queue, or attaches to the run of it that is
+ * still going (a second command while it runs).
+ */
+export async function startOrAttach(s: Session, type: string, workflowId: string, input: unknown, o: { provider: string; memo?: Record<string, unknown> }): Promise<{ handle: WorkflowHandle; attached: boolean }> {
   try {
-    return { handle: await s.client.workflow.start(type, { workflowId, taskQueue: s.taskQueue, args: [input], memo }), attached: false };
+    return { handle: await s.client.workflow.start(type, { workflowId, taskQueue: s.taskQueueFor(o.provider), args: [input], memo: o.memo ?? {} }), attached: false };
   } catch (e) {
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     return { handle: s.client.workflow.getHandle(workflowId), attached: true };
@@ -49,7 +52,7 @@ export async function startOrAttach(s: Session, type: string, workflowId: string
 function startBatchWorkflow(s: Session, input: BatchInput, memo: Record<string, unknown>, workflowId = batchWorkflowId(input.batchId)): Promise<WorkflowHandle> {
   return s.client.workflow.start('batchWorkflow', {
     workflowId,
-    taskQueue: s.taskQueue,
+    taskQueue: s.taskQueueFor(input.provider),
     args: [input],
     typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
     memo,
@@ -97,13 +100,15 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
   let finished: BatchProgress | undefined;
   let failed: unknown;
   void result.then((r) => { finished = r; }, (e) => { failed = e ?? new Error('the batch workflow failed'); });
+  // A query waits for a worker to answer it: with none running it would hold Ctrl-C for its whole
+  // timeout, so at most one is in flight and the loop never waits on it.
+  let asking: Promise<void> | undefined;
+  let watching = true;
   try {
     while (!finished && !failed && !detached) {
-      try {
-        line.update(await handle.query<BatchProgress>('progress'));
-      } catch {
-        // The query fails while the batch hands over to its next run (continue-as-new): try again.
-      }
+      asking ??= handle.query<BatchProgress>('progress').then((p) => { if (watching) line.update(p); }, () => {
+        // The query fails while the batch hands over to its next run (continue-as-new): ask again.
+      }).finally(() => { asking = undefined; });
       await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
     }
     if (failed && isCancellation(failed)) throw new Error(`${handle.workflowId} was cancelled; what it finished is kept`);
@@ -112,6 +117,7 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
     line.update(finished!);
     return finished!;
   } finally {
+    watching = false;
     line.end();
   }
 }
@@ -155,7 +161,12 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
   if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   let restarted: string | undefined;
-  if (d?.status.name === 'RUNNING') {
+  // A run on a queue no worker of this database polls (started before queues named their database) waits for ever.
+  const elsewhere = d?.status.name === 'RUNNING' && d.taskQueue !== s.taskQueueFor(b.provider) ? d.taskQueue : undefined;
+  if (elsewhere) {
+    restarted = `its run was on task queue ${elsewhere}, which no worker of this database polls, so it was terminated and started again`;
+    await s.client.workflow.getHandle(batchWorkflowId(batchId)).terminate(`muse resume: moved from task queue ${elsewhere} to ${s.taskQueueFor(b.provider)}`);
+  } else if (d?.status.name === 'RUNNING') {
     const stuck = stuckAttempts(d);
     if (!stuck) {
       if (o.fromScratch) throw new Error(`batch ${batchId} is running: \`muse cancel ${batchId}\` first, then resume it --from-scratch`);
@@ -229,19 +240,24 @@ export interface BatchStatus {
 }
 
 /** Whether any worker polled the task queue lately: a running batch with none waits for ever. */
-async function hasPollers(s: Session): Promise<boolean> {
-  const r = await s.client.workflowService.describeTaskQueue({ namespace: s.client.options.namespace, taskQueue: { name: s.taskQueue }, taskQueueType: 1 });
-  return (r.pollers ?? []).length > 0;
+async function hasPollers(s: Session, taskQueue: string): Promise<boolean> {
+  const r = await s.client.workflowService.describeTaskQueue({ namespace: s.client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+  // The server lists a poller for minutes after it last polled; a live one long-polls at least every ~70 s.
+  const recent = (p: (typeof r.pollers)[number]) => Date.now() - Number(p.lastAccessTime?.seconds ?? 0) * 1000 < 90_000;
+  return (r.pollers ?? []).some(recent);
 }
 
 /** What keeps a batch workflow from getting on, in one line with what to run, or undefined when nothing does. */
-async function problemOf(s: Session, batchId: string, d: Awaited<ReturnType<typeof describeOrUndefined>>): Promise<string | undefined> {
+async function problemOf(s: Session, batchId: string, provider: string, d: Awaited<ReturnType<typeof describeOrUndefined>>): Promise<string | undefined> {
   if (!d) return `no batch workflow was ever started: \`muse resume ${batchId}\` starts it`;
   const status = d.status.name;
   if (status === 'RUNNING') {
     const stuck = stuckAttempts(d);
     if (stuck) return `its workflow task has failed ${stuck} times (see the Web UI): \`muse resume ${batchId}\` restarts it`;
-    if (!(await hasPollers(s))) return `no worker is polling task queue ${s.taskQueue}: start \`muse worker\`, or \`muse resume ${batchId}\` runs one`;
+    if (d.taskQueue !== s.taskQueueFor(provider)) return `it runs on task queue ${d.taskQueue}, which no worker of this database polls: \`muse resume ${batchId}\` moves it`;
+    if (!(await hasPollers(s, d.taskQueue))) {
+      return `no worker is polling task queue ${d.taskQueue}: start \`muse worker\`${provider === 'openai' ? ' with the openai settings' : ''}, or \`muse resume ${batchId}\` runs one`;
+    }
     return undefined;
   }
   if (status === 'FAILED') {
@@ -263,7 +279,7 @@ export async function batchStatus(s: Session, batchId: string): Promise<BatchSta
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   const made = Object.values(counts).reduce((a, n) => a + n, 0);
   if (made < b.size) counts['not created'] = b.size - made;
-  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow: d?.status.name ?? 'not found', problem: await problemOf(s, batchId, d), counts, failures };
+  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow: d?.status.name ?? 'not found', problem: await problemOf(s, batchId, b.provider, d), counts, failures };
 }
 
 export interface BatchRow {

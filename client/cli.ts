@@ -25,6 +25,7 @@ import { BenchmarkSample, Prediction } from '../benchmark/schema';
 import { formatScores, score } from '../benchmark/score';
 import { runDemo } from './demo';
 import { installWorkerLogging, reportFailure } from './log';
+import { redact } from '../db/pool';
 import { checkProvider, checkStage1 } from './preflight';
 import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
@@ -98,12 +99,13 @@ program.command('worker').description('run a worker for every muse workflow and 
   .option('--max-activities <n>', 'activities in flight at once', int('--max-activities', 1), 100)
   .action(async (o) => withSession(async (s) => {
     const logs = installWorkerLogging();
-    const { worker, close } = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, maxActivities: o.maxActivities });
-    console.log(`worker polling task queue ${s.taskQueue} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`);
+    const worker = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue, maxActivities: o.maxActivities });
+    for (const [provider, why] of Object.entries(worker.skipped)) console.log(`not serving the ${provider} provider: ${why}`);
+    console.log(`worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`);
     try {
       await worker.run();
     } finally {
-      await close();
+      await worker.close();
     }
   }));
 
@@ -142,7 +144,7 @@ const stage1 = (name: string, type: string, description: string, step: Stage1Ste
       await checkProvider(o.provider);
       await step.before?.(s, o);
       const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
-      const { handle, attached } = await startOrAttach(s, type, workflowId, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider });
+      const { handle, attached } = await startOrAttach(s, type, workflowId, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider, memo: { provider: o.provider } });
       if (attached) console.log(`${handle.workflowId} is already running: watching it`);
       const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC(), `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`));
       if (r === 'detached') return report(handle.workflowId, r);

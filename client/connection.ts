@@ -4,6 +4,7 @@ import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
 import { canConnect } from '../stack/temporal';
 import { ensureDatabase } from '../stack/postgres';
+import { taskQueueFor } from '../worker';
 
 export interface Session {
   client: Client;
@@ -11,7 +12,10 @@ export interface Session {
   temporalAddress: string;
   databaseUrl: string;
   uiUrl: string;
+  /** This database's task-queue base: MUSE_TASK_QUEUE and the database's identity. */
   taskQueue: string;
+  /** Where a provider's workflows and activities go (see worker.ts). */
+  taskQueueFor(provider: string): string;
   close(): Promise<void>;
 }
 
@@ -28,7 +32,12 @@ export async function openSession(): Promise<Session> {
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const pool = createPool(ep.databaseUrl);
-  return { ...ep, client, pool, taskQueue: config.taskQueue, close: async () => { await connection.close(); await pool.end(); } };
+  const id = (await pool.query('SELECT id FROM muse_instance')).rows[0].id as string;
+  const taskQueue = `${config.taskQueue}@${id.slice(0, 12)}`;
+  return {
+    ...ep, client, pool, taskQueue, taskQueueFor: (provider) => taskQueueFor(taskQueue, provider),
+    close: async () => { await connection.close(); await pool.end(); },
+  };
 }
 
 export const batchUiUrl = (uiUrl: string, batchId: string) =>

@@ -21,7 +21,7 @@ export async function runDemo(count: number): Promise<void> {
     const r = await withInlineWorker(s, true, async () => {
       // Stage 1 (captions, category filter, dense index): each workflow only does what is not stored yet.
       for (const [type, id] of [['captionWorkflow', 'muse-caption'], ['categoryFilterWorkflow', 'muse-filter'], ['indexWorkflow', 'muse-index-simulated']]) {
-        const { handle } = await startOrAttach(s, type, id, { provider: 'simulated', concurrency: 10 });
+        const { handle } = await startOrAttach(s, type, id, { provider: 'simulated', concurrency: 10 }, { provider: 'simulated' });
         await watchBatch(handle, id.replace('muse-', ''));
       }
       const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });

@@ -66,7 +66,7 @@ export async function runEval(s: Session, target: string, o: EvalOptions, watch:
   let run: EvalReport['run'];
   if (pending > 0) {
     const input: EvalInput = { evalId, size: n, concurrency: o.concurrency };
-    const { handle } = await startOrAttach(s, 'evalWorkflow', `muse-eval-${evalId}`, input, { source: loaded.source, sample: n, judge });
+    const { handle } = await startOrAttach(s, 'evalWorkflow', `muse-eval-${evalId}`, input, { provider: o.provider, memo: { source: loaded.source, sample: n, judge } });
     run = await watch(() => watchBatch(handle, `eval ${evalId}`, detach));
   }
   const scores = (await s.pool.query('SELECT scores FROM eval_items WHERE eval_id = $1 AND scores IS NOT NULL ORDER BY k', [evalId])).rows.map((r) => JudgeScores.parse(r.scores));

@@ -1,4 +1,4 @@
-import { loadLlmConfig, resolveRoles } from '../agents/config';
+import { loadLlmConfig, openAiConfigProblem, resolveRoles } from '../agents/config';
 import type { Pool } from '../db/pool';
 import { loadCategoryPools, NO_TARGETS } from '../profiles/sample';
 
@@ -11,13 +11,12 @@ const ENDPOINT_TIMEOUT_MS = 10_000;
  */
 export async function checkProvider(provider: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (provider !== 'openai') return;
-  const { config } = loadLlmConfig(env);
-  const roles = resolveRoles(config, env);
+  const problem = openAiConfigProblem(env);
+  if (problem) throw new Error(problem);
   const endpoints = new Map<string, { baseURL: string; key: string; keySource: string }>();
-  for (const [role, r] of Object.entries(roles)) {
-    if (!r.apiKey) throw new Error(`the openai provider needs a key for the ${role} role: set ${r.apiKeySource} (any value for a local server)`);
+  for (const r of Object.values(resolveRoles(loadLlmConfig(env).config, env))) {
     const baseURL = (r.baseURL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
-    endpoints.set(`${baseURL}|${r.apiKeySource}`, { baseURL, key: r.apiKey, keySource: r.apiKeySource });
+    endpoints.set(`${baseURL}|${r.apiKeySource}`, { baseURL, key: r.apiKey!, keySource: r.apiKeySource });
   }
   await Promise.all([...endpoints.values()].map(checkEndpoint));
 }

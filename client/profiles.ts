@@ -12,7 +12,7 @@ export interface ProfilesOptions {
 /** Stage 2 as one workflow per seed (`muse-profiles-s<seed>`): a second command while it runs attaches to it. */
 export async function startProfiles(s: Session, o: ProfilesOptions) {
   const input: ProfilesInput = { seed: o.seed, count: o.count, provider: o.provider, concurrency: o.concurrency };
-  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, { count: o.count, provider: o.provider });
+  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, { provider: o.provider, memo: { count: o.count, provider: o.provider } });
 }
 
 export async function watchProfiles(handle: Awaited<ReturnType<typeof startProfiles>>['handle'], detach?: Promise<void>, next?: string) {

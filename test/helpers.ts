@@ -62,7 +62,8 @@ export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => P
   const died = running.then(() => { throw new Error('the test worker stopped'); });
   died.catch(() => {});
   return {
-    client, pool, worker, llm, taskQueue, temporalAddress, databaseUrl, uiUrl: 'http://127.0.0.1:8233',
+    // One worker serves every provider here, so every provider's work goes to its one queue.
+    client, pool, worker, llm, taskQueue, taskQueueFor: () => taskQueue, temporalAddress, databaseUrl, uiUrl: 'http://127.0.0.1:8233',
     run: (fn) => Promise.race([fn(), died]),
     close: async () => {
       worker.shutdown();

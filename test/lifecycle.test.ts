@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelBatch, resumeBatch, startBatch } from '../client/batches';
 import { dropFreshDatabases, freshDatabase, rig, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
+import { createPool } from '../db/pool';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const queue = `life-${randomUUID()}`;
@@ -67,26 +68,84 @@ describe('setup mistakes fail in seconds, in one line, before anything starts', 
   });
 });
 
+describe('a worker takes only work it can do, for its own database', () => {
+  it('a worker of another database never sees a batch, and a worker without the openai key never takes an openai batch', async () => {
+    const other = await freshDatabase('otherdb');
+    const worker = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, MUSE_TASK_QUEUE: queue, DATABASE_URL: other, OPENAI_API_KEY: '' } });
+    let said = '';
+    worker.stdout.on('data', (d) => (said += d));
+    worker.stderr.on('data', (d) => (said += d));
+    try {
+      for (let k = 0; k < 600 && !said.includes('polling'); k++) await sleep(100);
+      expect(said).toContain('not serving the openai provider: the openai provider needs a key for the catalog role: set OPENAI_API_KEY');
+      // Started with no worker of its own on the main database: the other database's worker must leave it alone.
+      const detachAfterStart = async (env: Record<string, string>, ...args: string[]) => {
+        const child = spawn(process.execPath, [BIN, ...args, '--no-worker'], { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env } });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        for (let k = 0; k < 300 && !/batch \S+: http/.test(out); k++) await sleep(100);
+        child.kill('SIGINT');
+        await new Promise((r) => child.once('exit', r));
+        return out;
+      };
+      const mine = `mydb-${randomUUID().slice(0, 8)}`;
+      await detachAfterStart({}, 'generate', '-n', '2', '--batch', mine, '--seed', '61');
+      // An openai batch on the worker's own database: it has no key, so it must not take it.
+      const server = await startOpenAiTestServer();
+      const paid = `oadb-${randomUUID().slice(0, 8)}`;
+      try {
+        await detachAfterStart({ DATABASE_URL: other, OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'k' }, 'generate', '-n', '2', '--batch', paid, '--provider', 'openai');
+        await sleep(4000);
+        const pool = createPool(other);
+        try {
+          expect((await pool.query('SELECT count(*)::int AS n FROM batches WHERE id = $1', [mine])).rows[0].n).toBe(0);
+          expect((await pool.query('SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1', [paid])).rows[0].n).toBe(0);
+        } finally {
+          await pool.end();
+        }
+        expect(server.seen).toHaveLength(0);
+        const st = await muse({ DATABASE_URL: other }, 'status', paid);
+        expect(st.stdout).toMatch(/no worker is polling task queue \S+\/openai: start `muse worker` with the openai settings/);
+      } finally {
+        await server.close();
+      }
+      expect((await muse({}, 'status', mine)).stdout).toContain('no worker is polling task queue');
+      const done = await muse({}, 'resume', mine);
+      expect(done.stdout).toContain(`batch ${mine}: 2 completed, 0 failed`);
+    } finally {
+      worker.kill('SIGINT');
+      await new Promise((r) => worker.once('exit', r));
+    }
+  });
+});
+
 describe('a batch id is never a dead end', () => {
   it('a batch nobody works on is listed, status says why it waits, and generate again attaches to it and finishes', async () => {
     const batch = `nowk-${randomUUID().slice(0, 8)}`;
+    // A queue of its own: the server lists a worker of another test as polling for a while after it stopped.
+    const own = { MUSE_TASK_QUEUE: `${queue}-nowk` };
     // Started with no worker anywhere on the queue, then detached from.
-    const child = spawn(process.execPath, [BIN, 'generate', '-n', '3', '--batch', batch, '--no-worker', '--seed', '5'], { env: { ...process.env, MUSE_TASK_QUEUE: queue } });
+    const child = spawn(process.execPath, [BIN, 'generate', '-n', '3', '--batch', batch, '--no-worker', '--seed', '5'], { env: { ...process.env, ...own } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     for (let k = 0; k < 300 && !out.includes(`batch ${batch}`); k++) await sleep(100);
+    // Ctrl-C detaches at once, even though no worker answers the progress query.
+    const t0 = Date.now();
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(out).toContain(`detached from ${batch}`);
 
-    const list = await muse({}, 'batches');
+    const list = await muse(own, 'batches');
     expect(list.stdout).toMatch(new RegExp(`${batch}\\s+running\\s+0/3`));
-    const status = await muse({}, 'status', batch);
-    expect(status.stdout).toContain(`no worker is polling task queue ${queue}`);
-    const again = await muse({}, 'generate', '-n', '3', '--batch', batch);
+    const status = await muse(own, 'status', batch);
+    expect(status.stdout).toContain(`no worker is polling task queue ${own.MUSE_TASK_QUEUE}`);
+    const again = await muse(own, 'generate', '-n', '3', '--batch', batch);
     expect(again.stdout).toContain(`batch ${batch} is already running: attached to it`);
     expect(again.stdout).toContain(`batch ${batch}: 3 completed, 0 failed`);
     expect(again.code).toBe(0);
-    expect((await muse({}, 'batches')).stdout).toMatch(new RegExp(`${batch}\\s+complete\\s+3/3`));
+    expect((await muse(own, 'batches')).stdout).toMatch(new RegExp(`${batch}\\s+complete\\s+3/3`));
   });
 
   it('a batch whose workflow failed in stage 2 resumes, profiles and all', async () => {
