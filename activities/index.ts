@@ -210,8 +210,10 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
       );
     },
 
-    async markConversationFailed(input: Ref & { reason: string }): Promise<void> {
-      await pool.query(`UPDATE conversations SET status = 'failed', failure = $2, finished_at = now() WHERE id = $1`, [input.conversationId, input.reason]);
+    /** A failed conversation, or with `paused` one stopped by the budget cap: pending again, with why it waits. */
+    async markConversationFailed(input: Ref & { reason: string; paused?: boolean }): Promise<void> {
+      await pool.query(`UPDATE conversations SET status = $3, failure = $2, finished_at = CASE WHEN $3 = 'failed' THEN now() END WHERE id = $1`,
+        [input.conversationId, input.paused ? `paused: ${input.reason}` : input.reason, input.paused ? 'pending' : 'failed']);
     },
   };
 }

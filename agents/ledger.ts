@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 
 export interface LedgerRow {
@@ -24,9 +25,31 @@ export interface LedgerRow {
   output?: unknown;
 }
 
-/** The record of every call, and the cache in front of the endpoint. */
+/** The record of every call, the cache in front of the endpoint, and the keeper of each batch's budget. */
 export class Ledger {
+  /** Conversation -> batch: fixed once a conversation exists, so asked of PostgreSQL once per worker. */
+  private readonly batches = new Map<string, string | undefined>();
   constructor(private readonly pool: Pool) {}
+
+  async batchOf(conversationId: string): Promise<string | undefined> {
+    if (!this.batches.has(conversationId)) {
+      this.batches.set(conversationId, (await this.pool.query('SELECT batch_id FROM conversations WHERE id = $1', [conversationId])).rows[0]?.batch_id);
+    }
+    return this.batches.get(conversationId);
+  }
+
+  /**
+   * Refuses a new paid call once the batch has spent its cap (`--max-cost`): calls already sent finish
+   * and are recorded, so a resume with a higher cap reuses every answer that arrived.
+   */
+  async checkBudget(batchId: string | undefined): Promise<void> {
+    if (!batchId) return;
+    const b = (await this.pool.query('SELECT max_cost_usd AS cap, spent_usd AS spent FROM batches WHERE id = $1', [batchId])).rows[0];
+    if (b?.cap === null || b?.cap === undefined || b.spent < b.cap) return;
+    throw ApplicationFailure.nonRetryable(
+      `batch ${batchId} reached its budget cap of $${Number(b.cap).toFixed(2)} ($${Number(b.spent).toFixed(4)} spent): \`muse resume ${batchId} --max-cost USD\` continues it with a higher cap`,
+      'BudgetExceeded');
+  }
 
   async answered(contentHash: string): Promise<unknown | undefined> {
     const r = await this.pool.query(`SELECT output FROM llm_calls WHERE content_hash = $1 AND status = 'ok' ORDER BY id LIMIT 1`, [contentHash]);
@@ -43,5 +66,6 @@ export class Ledger {
         row.inputTokens ?? null, row.outputTokens ?? null, row.latencyMs, row.costUsd ?? null, row.rawReply ?? null,
         row.output === undefined ? null : JSON.stringify(row.output), row.batchId ?? null],
     );
+    if (row.batchId && row.costUsd) await this.pool.query('UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
   }
 }

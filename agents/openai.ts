@@ -98,8 +98,9 @@ export class OpenAiMllm implements Mllm {
       system: prompt.system, user: userText, images: images.map((i) => [i.sha256, i.url]), detail: this.o.imageDetail,
       maxSide: this.o.maxImageSide, schema: format.json_schema,
     }));
+    const batchId = ctx.batchId ?? (ctx.conversationId ? await this.o.ledger?.batchOf(ctx.conversationId) : undefined);
     const base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'> = {
-      contentHash, conversationId: ctx.conversationId, batchId: ctx.batchId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
+      contentHash, conversationId: ctx.conversationId, batchId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
       model: endpoint.model, promptVersion: prompt.version, attempt: activity?.info.attempt,
     };
 
@@ -122,6 +123,8 @@ export class OpenAiMllm implements Mllm {
       const mode = this.modes.get(modeKey) ?? 'json_schema';
       const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) }, ...conversation];
       const estimate = estimateTokens(messages);
+      // Cache hits above are free; every request sent, a re-ask included, must fit the batch's budget.
+      await this.o.ledger?.checkBudget(batchId);
       await this.o.limiter?.acquire(endpoint.model, estimate, () => activity?.heartbeat(), activity?.cancellationSignal);
       const t0 = Date.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;

@@ -14,6 +14,22 @@ export interface GenerateOptions {
   seed: number;
   concurrency: number;
   provider: string;
+  /** Budget cap in USD on what the batch spends in all (`--max-cost`); absent: none, or the one it has. */
+  maxCost?: number;
+}
+
+/** Sets a batch's budget cap: no paid call starts once its spend reaches it (see Ledger.checkBudget). */
+async function setBudget(s: Session, batchId: string, maxCost: number | undefined): Promise<void> {
+  if (maxCost !== undefined) await s.pool.query('UPDATE batches SET max_cost_usd = $2 WHERE id = $1', [batchId, maxCost]);
+}
+
+/** "12,345 tokens · $0.0123 of $1.00": for the progress line, from the batch row and the ledger. */
+export async function batchSpend(s: Session, batchId: string): Promise<string> {
+  const r = (await s.pool.query(`SELECT b.spent_usd AS spent, b.max_cost_usd AS cap,
+      (SELECT coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::bigint FROM llm_calls WHERE batch_id = b.id) AS tokens
+    FROM batches b WHERE id = $1`, [batchId])).rows[0];
+  if (!r || Number(r.tokens) === 0) return '';
+  return `${Number(r.tokens).toLocaleString('en')} tokens · $${Number(r.spent).toFixed(4)}${r.cap === null ? '' : ` of $${Number(r.cap).toFixed(2)}`}`;
 }
 
 async function describeOrUndefined(s: Session, workflowId: string) {
@@ -76,6 +92,7 @@ export async function startOrAttachBatch(s: Session, o: GenerateOptions): Promis
   }
   const input: BatchInput = { batchId: o.batchId, size: o.size, seed: o.seed, concurrency: o.concurrency, provider: o.provider };
   await createBatch(s.pool, input);
+  await setBudget(s, o.batchId, o.maxCost);
   try {
     return { handle: await startBatchWorkflow(s, input, { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency }), attached: false };
   } catch (e) {
@@ -92,8 +109,10 @@ export async function startBatch(s: Session, o: GenerateOptions): Promise<Workfl
  * Shows progress until the batch ends, or until `detach` resolves (Ctrl-C): the batch itself runs in
  * Temporal and does not notice either way.
  */
-export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {}), next?: string): Promise<BatchProgress | 'detached'> {
+export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {}), next?: string,
+  spend?: () => Promise<string>): Promise<BatchProgress | 'detached'> {
   const line = new ProgressLine(label);
+  let spentAt = 0;
   let detached = false;
   void detach.then(() => { detached = true; });
   const result = handle.result() as Promise<BatchProgress>;
@@ -109,6 +128,10 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
       asking ??= handle.query<BatchProgress>('progress').then((p) => { if (watching) line.update(p); }, () => {
         // The query fails while the batch hands over to its next run (continue-as-new): ask again.
       }).finally(() => { asking = undefined; });
+      if (spend && Date.now() - spentAt > 5000) {
+        spentAt = Date.now();
+        line.spend = await spend().catch(() => line.spend);
+      }
       await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
     }
     if (failed && isCancellation(failed)) throw new Error(`${handle.workflowId} was cancelled; what it finished is kept`);
@@ -156,9 +179,10 @@ export type Resumed = { handle: WorkflowHandle; attached: boolean; restarted?: s
  * reusing every stored utterance. With fromScratch, every conversation's stored utterances are dropped
  * first and all are generated again: calls whose prompts did not change are answered from the ledger.
  */
-export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean } = {}): Promise<Resumed> {
+export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean; maxCost?: number } = {}): Promise<Resumed> {
   const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
   if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
+  await setBudget(s, batchId, o.maxCost);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   let restarted: string | undefined;
   // A run on a queue no worker of this database polls (started before queues named their database) waits for ever.
@@ -210,9 +234,10 @@ export async function cancelBatch(s: Session, batchId: string): Promise<string[]
  * versions (the pass): `muse optimize` after a prompt's version was bumped. Stored rewrites and reviews
  * of this pass are reused, so a second run, or a run with unchanged prompts, calls no agent.
  */
-export async function optimizeBatch(s: Session, batchId: string, o: { concurrency?: number } = {}): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
+export async function optimizeBatch(s: Session, batchId: string, o: { concurrency?: number; maxCost?: number } = {}): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
   const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
   if (!b) throw new Error(`no batch ${batchId} in the database`);
+  await setBudget(s, batchId, o.maxCost);
   if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still generating: optimise it once it has ended (\`muse status ${batchId}\` shows how far it is)`);
   const pass = stage4Pass();
   const workflowId = optimizeBatchWorkflowId(batchId);
@@ -264,7 +289,10 @@ async function problemOf(s: Session, batchId: string, provider: string, d: Await
     const why = await s.client.workflow.getHandle(batchWorkflowId(batchId)).result().then(() => 'unknown', rootCause);
     return `the batch workflow failed: ${why}; fix that, then \`muse resume ${batchId}\``;
   }
-  if (status === 'COMPLETED') return undefined;
+  if (status === 'COMPLETED') {
+    const r = (await s.client.workflow.getHandle(batchWorkflowId(batchId)).result()) as BatchProgress;
+    return r.paused ? `paused: ${r.paused}` : undefined;
+  }
   return `the batch workflow was ${status.toLowerCase().replace('_', ' ')}: \`muse resume ${batchId}\` continues it`;
 }
 
@@ -301,8 +329,10 @@ export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
   return Promise.all(rows.map(async (r) => {
     const d = await describeOrUndefined(s, batchWorkflowId(r.id));
     const wf = d?.status.name;
+    const paused = wf === 'COMPLETED' && r.completed < r.size && ((await s.client.workflow.getHandle(batchWorkflowId(r.id)).result()) as BatchProgress).paused;
     const state = wf === 'RUNNING' ? (stuckAttempts(d) ? 'stuck' : 'running')
       : r.completed >= r.size ? 'complete'
+      : paused ? 'paused (budget cap)'
       : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
     return { batchId: r.id, state, size: r.size, completed: r.completed, failed: r.failed, createdAt: r.created_at, provider: r.provider };
   }));

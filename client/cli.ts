@@ -11,7 +11,7 @@ import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
-import { batchStatus, cancelBatch, listBatches, optimizeBatch, resumeBatch, startOrAttach, startOrAttachBatch, watchBatch } from './batches';
+import { batchSpend, batchStatus, cancelBatch, listBatches, optimizeBatch, resumeBatch, startOrAttach, startOrAttachBatch, watchBatch } from './batches';
 import type { BatchProgress } from '../workflows/progress';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
@@ -48,6 +48,12 @@ const withThresholds = (c: Command) => c
   .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context');
 const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({ minScore: o.minScore, requireScreener: o.screener });
 const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
+const usd = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--max-cost must be an amount in USD, 0 or more');
+  return n;
+};
+const maxCostOption = () => new Option('--max-cost <usd>', 'budget cap on what the batch spends in all (as `muse cost` counts it): at the cap no new agent call starts and the batch pauses').argParser(usd);
 
 /** The embedding model a provider's index is stored under, or a clear error when it has none. */
 function embedderModel(provider: string): string {
@@ -204,15 +210,16 @@ program.command('generate').description('start a batch of conversations and show
   .option('--concurrency <c>', 'conversations running at once', int('--concurrency', 1), 20)
   .option('--seed <s>', 'seed for the batch (profiles and conversations)', int('--seed'), 1)
   .addOption(providerOption())
+  .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process (use `muse worker` processes)')
   .action((o) => withSession(async (s) => {
     const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
     await checkProvider(o.provider);
     await checkStage1(s.pool);
-    const { handle, attached } = await startOrAttachBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider });
+    const { handle, attached } = await startOrAttachBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider, maxCost: o.maxCost });
     console.log(`batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s.uiUrl, batchId)}`);
     console.log(await describeRetrieval(s, o.provider));
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC(), `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`));
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC(), `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`, () => batchSpend(s, batchId)));
     report(batchId, r);
   }));
 
@@ -244,15 +251,16 @@ program.command('status').description('conversation counts by state, every failu
 program.command('resume').description('continue a batch that is not complete: failed, interrupted and never-started conversations; stored utterances are reused')
   .argument('<batch>')
   .option('--from-scratch', 'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)')
+  .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) => withSession(async (s) => {
     const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
     if (provider) await checkProvider(provider);
-    const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch });
+    const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
     if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
     if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
     console.log(resumed.attached ? `batch ${batchId} is running: attached to it` : `batch ${batchId}: resuming ${resumed.conversations} conversations`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(resumed.handle, `${batchId} (resume)`, ctrlC(), `fix that, then \`muse resume ${batchId}\` again`));
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(resumed.handle, `${batchId} (resume)`, ctrlC(), `fix that, then \`muse resume ${batchId}\` again`, () => batchSpend(s, batchId)));
     report(batchId, r);
   }));
 
@@ -267,14 +275,15 @@ program.command('cancel').description('stop a running batch: conversations in fl
 program.command('optimize').description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
   .argument('<batch>')
   .option('--concurrency <c>', 'conversations optimised at once (default: the batch\'s)', int('--concurrency', 1))
+  .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) => withSession(async (s) => {
     const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
     if (provider) await checkProvider(provider);
-    const { handle, pass, todo } = await optimizeBatch(s, batchId, { concurrency: o.concurrency });
+    const { handle, pass, todo } = await optimizeBatch(s, batchId, { concurrency: o.concurrency, maxCost: o.maxCost });
     if (!handle) return console.log(`batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`);
     console.log(`batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC(), `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`));
+    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC(), `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`, () => batchSpend(s, batchId)));
     report(batchId, r);
     if (r !== 'detached') console.log(describeCounts(await datasetCounts(s.pool, batchId)) + ' at the default thresholds');
   }));
@@ -367,7 +376,10 @@ function report(batchId: string, r: Awaited<ReturnType<typeof watchBatch>>) {
     process.exit(0);
   }
   console.log(`batch ${batchId}: ${r.done} completed, ${r.failed} failed in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`);
-  if (r.failed) {
+  if (r.paused) {
+    console.log(`paused: ${r.paused}`);
+    process.exitCode = 1;
+  } else if (r.failed) {
     console.log(`see \`muse status ${batchId}\`, then \`muse resume ${batchId}\``);
     process.exitCode = 1;
   }

@@ -13,6 +13,9 @@ export class ProgressLine {
   private readonly tty = !!process.stderr.isTTY;
   constructor(private readonly label: string) {}
 
+  /** What the batch has spent so far (tokens, cost), shown after the counts when set. */
+  spend = '';
+
   update(p: BatchProgress, now = Date.now()): void {
     const finished = p.done + p.failed;
     const elapsed = (now - p.startedAt) / 1000;
@@ -21,7 +24,7 @@ export class ProgressLine {
     const width = 28;
     const filled = p.total ? Math.round((finished / p.total) * width) : 0;
     const text = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${p.total} ` +
-      `done ${p.done} · failed ${p.failed} · running ${p.running} · ${rate.toFixed(2)}/s · ETA ${fmtTime(eta)}${p.note ? ` · ${p.note}` : ''}`;
+      `done ${p.done} · failed ${p.failed} · running ${p.running} · ${rate.toFixed(2)}/s · ETA ${fmtTime(eta)}${p.note ? ` · ${p.note}` : ''}${this.spend ? ` · ${this.spend}` : ''}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${text}`);
     else if ((now - this.lastPrint > 5000 || finished === p.total) && text !== this.lastText) {
       process.stderr.write(`${text}\n`);

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { RateLimiter, type Limit } from '../agents/rate-limit';
+import { priceTable, type PriceTable } from '../agents/prices';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
@@ -23,7 +24,7 @@ const MODELS: Record<Role, string> = {
   catalog: 'm-catalog', profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18', rewriter: 'm-rewriter', reviewer: 'm-reviewer',
 };
 
-async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit>; databaseUrl?: string } = {}) {
+async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit>; databaseUrl?: string; prices?: PriceTable } = {}) {
   const server = await startOpenAiTestServer(behave);
   const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', keySource: 'OPENAI_API_KEY', model });
   const t = await rig({
@@ -31,7 +32,7 @@ async function setup(behave?: (agent: string, n: number, body: { response_format
     wrap: o.wrap,
     openai: (pool: Pool) => new OpenAiMllm(
       Object.fromEntries(Object.entries(MODELS).map(([role, model]) => [role, e(model)])) as Record<Role, ReturnType<typeof e>>,
-      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000, limiter: o.limits && new RateLimiter(pool, o.limits) }),
+      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000, limiter: o.limits && new RateLimiter(pool, o.limits), ...(o.prices ? { prices: o.prices } : {}) }),
   });
   closers.push(server.close, t.close);
   return { t, server };
@@ -187,6 +188,39 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
       expect(server.seen.filter((r) => r.agent !== 'backstoryWriter' && r.agent !== 'profileGate')).toHaveLength(1);
       expect((await batchStatus(t, batchId)).failures[0].reason).toMatch(hint);
     }
+  });
+
+  it('a budget cap pauses the batch without failing anything; a resume with a higher cap finishes it and pays for nothing twice', async () => {
+    // Every model priced alike, so the cap is reached part way through.
+    const prices = priceTable(Object.fromEntries(Object.values(MODELS).map((m) => [m, [100, 100]])));
+    const { t, server } = await setup(undefined, { prices });
+    const batchId = uniqueBatch('budget');
+    const cap = 0.25;
+    const h = await startBatch(t, { batchId, size: 6, seed: 5, concurrency: 2, provider: 'openai', maxCost: cap });
+    const paused = await t.run(() => h.result()) as { done: number; failed: number; paused?: string };
+    expect(paused.paused).toMatch(new RegExp(`batch ${batchId} reached its budget cap of \\$0\\.25 .*muse resume ${batchId} --max-cost`));
+    expect(paused.failed).toBe(0);
+    expect(paused.done).toBeLessThan(6);
+    const spent = Number((await t.pool.query('SELECT spent_usd FROM batches WHERE id = $1', [batchId])).rows[0].spent_usd);
+    const ledgerSpent = Number((await t.pool.query('SELECT sum(cost_usd) AS s FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].s);
+    expect(spent).toBeCloseTo(ledgerSpent, 6);
+    expect(spent).toBeGreaterThanOrEqual(cap);
+    // Past the cap, only calls already in flight were paid: at most one a conversation, four for a rewrite.
+    const priciest = Number((await t.pool.query('SELECT max(cost_usd) AS m FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].m);
+    expect(spent).toBeLessThanOrEqual(cap + 2 * 4 * priciest);
+    const states = (await t.pool.query(`SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status`, [batchId])).rows;
+    expect(states.find((r) => r.status === 'failed')).toBeUndefined();
+    const st = await batchStatus(t, batchId);
+    expect(st.counts.completed ?? 0).toBe(paused.done);
+    expect(st.problem).toMatch(/^paused: batch \S+ reached its budget cap/);
+
+    const resumed = await resumeBatch(t, batchId, { maxCost: 100 });
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ failed: 0 });
+    expect((await batchStatus(t, batchId)).counts.completed).toBe(6);
+    // Nothing answered was asked again: no call (its key and its content) has two paid answers.
+    const twice = await t.pool.query(`SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key, content_hash HAVING count(*) > 1`, [batchId]);
+    expect(twice.rowCount).toBe(0);
+    expect(server.seen.length).toBeGreaterThan(0);
   });
 
   it('done when: 50 conversations with 20% of requests failing all complete, and a second run makes zero requests', async () => {

@@ -8,7 +8,7 @@ import { profilesWorkflow } from './profiles';
 import { progressQuery, type BatchProgress } from './progress';
 import { optimizeWorkflow } from './optimize';
 import * as SA from './search-attributes';
-import { failWith, fatalCause } from './failures';
+import { budgetCause, failWith, fatalCause } from './failures';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -62,11 +62,20 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     if (!patched('profiles-workflow')) await act.prepareBatch(spec);
     else {
       for (let round = 0, have = await act.prepareBatch(spec); have < input.size; round++, have = await act.prepareBatch(spec)) {
-        const made = await executeChild(profilesWorkflow, {
-          workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
-          args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency, batchId: input.batchId }],
-          parentClosePolicy: ParentClosePolicy.TERMINATE,
-        });
+        let made: Awaited<ReturnType<typeof profilesWorkflow>>;
+        try {
+          made = await executeChild(profilesWorkflow, {
+            workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
+            args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency, batchId: input.batchId }],
+            parentClosePolicy: ParentClosePolicy.TERMINATE,
+          });
+        } catch (e) {
+          // The budget ran out while making profiles: pause before any conversation starts.
+          const budget = budgetCause(e);
+          if (!budget) throw e;
+          progress.paused = budget.message;
+          return progress;
+        }
         if (made.done === 0) throw ApplicationFailure.nonRetryable(`stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`);
       }
     }
@@ -89,11 +98,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       else await executeChild(conversationWorkflow, { ...child, workflowId: id });
       progress.done++;
     } catch (e) {
-      progress.failed++;
+      // Out of budget: the conversation is paused, not failed, and no new one starts; a resume goes on.
+      const budget = budgetCause(e);
+      if (budget) progress.paused ??= budget.message;
+      else progress.failed++;
       const fatal = stopOnFatal ? fatalCause(e) : undefined;
       if (fatal) stop ??= failWith(fatal);
       // A failed re-optimisation leaves the finished conversation and its earlier review as they were.
-      if (!optimize) await act.markConversationFailed({ conversationId: id, reason: describeFailure(e) });
+      if (!optimize) await act.markConversationFailed({ conversationId: id, reason: describeFailure(e), ...(budget ? { paused: true } : {}) });
     } finally {
       progress.running--;
     }
@@ -103,9 +115,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     stop ??= ApplicationFailure.nonRetryable(`could not record a failed conversation: ${describeFailure(e)}`, 'BookkeepingFailed');
   });
 
-  while (cursor < queue.length && !stop) {
-    await condition(() => progress.running < input.concurrency || !!stop);
-    if (stop) break;
+  while (cursor < queue.length && !stop && !progress.paused) {
+    await condition(() => progress.running < input.concurrency || !!stop || !!progress.paused);
+    if (stop || progress.paused) break;
     if (workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || workflowInfo().continueAsNewSuggested) {
       await condition(() => progress.running === 0);
       await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });

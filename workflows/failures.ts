@@ -15,5 +15,13 @@ export function fatalCause(e: unknown): ApplicationFailure | undefined {
   return undefined;
 }
 
+/** A call refused because its batch spent its budget cap: the batch pauses (nothing fails), and a resume with a higher cap goes on. */
+export function budgetCause(e: unknown): ApplicationFailure | undefined {
+  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) {
+    if (c instanceof ApplicationFailure && c.type === 'BudgetExceeded') return c;
+  }
+  return undefined;
+}
+
 /** The same failure, raised again by the workflow that met it, so the workflow fails with its message and type. */
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);

@@ -10,6 +10,8 @@ export interface BatchProgress {
   startedAt: number;
   /** A short note the progress line shows after the counts (e.g. stage 2's gated and duplicate counts). */
   note?: string;
+  /** Why the run stopped starting work and ended early without failing (its budget cap). */
+  paused?: string;
 }
 
 export const progressQuery = defineQuery<BatchProgress>('progress');
