@@ -32,12 +32,17 @@ export async function openSession(): Promise<Session> {
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const pool = createPool(ep.databaseUrl);
-  const id = (await pool.query('SELECT id FROM muse_instance')).rows[0].id as string;
-  const taskQueue = `${config.taskQueue}@${id.slice(0, 12)}`;
+  const taskQueue = await databaseTaskQueue(pool);
   return {
     ...ep, client, pool, taskQueue, taskQueueFor: (provider) => taskQueueFor(taskQueue, provider),
     close: async () => { await connection.close(); await pool.end(); },
   };
+}
+
+/** The task-queue base of a database: MUSE_TASK_QUEUE (or `base`) and the database's identity. */
+export async function databaseTaskQueue(pool: Pool, base = config.taskQueue): Promise<string> {
+  const id = (await pool.query('SELECT id FROM muse_instance')).rows[0].id as string;
+  return `${base}@${id.slice(0, 12)}`;
 }
 
 export const batchUiUrl = (uiUrl: string, batchId: string) =>

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { imageAbsolutePath } from '../catalog/images';
 import type { Pool } from '../db/pool';
 import { z } from 'zod';
-import { ConversationRecord, type RecordTurn } from '../schemas/record';
+import { ConversationRecord, STAGE_AGENTS, type RecordTurn } from '../schemas/record';
 import { Thresholds } from '../schemas/review';
 import { ImageRef } from '../schemas/catalog';
 import { personaLine } from '../schemas/profile';
@@ -35,7 +35,8 @@ export type DatasetCounts = z.infer<typeof DatasetCounts>;
 async function selectConversations(pool: Pool, batchId: string, thresholds: Partial<Thresholds>) {
   const t = Thresholds.parse(thresholds);
   const convs = await pool.query(
-    `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
+    `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.provider AS profile_provider, p.seed AS profile_seed, p.seq AS profile_seq,
+       p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
        r.pass, r.content_quality, r.logical_fluency, r.user_consistency, r.total, r.fits_context
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id
      LEFT JOIN reviews r ON r.conversation_id = c.id AND r.pass = c.review_pass
@@ -63,6 +64,28 @@ export async function datasetCounts(pool: Pool, batchId: string, thresholds: Par
 }
 
 /**
+ * The models that answered each stage's calls of each conversation, from the ledger (cache hits count:
+ * the answer came from that model): "<conversation>|<stage>" -> sorted model names.
+ */
+async function modelsByStage(pool: Pool, convs: Array<{ id: string; profile_seed: string; profile_seq: number }>): Promise<Map<string, string[]>> {
+  const stageOf = `CASE ${Object.entries(STAGE_AGENTS).map(([st, agents]) => `WHEN agent IN (${agents.map((a) => `'${a}'`).join(', ')}) THEN '${st}'`).join(' ')} ELSE 'Conversation' END`;
+  const out = new Map<string, string[]>();
+  const ids = convs.map((c) => c.id);
+  for (const r of (await pool.query(
+    `SELECT conversation_id AS id, ${stageOf} AS stage, array_agg(DISTINCT model ORDER BY model) AS models
+     FROM llm_calls WHERE conversation_id = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1, 2`, [ids])).rows) out.set(`${r.id}|${r.stage}`, r.models);
+  // Stage 2's calls belong to no conversation: they are found by the profile's keys.
+  const byKey = new Map(convs.flatMap((c) => [`profile:${c.profile_seed}:${c.profile_seq}`, `profile:${c.profile_seed}:${c.profile_seq}:gate`].map((k) => [k, c.id])));
+  for (const r of (await pool.query(
+    `SELECT call_key, array_agg(DISTINCT model ORDER BY model) AS models FROM llm_calls
+     WHERE conversation_id IS NULL AND call_key = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1`, [[...byKey.keys()]])).rows) {
+    const key = `${byKey.get(r.call_key)}|Profile`;
+    out.set(key, [...new Set([...(out.get(key) ?? []), ...r.models])].sort());
+  }
+  return out;
+}
+
+/**
  * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
  * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
  */
@@ -73,6 +96,7 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
      FROM dataset_utterances u WHERE u.conversation_id = ANY($1) ORDER BY u.conversation_id, u.idx`,
     [kept.map((c) => c.id)],
   );
+  const models = await modelsByStage(pool, kept);
   const byConv = new Map<string, typeof utts.rows>();
   for (const u of utts.rows) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
   // Exported image name -> stored image; the record refers to images/<item>.<ext>, stable across exports.
@@ -102,6 +126,10 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
       Target_reached_by: c.outcome,
       Provider: c.provider,
       Simulated: c.provider === 'simulated',
+      Provenance: {
+        Profile: { Provider: c.profile_provider, Models: models.get(`${c.id}|Profile`) ?? [] },
+        ...Object.fromEntries((['Conversation', 'Rewrite', 'Review'] as const).map((st) => [st, { Provider: c.provider, Models: models.get(`${c.id}|${st}`) ?? [] }])),
+      },
       Review: {
         Pass: c.pass, Content_quality: c.content_quality, Logical_fluency: c.logical_fluency, User_consistency: c.user_consistency,
         Total: c.total, Fits_context: c.fits_context,

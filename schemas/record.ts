@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { Action, Opening, Outcome } from './conversation';
 
+/** The agents whose calls make each stage a record's provenance names; every other agent's make the conversation. */
+export const STAGE_AGENTS = {
+  Profile: ['profileGate', 'backstoryWriter'],
+  Rewrite: ['utteranceRewriter', 'rewriteChecker'],
+  Review: ['qualityReviewer', 'recommendationScreener'],
+};
+
+const StageProvenance = z.strictObject({ Provider: z.string(), Models: z.array(z.string()) });
+
 const turnFields = {
   Action,
   Mentioned_item: z.array(z.string()),
@@ -27,6 +36,8 @@ export const ConversationRecord = z.strictObject({
   Target_reached_by: Outcome,
   Provider: z.string(),
   Simulated: z.boolean(),
+  /** Who made each stage of this record: the provider and the models its calls were answered by (none for the simulated provider). */
+  Provenance: z.strictObject({ Profile: StageProvenance, Conversation: StageProvenance, Rewrite: StageProvenance, Review: StageProvenance }).optional(),
   /** Stage 4's stored verdict; the export's thresholds were applied to it. */
   Review: z.strictObject({
     Pass: z.string(),

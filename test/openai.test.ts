@@ -5,6 +5,7 @@ import { OpenAiMllm } from '../agents/openai';
 import { RateLimiter, type Limit } from '../agents/rate-limit';
 import { priceTable, type PriceTable } from '../agents/prices';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
+import { buildRecords } from '../export';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
@@ -194,6 +195,8 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     // Every model priced alike, so the cap is reached part way through.
     const prices = priceTable(Object.fromEntries(Object.values(MODELS).map((m) => [m, [100, 100]])));
     const { t, server } = await setup(undefined, { prices });
+    // Unused profiles of the simulated provider are waiting: an openai batch must make and use its own.
+    await t.run(() => t.client.workflow.execute('profilesWorkflow', { workflowId: `sim-profiles-${uniqueBatch('p')}`, taskQueue: t.taskQueue, args: [{ seed: 424242, count: 3, provider: 'simulated', concurrency: 1 }] }));
     const batchId = uniqueBatch('budget');
     const cap = 0.25;
     const h = await startBatch(t, { batchId, size: 6, seed: 5, concurrency: 2, provider: 'openai', maxCost: cap });
@@ -221,6 +224,19 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const twice = await t.pool.query(`SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key, content_hash HAVING count(*) > 1`, [batchId]);
     expect(twice.rowCount).toBe(0);
     expect(server.seen.length).toBeGreaterThan(0);
+
+    // Every record says who made each stage: all openai here, with the models of their roles.
+    const { records } = await buildRecords(t.pool, batchId, { minScore: 0, requireScreener: false });
+    expect(records).toHaveLength(6);
+    for (const r of records) {
+      expect(r.Provider).toBe('openai');
+      expect(r.Provenance).toEqual({
+        Profile: { Provider: 'openai', Models: ['m-profile'] },
+        Conversation: { Provider: 'openai', Models: expect.arrayContaining(['gpt-4o-mini-2024-07-18', 'm-manager', 'm-user']) },
+        Rewrite: { Provider: 'openai', Models: ['m-reviewer', 'm-rewriter'] },
+        Review: { Provider: 'openai', Models: ['m-reviewer'] },
+      });
+    }
   });
 
   it('done when: 50 conversations with 20% of requests failing all complete, and a second run makes zero requests', async () => {

@@ -6,6 +6,8 @@ import { SimulatedEmbedder } from '../agents/simulated-embeddings';
 import { DenseIndex } from '../catalog/dense';
 import { reciprocalRankFusion, retrieverRegistry } from '../catalog/retrieval';
 import { startProfiles } from '../client/profiles';
+import { databaseTaskQueue } from '../client/connection';
+import { taskQueueFor } from '../worker';
 import { loadBatch } from './method-check';
 import { sentenceBleu, tokens } from '../metrics/text';
 import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';
@@ -246,7 +248,9 @@ describe('stage 2 as a workflow', () => {
     const died = new Promise((resolve) => child.once('exit', resolve));
     const t = await rig({ databaseUrl });
     try {
-      const { handle } = await startProfiles({ ...t, taskQueue }, { count: 60, seed, provider: 'simulated', concurrency: 2 });
+      // Where `muse worker` polls for this database's simulated work.
+      const cliQueue = taskQueueFor(await databaseTaskQueue(t.pool, taskQueue), 'simulated');
+      const { handle } = await startProfiles({ ...t, taskQueue: cliQueue, taskQueueFor: () => cliQueue }, { count: 60, seed, provider: 'simulated', concurrency: 2 });
       // Let the outside worker store some samples, then kill it without warning.
       for (;;) {
         const n = (await t.pool.query('SELECT count(*)::int AS n FROM profiles WHERE seed = $1', [seed])).rows[0].n;
@@ -259,7 +263,7 @@ describe('stage 2 as a workflow', () => {
       expect(storedAtKill.size).toBeGreaterThanOrEqual(40);
 
       // A new worker on the same queue: Temporal hands it the killed worker's work once its heartbeat times out.
-      const next = await rig({ databaseUrl, taskQueue });
+      const next = await rig({ databaseUrl, taskQueue: cliQueue });
       try {
         const r = (await next.run(() => handle.result())) as ProfilesProgress;
         expect(r.done).toBe(60);
