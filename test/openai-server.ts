@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,19 +21,25 @@ export type Behaviour =
   | { status: number; retryAfter?: number; message?: string }
   | 'malformed'
   | 'schema-breaking'
-  | 'hang';
+  | 'hang'
+  /** The connection is reset before any answer. */
+  | 'reset'
+  /** Headers and half the body, then the connection is cut. */
+  | 'cut'
+  /** A 200 whose `choices` is empty. */
+  | 'empty';
 
 type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; minItems?: number; anyOf?: JsonSchema[] };
 
-/** A value that satisfies the schema, with words a product search can use. */
-function instance(s: JsonSchema, agent: string, key = ''): unknown {
+/** A value that satisfies the schema, with words a product search can use; `tag` (when set) marks every text with the request it answers. */
+function instance(s: JsonSchema, agent: string, key = '', tag = ''): unknown {
   const type = Array.isArray(s.type) ? s.type[0] : s.type ?? (s.anyOf ? undefined : 'string');
   if (!type && s.anyOf) return instance(s.anyOf[0], agent, key);
   switch (type) {
     case 'object':
-      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instance(v, agent, k)]));
+      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instance(v, agent, k, tag)]));
     case 'array':
-      return Array.from({ length: s.minItems ?? 1 }, (_, i) => `(${agent} ${i + 1}) a navy linen dress for a summer wedding`);
+      return Array.from({ length: s.minItems ?? 1 }, (_, i) => `(${agent} ${i + 1}${tag}) a navy linen dress for a summer wedding`);
     case 'boolean':
       return true;
     case 'number':
@@ -41,7 +48,7 @@ function instance(s: JsonSchema, agent: string, key = ''): unknown {
     default:
       return key === 'query' || key === 'description' ? 'navy linen dress'
         : key === 'scenario' ? story(agent)
-        : `(${agent}) a navy linen dress would suit a summer wedding`;
+        : `(${agent}${tag}) a navy linen dress would suit a summer wedding`;
   }
 }
 
@@ -73,10 +80,14 @@ function fail(res: http.ServerResponse, b: { status: number; retryAfter?: number
  * system prompt when the client fell back to JSON mode or plain text), records what each request
  * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0, o: { apiKey?: string } = {}) {
+export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0,
+  o: { apiKey?: string; /** Replies depend on the request (like a model at temperature 0), so conversations differ. */ vary?: boolean; onAnswer?: (body: string, ok: boolean) => void } = {}) {
   const seen: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
+  const open = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
+    open.add(res);
+    res.once('close', () => open.delete(res));
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -104,15 +115,23 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
         return;
       }
       if (b && typeof b === 'object') return fail(res, b);
+      if (b === 'reset') return req.socket.destroy();
+      const tag = o.vary ? ` #${createHash('sha256').update(body).digest('hex').slice(0, 8)}` : '';
       const content = b === 'malformed' ? 'Sure! Here is what you asked for: {"text": '
         : b === 'schema-breaking' ? JSON.stringify({ unexpected: true })
-        : JSON.stringify(instance(schema, agent));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
+        : JSON.stringify(instance(schema, agent, '', tag));
+      const reply = JSON.stringify({
         id: `chatcmpl-${seen.length}`, object: 'chat.completion', created: 0, model: r.model,
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+        choices: b === 'empty' ? [] : [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
         usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: 0 },
-      }));
+      });
+      if (b === 'cut') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(reply.length) });
+        res.write(reply.slice(0, reply.length >> 1));
+        return setTimeout(() => req.socket.destroy(), 20);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(reply, () => o.onAnswer?.(body, b === undefined));
     });
   });
   /** Word-hash vectors, of the length asked for (64 by default), unnormalised and listed last first, as a real server may. */
@@ -136,6 +155,8 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     seen,
+    /** Requests received and not yet answered (or dropped). */
+    active: () => open.size,
     close: () => new Promise<void>((r) => {
       for (const h of hanging) h.destroy();
       server.closeAllConnections();
