@@ -78,7 +78,7 @@ async function main() {
     for (;;) {
       const c = await completed();
       if (c !== undefined && c > from) return +((Date.now() - at) / 1000).toFixed(1);
-      if (genCode !== undefined && c === from) return undefined;
+      if (Date.now() - at > 300_000) return undefined;
       await sleep(200);
     }
   };
@@ -131,7 +131,7 @@ async function main() {
   const downAt = Date.now();
   const down = await muse('down');
   const report = {
-    conversations: n, completed: done, generateExit: code, generateLastLine: genOut.trim().split('\n').pop(), workerSurvived,
+    conversations: n, completed: done, generateExit: code, generateOutputLines: genOut.trim().split('\n').length, ...(code === 0 ? {} : { generateOutput: genOut.trim().split('\n').slice(-20) }), workerSurvived,
     ...(workerSurvived ? {} : { workerExit, workerOutput: workerOut.trim().split('\n').slice(-5) }),
     ...events, manualSteps, downExit: down.code, downSeconds: +((Date.now() - downAt) / 1000).toFixed(1), daemonGone: !alive(daemon),
     wallSeconds: +((Date.now() - t0) / 1000).toFixed(1), home,

@@ -82,7 +82,12 @@ function startBatchWorkflow(s: Session, input: BatchInput, memo: Record<string, 
  */
 export async function startOrAttachBatch(s: Session, o: GenerateOptions): Promise<{ handle: WorkflowHandle; attached: boolean }> {
   if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId)) throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);
-  if (await batchRunning(s, o.batchId)) return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
+  const running = await describeOrUndefined(s, batchWorkflowId(o.batchId));
+  if (running?.status.name === 'RUNNING') {
+    const stuck = stuckAttempts(running);
+    if (stuck) throw new Error(`batch ${o.batchId} is stuck (its workflow task failed ${stuck} times): \`muse resume ${o.batchId}\` restarts it`);
+    return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
+  }
   const existing = (await s.pool.query('SELECT size FROM batches WHERE id = $1', [o.batchId])).rows[0];
   if (existing) {
     const done = (await s.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [o.batchId])).rows[0].n;

@@ -82,6 +82,10 @@ export async function migrate(url: string): Promise<string[]> {
 /** Runs fn in a transaction: committed when it returns, rolled back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
+  // A checked-out client whose server goes away between two queries emits 'error' with no one listening
+  // (the pool listens only to idle ones), which would kill the process; the next query fails instead.
+  const lost = () => {};
+  c.on('error', lost);
   try {
     await c.query('BEGIN');
     const r = await fn(c);
@@ -91,6 +95,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     await c.query('ROLLBACK').catch(() => {});
     throw e;
   } finally {
+    c.removeListener('error', lost);
     c.release();
   }
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPool, describeConnectError } from '../db/pool';
+import { createPool, describeConnectError, inTransaction } from '../db/pool';
 import { freePort } from './global-setup';
 import { env } from './helpers';
 
@@ -62,6 +62,18 @@ describe('connections to PostgreSQL', () => {
       expect(killed.rowCount).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 500));
       expect((await pool.query('SELECT 42 AS n')).rows[0].n).toBe(42);
+
+      // The same inside a transaction, killed between two of its queries: the transaction fails, the process lives.
+      const tx = inTransaction(pool, async (c) => {
+        await c.query('SELECT 1');
+        await new Promise((r) => setTimeout(r, 800));
+        await c.query('SELECT 2');
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`, [name])).rowCount).toBe(1);
+      await expect(tx).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await pool.query('SELECT 43 AS n')).rows[0].n).toBe(43);
     } finally {
       await admin.end();
       await pool.end();

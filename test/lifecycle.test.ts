@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelBatch, resumeBatch, startBatch } from '../client/batches';
+import { batchStatus, cancelBatch, resumeBatch, startBatch } from '../client/batches';
+import { createBatch } from '../profiles/store';
 import { dropFreshDatabases, freshDatabase, rig, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { createPool } from '../db/pool';
@@ -163,6 +164,22 @@ describe('a batch id is never a dead end', () => {
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ total: 3, done: 3, failed: 0 });
     const n = (await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n;
     expect(n).toBe(3);
+  });
+
+  it('a batch whose workflow task keeps failing is stuck: generate says so, status says so, and resume restarts it', async () => {
+    const t = await rig();
+    rigs.push(t);
+    const batchId = uniqueBatch('stuck');
+    await createBatch(t.pool, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' });
+    // An input the workflow code cannot read: its workflow task throws, and Temporal retries it for ever.
+    await t.client.workflow.start('batchWorkflow', { workflowId: `muse-batch-${batchId}`, taskQueue: t.taskQueue, args: [null] });
+    const attempts = async () => (await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).raw.pendingWorkflowTask?.attempt ?? 0;
+    for (let k = 0; k < 600 && (await attempts()) < 3; k++) await sleep(100);
+    await expect(startBatch(t, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' })).rejects.toThrow(`batch ${batchId} is stuck`);
+    expect((await batchStatus(t, batchId)).problem).toMatch(/workflow task has failed \d+ times .*muse resume/);
+    const resumed = await resumeBatch(t, batchId);
+    expect(resumed?.restarted).toMatch(/stuck \(workflow task failed \d+ times\), so it was terminated and started again/);
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
   });
 
   it('cancel stops a running batch and keeps what it finished; resume completes the rest, nothing twice', async () => {
