@@ -14,18 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPool } from '../db/pool';
+import { alive, childrenOf } from '../stack/processes';
 import { freePort } from '../test/global-setup';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function main() {
   const { values } = parseArgs({ options: { n: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '20' } } });
@@ -93,14 +86,7 @@ async function main() {
   const events: Record<string, unknown> = {};
   // 1. SIGKILL of the dev server.
   const at30 = await waitFor(0.3);
-  const devServer = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).find((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === daemon && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev');
-    } catch {
-      return false;
-    }
-  });
+  const devServer = childrenOf(daemon).find((c) => c.cmd.includes('start-dev'))?.pid;
   if (!devServer) throw new Error('no dev server found under the stack daemon');
   const killedAt = Date.now();
   process.kill(devServer, 'SIGKILL');

@@ -6,6 +6,7 @@ import { config, paths, uiUrl } from './config';
 import { canConnect, ensureTemporalCli, registerSearchAttributes } from './temporal';
 import { ensureDatabase, waitForPostgres } from './postgres';
 import { migrate, redact } from '../db/pool';
+import { alive } from './processes';
 
 export const StackState = z.object({
   pid: z.number().int(),
@@ -16,15 +17,6 @@ export const StackState = z.object({
   startedPostgres: z.boolean(),
 });
 export type StackState = z.infer<typeof StackState>;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function readStackState(): StackState | undefined {
   try {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { describeConnectError, newClient, redact } from '../db/pool';
+import { alive } from './processes';
 
 export interface RunningPostgres {
   url: string;
@@ -24,14 +25,6 @@ export const runningPostmaster = (dir: string) => {
   return pid !== undefined && alive(pid) ? pid : undefined;
 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Stops the PostgreSQL that serves a data folder, whoever started it: a fast shutdown (SIGINT) of the

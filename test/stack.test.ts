@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPostgresCanEnter, waitForPostgres } from '../stack/postgres';
+import { alive, childrenOf as children } from '../stack/processes';
 import { canConnect } from '../stack/temporal';
 import { freePort } from './global-setup';
 import { env } from './helpers';
@@ -18,24 +19,6 @@ function muse(e: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number |
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** Processes whose parent is `ppid`, with their command lines. */
-const children = (ppid: number) => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-  try {
-    const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return parent === ppid ? [{ pid: Number(d), cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ') }] : [];
-  } catch {
-    return [];
-  }
-});
 const environ = (pid: number) => fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
 async function until(what: string, ok: () => Promise<boolean> | boolean, ms: number) {
   const end = Date.now() + ms;
