@@ -14,7 +14,7 @@ export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: stri
       if (r.scores) return JudgeScores.parse(r.scores);
       const item = EvalItem.parse(r);
       const scores = await llm(r.provider).call('datasetJudge', { persona: item.persona, scenario: item.scenario, dialogue: item.dialogue, images: item.images },
-        { key: `eval:${input.evalId}:${input.k}` });
+        { key: `eval:${input.evalId}:${input.k}`, batchId: input.evalId });
       await pool.query('UPDATE eval_items SET scores = $3, judged_at = now() WHERE eval_id = $1 AND k = $2', [input.evalId, input.k, scores]);
       return scores;
     },

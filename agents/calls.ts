@@ -112,7 +112,7 @@ export interface CallContext {
   /** Stable key of this call (conversation, utterance, agent): the simulated provider's seed. */
   key: string;
   conversationId?: string;
-  /** The batch a call outside any conversation was made for (stage 2 for a batch): the ledger charges it there. */
+  /** The batch (or `muse eval` evaluation) a call outside any conversation is made for: the ledger charges it there. */
   batchId?: string;
 }
 

@@ -44,11 +44,12 @@ export class Ledger {
    */
   async checkBudget(batchId: string | undefined): Promise<void> {
     if (!batchId) return;
-    const b = (await this.pool.query('SELECT max_cost_usd AS cap, spent_usd AS spent FROM batches WHERE id = $1', [batchId])).rows[0];
+    const b = (await this.pool.query(`SELECT 'batch' AS kind, max_cost_usd AS cap, spent_usd AS spent FROM batches WHERE id = $1
+      UNION ALL SELECT 'evaluation', max_cost_usd, spent_usd FROM evals WHERE id = $1`, [batchId])).rows[0];
     if (b?.cap === null || b?.cap === undefined || b.spent < b.cap) return;
+    const next = b.kind === 'batch' ? `\`muse resume ${batchId} --max-cost USD\` continues it` : 'the same `muse eval` command with a higher --max-cost continues it';
     throw ApplicationFailure.nonRetryable(
-      `batch ${batchId} reached its budget cap of $${Number(b.cap).toFixed(2)} ($${Number(b.spent).toFixed(4)} spent): \`muse resume ${batchId} --max-cost USD\` continues it with a higher cap`,
-      'BudgetExceeded');
+      `${b.kind} ${batchId} reached its budget cap of $${Number(b.cap).toFixed(2)} ($${Number(b.spent).toFixed(4)} spent): ${next} with a higher cap`, 'BudgetExceeded');
   }
 
   async answered(contentHash: string): Promise<unknown | undefined> {
@@ -66,6 +67,9 @@ export class Ledger {
         row.inputTokens ?? null, row.outputTokens ?? null, row.latencyMs, row.costUsd ?? null, row.rawReply ?? null,
         row.output === undefined ? null : JSON.stringify(row.output), row.batchId ?? null],
     );
-    if (row.batchId && row.costUsd) await this.pool.query('UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
+    if (row.batchId && row.costUsd) {
+      await this.pool.query('UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
+      await this.pool.query('UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
+    }
   }
 }

@@ -322,6 +322,7 @@ withThresholds(program.command('eval').description('an LLM judge rates sampled c
   .option('--seed <s>', 'sampling seed', int('--seed'), 1)
   .option('--concurrency <c>', 'conversations judged at once', int('--concurrency', 1), 20)
   .addOption(providerOption())
+  .addOption(maxCostOption())
   .option('--json', 'print the report as JSON')
   .option('--no-worker', 'do not run a worker in this process')
   .action((target: string, o) => withSession(async (s) => {
@@ -331,7 +332,10 @@ withThresholds(program.command('eval').description('an LLM judge rates sampled c
     if (o.json) return console.log(JSON.stringify(r, null, 2));
     if (r.problems.length) console.log(`left out ${r.problems.length} unreadable record(s):\n${listProblems(r.problems)}`);
     console.log(formatSummary(`evaluation ${r.evalId} of ${r.source}: ${r.judged} of ${r.sampled} sampled conversations judged (of ${r.available}), judge ${PROMPTS.datasetJudge.version} on ${o.provider}`, r.summary));
-    if (r.judged < r.sampled) {
+    if (r.run?.paused) {
+      console.log(`paused: ${r.run.paused}`);
+      process.exitCode = 1;
+    } else if (r.judged < r.sampled) {
       console.log(`${r.sampled - r.judged} could not be judged; run the same command again to retry them (judged ones are kept)`);
       process.exitCode = 1;
     }

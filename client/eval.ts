@@ -23,6 +23,8 @@ export interface EvalOptions {
   seed: number;
   provider: string;
   concurrency: number;
+  /** Budget cap in USD on what the evaluation's judge calls spend in all. */
+  maxCost?: number;
 }
 
 export interface EvalReport {
@@ -62,6 +64,7 @@ export async function runEval(s: Session, target: string, o: EvalOptions, watch:
         [evalId, k, it.recordId, it.persona, it.scenario, JSON.stringify(it.dialogue), JSON.stringify(it.images)]);
     });
   }
+  if (o.maxCost !== undefined) await s.pool.query('UPDATE evals SET max_cost_usd = $2 WHERE id = $1', [evalId, o.maxCost]);
   const pending = (await s.pool.query('SELECT count(*)::int AS n FROM eval_items WHERE eval_id = $1 AND scores IS NULL', [evalId])).rows[0].n;
   let run: EvalReport['run'];
   if (pending > 0) {

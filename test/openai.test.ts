@@ -6,6 +6,7 @@ import { RateLimiter, type Limit } from '../agents/rate-limit';
 import { priceTable, type PriceTable } from '../agents/prices';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { buildRecords } from '../export';
+import { runEval } from '../client/eval';
 import { batchCost, formatCost } from '../client/cost';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
@@ -237,6 +238,17 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
         Review: { Provider: 'openai', Models: ['m-reviewer'] },
       });
     }
+
+    // `muse eval` keeps a cap of its own: the judge stops at it, and the same command with a higher one goes on.
+    const evalOf = (maxCost: number) => runEval(t, batchId, { sample: 6, seed: 3, provider: 'openai', concurrency: 2, maxCost, thresholds: { minScore: 0, requireScreener: false } }, (fn) => t.run(fn));
+    const capped = await evalOf(0.0001);
+    expect(capped.run).toMatchObject({ paused: expect.stringMatching(/^evaluation e-\w+ reached its budget cap of \$0\.00 /), failed: 0 });
+    expect(capped.judged).toBeGreaterThanOrEqual(1);
+    expect(capped.judged).toBeLessThanOrEqual(2);
+    const full = await evalOf(100);
+    expect(full.judged).toBe(6);
+    const judgedTwice = await t.pool.query(`SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key HAVING count(*) > 1`, [full.evalId]);
+    expect(judgedTwice.rowCount).toBe(0);
   });
 
   it('done when: 50 conversations with 20% of requests failing all complete, and a second run makes zero requests', async () => {

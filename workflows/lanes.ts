@@ -1,5 +1,5 @@
 import type { BatchProgress } from './progress';
-import { failWith, fatalCause } from './failures';
+import { budgetCause, failWith, fatalCause } from './failures';
 
 /**
  * Runs `work` for 0..n-1 with at most `concurrency` at a time, in order of index. Pure (no Temporal
@@ -23,10 +23,14 @@ export async function inLanes(n: number, concurrency: number, work: (k: number) 
   if (failure) throw failure.error;
 }
 
+/** Thrown inside the lanes to stop them when the budget is spent; never leaves inCountedLanes. */
+const PAUSE = { paused: true };
+
 /**
  * inLanes for a workflow's activities, counted in `progress` (running, done, failed; each unit weighs
  * `weight(k)`). A failed unit is counted, not thrown, so one bad unit never stops the others; with
  * `stopOnFatal`, a failure that says the setup is wrong (see failures.ts) stops them all and is thrown.
+ * A unit refused for the budget stops them too, and the run ends early with `progress.paused`.
  */
 export async function inCountedLanes(progress: BatchProgress, n: number, concurrency: number, work: (k: number) => Promise<unknown>,
   weight: (k: number) => number = () => 1, stopOnFatal = false): Promise<void> {
@@ -36,11 +40,18 @@ export async function inCountedLanes(progress: BatchProgress, n: number, concurr
       await work(k);
       progress.done += weight(k);
     } catch (e) {
+      const budget = budgetCause(e);
+      if (budget) {
+        progress.paused ??= budget.message;
+        throw PAUSE;
+      }
       progress.failed += weight(k);
       const fatal = stopOnFatal ? fatalCause(e) : undefined;
       if (fatal) throw failWith(fatal);
     } finally {
       progress.running -= weight(k);
     }
+  }).catch((e) => {
+    if (e !== PAUSE) throw e;
   });
 }
