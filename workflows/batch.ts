@@ -120,6 +120,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     if (stop || progress.paused) break;
     if (workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || workflowInfo().continueAsNewSuggested) {
       await condition(() => progress.running === 0);
+      if (stop || progress.paused) break; // met while the window drained: no fresh run to hand over to
       await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });
     }
     void launch(queue[cursor++]);
