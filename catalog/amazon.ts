@@ -134,7 +134,7 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
         try {
           imageSha256 = (await storeImage(pool, fs.readFileSync(imagePath))).sha256;
         } catch (e) {
-          throw new Error(`image ${imagePath}: ${(e as Error).message.split('\n')[0]}`);
+          throw new Error(`image ${imagePath}: ${(e as Error).message.split('\n')[0]}`, { cause: e });
         }
       } else report.withoutImage++;
       try {
@@ -152,7 +152,7 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
           imageUrl: mainImageUrl(rec),
         });
       } catch (e) {
-        throw new Error(`database: ${(e as Error).message}`);
+        throw new Error(`database: ${(e as Error).message}`, { cause: e });
       }
     } catch (e) {
       reject((e as Error).message);

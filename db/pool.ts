@@ -37,17 +37,17 @@ export function redact(url: string): string {
 export function describeConnectError(url: string, e: unknown): string {
   const err = e as { code?: string; message?: string };
   const where = `PostgreSQL at ${redact(url)}`;
-  let host = '';
+  let u: URL;
   try {
-    const u = new URL(url);
-    host = `${u.hostname}:${u.port || 5432}`;
+    u = new URL(url);
   } catch {
     return `the database URL ${redact(url)} is not a valid URL (expected postgres://user:password@host:port/database)`;
   }
+  const host = `${u.hostname}:${u.port || 5432}`;
   switch (err.code) {
     case 'ECONNREFUSED': return `${where} refused the connection: nothing listens on ${host}; start PostgreSQL there, or unset DATABASE_URL and run \`muse up\``;
     case 'ENOTFOUND': case 'EAI_AGAIN': return `${where}: the host ${host.split(':')[0]} is not known; check DATABASE_URL`;
-    case '28P01': return `${where} rejected the password of user ${new URL(url).username || '(none)'}; check DATABASE_URL`;
+    case '28P01': return `${where} rejected the password of user ${u.username || '(none)'}; check DATABASE_URL`;
     case '28000': return `${where} does not let this user in (${err.message}); check DATABASE_URL or the server's pg_hba.conf`;
     default:
       if (/timeout/i.test(err.message ?? '')) return `${where} accepted no session within ${CONNECT_TIMEOUT_MS / 1000} s (connect timeout): is ${host} really PostgreSQL, and up?`;

@@ -113,7 +113,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     new URL(url);
   } catch (e) {
-    throw new Error(describeConnectError(url, e));
+    throw new Error(describeConnectError(url, e), { cause: e });
   }
   const e = await probe(url);
   if (!e) return;

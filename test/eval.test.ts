@@ -37,7 +37,10 @@ describe('muse eval', () => {
     const r = await runEval(t, batchId, options, (fn) => t.run(fn));
     expect(r).toMatchObject({ sampled: 8, judged: 8, available: expect.any(Number), problems: [] });
     expect(judgeCalls() - before).toBe(8);
-    for (const d of Object.values(r.summary)) expect(d.mean).toBeGreaterThanOrEqual(1), expect(d.mean).toBeLessThanOrEqual(5);
+    for (const d of Object.values(r.summary)) {
+      expect(d.mean).toBeGreaterThanOrEqual(1);
+      expect(d.mean).toBeLessThanOrEqual(5);
+    }
     expect(r.summary.naturalness.n).toBe(8);
     const stored = (await t.pool.query('SELECT record_id, images, dialogue FROM eval_items WHERE eval_id = $1 ORDER BY k', [r.evalId])).rows;
     expect(stored).toHaveLength(8);

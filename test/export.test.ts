@@ -119,7 +119,10 @@ describe('export in the Muse record format', () => {
       `SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean`, [batchId])).rows[0].n;
     expect(st.retrievers).toEqual({ fulltext: retrieved });
     expect(st.selfBleuSample).toBe(10);
-    for (const v of [st.distinct1, st.distinct2, st.distinct3, st.selfBleu]) expect(v).toBeGreaterThan(0), expect(v).toBeLessThanOrEqual(1);
+    for (const v of [st.distinct1, st.distinct2, st.distinct3, st.selfBleu]) {
+      expect(v).toBeGreaterThan(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
     expect(formatStats(batchId, st)).toContain('83,148');
   });
 

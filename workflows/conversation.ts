@@ -69,7 +69,7 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
     } else {
       await act.userRejects({ ...ref, idx: idx++, itemId: lastItem });
       if (round >= maxRound) {
-        last = await act.systemRecommendsTarget({ ...ref, idx: idx++ });
+        await act.systemRecommendsTarget({ ...ref, idx: idx++ });
         await act.userAccepts({ ...ref, idx: idx++, itemId: who.targetItemId });
         outcome = 'forced';
         break;
