@@ -18,7 +18,10 @@ export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 export const taskQueueFor = (base: string, provider: string) => `${base}/${provider}`;
 
 /** Which providers this environment can serve, and why not the others. */
-export function servableProviders(env: NodeJS.ProcessEnv = process.env): { providers: string[]; skipped: Record<string, string> } {
+export function servableProviders(env: NodeJS.ProcessEnv = process.env): {
+  providers: string[];
+  skipped: Record<string, string>;
+} {
   const skipped: Record<string, string> = {};
   const problem = openAiConfigProblem(env);
   if (problem) skipped.openai = problem;
@@ -39,17 +42,29 @@ export async function createMuseWorker(o: WorkerOptions) {
   const pool = createPool(o.databaseUrl, 20);
   const connection = await NativeConnection.connect({ address: o.temporalAddress });
   const embedder = embedderRegistry(pool);
-  const activities = createActivities({ pool, llm: providerRegistry(pool), embedder, retriever: retrieverRegistry(pool, embedder) });
+  const activities = createActivities({
+    pool,
+    llm: providerRegistry(pool),
+    embedder,
+    retriever: retrieverRegistry(pool, embedder),
+  });
   const { providers, skipped } = servableProviders();
-  const workers = await Promise.all(providers.map((provider) => Worker.create({
-    connection,
-    namespace: config.temporalNamespace,
-    taskQueue: taskQueueFor(o.taskQueue, provider),
-    workflowsPath: WORKFLOWS_PATH,
-    activities,
-    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
-  })));
-  const close = async () => { await connection.close(); await pool.end(); };
+  const workers = await Promise.all(
+    providers.map((provider) =>
+      Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: taskQueueFor(o.taskQueue, provider),
+        workflowsPath: WORKFLOWS_PATH,
+        activities,
+        maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
+      }),
+    ),
+  );
+  const close = async () => {
+    await connection.close();
+    await pool.end();
+  };
   return {
     queues: providers.map((p) => taskQueueFor(o.taskQueue, p)),
     skipped,
@@ -58,7 +73,12 @@ export async function createMuseWorker(o: WorkerOptions) {
     async runUntil<T>(fn: Promise<T>): Promise<T> {
       const running = Promise.all(workers.map((w) => w.run()));
       try {
-        return await Promise.race([fn, running.then(() => { throw new Error('the worker stopped'); })]);
+        return await Promise.race([
+          fn,
+          running.then(() => {
+            throw new Error('the worker stopped');
+          }),
+        ]);
       } finally {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running.catch(() => {});

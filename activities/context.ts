@@ -45,13 +45,21 @@ export async function loadUtterances(pool: Pool, conversationId: string): Promis
 export const dialogueBefore = (ctx: ConversationContext, idx: number): Turn[] =>
   ctx.utterances.filter((u) => u.idx < idx).map((u) => ({ speaker: u.speaker, text: u.text, action: u.action }));
 
-export const mentionedSoFar = (ctx: ConversationContext, idx: number): string[] =>
-  [...new Set(ctx.utterances.filter((u) => u.idx < idx).flatMap((u) => u.mentionedItemIds))];
+export const mentionedSoFar = (ctx: ConversationContext, idx: number): string[] => [
+  ...new Set(ctx.utterances.filter((u) => u.idx < idx).flatMap((u) => u.mentionedItemIds)),
+];
 
-export const summary = (u: Utterance, reused: boolean): UtteranceSummary => ({ idx: u.idx, action: u.action, mentionedItemIds: u.mentionedItemIds, reused });
+export const summary = (u: Utterance, reused: boolean): UtteranceSummary => ({
+  idx: u.idx,
+  action: u.action,
+  mentionedItemIds: u.mentionedItemIds,
+  reused,
+});
 
 export function imageRef(item: Item): ImageRef[] {
-  return item.imageSha256 && item.imagePath ? [{ itemId: item.id, path: item.imagePath, sha256: item.imageSha256 }] : [];
+  return item.imageSha256 && item.imagePath
+    ? [{ itemId: item.id, path: item.imagePath, sha256: item.imageSha256 }]
+    : [];
 }
 
 export async function itemsById(pool: Pool, ids: string[]): Promise<(id: string) => Item> {
@@ -69,12 +77,13 @@ export async function itemsById(pool: Pool, ids: string[]): Promise<(id: string)
  */
 export async function saveUtterances(pool: Pool, rows: Utterance[]): Promise<void> {
   await inTransaction(pool, async (c) => {
-    for (const u of rows) await c.query(
-      `INSERT INTO utterances (conversation_id, idx, speaker, text, action, mentioned_item_ids, images, meta)
+    for (const u of rows)
+      await c.query(
+        `INSERT INTO utterances (conversation_id, idx, speaker, text, action, mentioned_item_ids, images, meta)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (conversation_id, idx) DO UPDATE SET speaker = EXCLUDED.speaker, text = EXCLUDED.text, action = EXCLUDED.action,
          mentioned_item_ids = EXCLUDED.mentioned_item_ids, images = EXCLUDED.images, meta = EXCLUDED.meta, updated_at = now()`,
-      [u.conversationId, u.idx, u.speaker, u.text, u.action, u.mentionedItemIds, JSON.stringify(u.images), u.meta],
-    );
+        [u.conversationId, u.idx, u.speaker, u.text, u.action, u.mentionedItemIds, JSON.stringify(u.images), u.meta],
+      );
   });
 }

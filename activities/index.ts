@@ -3,14 +3,29 @@ import type { Embedder } from '../agents/embeddings';
 import type { Retriever } from '../catalog/retrieval';
 import type { Pool } from '../db/pool';
 import { assignProfiles, type BatchSpec } from '../profiles/store';
-import { ImageOpeningPlan, type Opening, type Outcome, type Utterance, type UtteranceSummary } from '../schemas/conversation';
+import {
+  ImageOpeningPlan,
+  type Opening,
+  type Outcome,
+  type Utterance,
+  type UtteranceSummary,
+} from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../catalog/store';
 import { catalogActivities } from './catalog';
 import { evalActivities } from './eval';
 import { profileActivities } from './profiles';
 import { stage4Activities } from './stage4';
-import { dialogueBefore, imageRef, itemsById, loadContext, mentionedSoFar, saveUtterances, summary, type ConversationContext } from './context';
+import {
+  dialogueBefore,
+  imageRef,
+  itemsById,
+  loadContext,
+  mentionedSoFar,
+  saveUtterances,
+  summary,
+  type ConversationContext,
+} from './context';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -41,20 +56,34 @@ export const RETRIEVAL_TOP_K = 8;
  */
 export function createActivities({ pool, llm, embedder, retriever }: ActivityDeps) {
   /** Runs `write` only when the utterances from idx on are not stored yet. */
-  async function once(ref: At, count: number, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>[]>): Promise<UtteranceSummary[]> {
+  async function once(
+    ref: At,
+    count: number,
+    write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>[]>,
+  ): Promise<UtteranceSummary[]> {
     const ctx = await loadContext(pool, ref.conversationId);
     const stored = ctx.utterances.filter((u) => u.idx >= ref.idx && u.idx < ref.idx + count);
     if (stored.length === count) return stored.map((u) => summary(u, true));
     const rows = (await write(ctx, llm(ctx.provider))).map((u) => ({ ...u, conversationId: ref.conversationId }));
-    if (rows.length !== count || rows.some((u, k) => u.idx !== ref.idx + k)) throw new Error(`expected utterances ${ref.idx}..${ref.idx + count - 1}`);
+    if (rows.length !== count || rows.some((u, k) => u.idx !== ref.idx + k))
+      throw new Error(`expected utterances ${ref.idx}..${ref.idx + count - 1}`);
     await saveUtterances(pool, rows);
     return rows.map((u) => summary(u, false));
   }
-  const one = async (ref: At, write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>>) =>
-    (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)]))[0];
+  const one = async (
+    ref: At,
+    write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>>,
+  ) => (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)]))[0];
   /** Each call's key (conversation, utterance, agent): the simulated provider's seed and the ledger's label. */
-  const callOf = (ref: At, agent: string) => ({ key: `${ref.conversationId}:${ref.idx}:${agent}`, conversationId: ref.conversationId });
-  const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({ provider: agent.provider, simulated: agent.provider === 'simulated', ...extra });
+  const callOf = (ref: At, agent: string) => ({
+    key: `${ref.conversationId}:${ref.idx}:${agent}`,
+    conversationId: ref.conversationId,
+  });
+  const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({
+    provider: agent.provider,
+    simulated: agent.provider === 'simulated',
+    ...extra,
+  });
 
   return {
     ...stage4Activities({ pool, llm }),
@@ -86,24 +115,44 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     /** Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch. */
     async planImageOpening(ref: Ref): Promise<ImageOpeningPlan> {
-      const stored = (await pool.query('SELECT image_opening FROM conversations WHERE id = $1', [ref.conversationId])).rows[0]?.image_opening;
+      const stored = (await pool.query('SELECT image_opening FROM conversations WHERE id = $1', [ref.conversationId]))
+        .rows[0]?.image_opening;
       if (stored) return ImageOpeningPlan.parse(stored);
       const ctx = await loadContext(pool, ref.conversationId);
       const agent = llm(ctx.provider);
       const target = await getItem(pool, ctx.targetItemId);
       const k = (a: string) => `${ref.conversationId}:opening:${a}`;
-      const { description } = await agent.call('stylist', { user: ctx.user, target }, { key: k('stylist'), conversationId: ref.conversationId });
+      const { description } = await agent.call(
+        'stylist',
+        { user: ctx.user, target },
+        { key: k('stylist'), conversationId: ref.conversationId },
+      );
       const search = await retriever(ctx.provider);
       const [top] = await search.search(description, { k: 1, requireImage: true });
       let plan: ImageOpeningPlan;
-      if (!top) plan = { ok: false, reason: `no item matches the stylist's description "${description}"`, retriever: search.kind };
-      else if (top.itemId === target.id) plan = { ok: false, reason: 'the matching item is the target itself', retriever: search.kind };
+      if (!top)
+        plan = {
+          ok: false,
+          reason: `no item matches the stylist's description "${description}"`,
+          retriever: search.kind,
+        };
+      else if (top.itemId === target.id)
+        plan = { ok: false, reason: 'the matching item is the target itself', retriever: search.kind };
       else {
         const candidate = await getItem(pool, top.itemId);
-        const v = await agent.call('outfitJudge', { user: ctx.user, target, candidate }, { key: k('judge'), conversationId: ref.conversationId });
-        plan = v.outfit_compatibility && v.scenario_appropriateness
-          ? { ok: true, boughtItemId: candidate.id, pairingDescription: description, retriever: search.kind }
-          : { ok: false, reason: `judge: outfit_compatibility=${v.outfit_compatibility}, scenario_appropriateness=${v.scenario_appropriateness}`, retriever: search.kind };
+        const v = await agent.call(
+          'outfitJudge',
+          { user: ctx.user, target, candidate },
+          { key: k('judge'), conversationId: ref.conversationId },
+        );
+        plan =
+          v.outfit_compatibility && v.scenario_appropriateness
+            ? { ok: true, boughtItemId: candidate.id, pairingDescription: description, retriever: search.kind }
+            : {
+                ok: false,
+                reason: `judge: outfit_compatibility=${v.outfit_compatibility}, scenario_appropriateness=${v.scenario_appropriateness}`,
+                retriever: search.kind,
+              };
       }
       await pool.query('UPDATE conversations SET image_opening = $2 WHERE id = $1', [ref.conversationId, plan]);
       return plan;
@@ -112,8 +161,20 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     /** Text opening: two rounds of small talk in one call (system, user, system, user), no products. */
     writeTextOpening: (ref: Ref) =>
       once({ ...ref, idx: 0 }, 4, async (ctx, agent) => {
-        const { utterances } = await agent.call('textOpening', { user: ctx.user }, callOf({ ...ref, idx: 0 }, 'textOpening'));
-        return utterances.map((text, idx) => ({ idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) }));
+        const { utterances } = await agent.call(
+          'textOpening',
+          { user: ctx.user },
+          callOf({ ...ref, idx: 0 }, 'textOpening'),
+        );
+        return utterances.map((text, idx) => ({
+          idx,
+          speaker: idx % 2 ? 'User' : 'Assistant',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: [],
+          images: [],
+          meta: meta(agent),
+        }));
       }),
 
     /** Image opening: the user shows the item they bought (its image is recorded) and hints at the target. */
@@ -121,47 +182,120 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
       once({ ...input, idx: 0 }, 4, async (ctx, agent) => {
         const item = await itemsById(pool, [input.boughtItemId, ctx.targetItemId]);
         const bought = item(input.boughtItemId);
-        const { utterances } = await agent.call('imageOpening', { user: ctx.user, bought, target: item(ctx.targetItemId) }, callOf({ ...input, idx: 0 }, 'imageOpening'));
+        const { utterances } = await agent.call(
+          'imageOpening',
+          { user: ctx.user, bought, target: item(ctx.targetItemId) },
+          callOf({ ...input, idx: 0 }, 'imageOpening'),
+        );
         return utterances.map((text, idx) => ({
-          idx, speaker: idx % 2 ? 'User' : 'Assistant', text, action: 'chit-chat',
-          mentionedItemIds: idx === 1 ? [bought.id] : [], images: idx === 1 ? imageRef(bought) : [], meta: meta(agent),
+          idx,
+          speaker: idx % 2 ? 'User' : 'Assistant',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: idx === 1 ? [bought.id] : [],
+          images: idx === 1 ? imageRef(bought) : [],
+          meta: meta(agent),
         }));
       }),
 
     askOccasion: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const { text } = await agent.call('occasionQuestion', { dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'occasionQuestion'));
-        return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+        const { text } = await agent.call(
+          'occasionQuestion',
+          { dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'occasionQuestion'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'Assistant',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: [],
+          images: [],
+          meta: meta(agent),
+        };
       }),
 
     answerOccasion: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const { text } = await agent.call('occasionAnswer', { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'occasionAnswer'));
-        return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+        const { text } = await agent.call(
+          'occasionAnswer',
+          { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'occasionAnswer'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'User',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: [],
+          images: [],
+          meta: meta(agent),
+        };
       }),
 
     /** The user talks about the last recommended item: features, experience; no verdict, no question. */
     userChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
         const item = await getItem(pool, ref.itemId);
-        const { text } = await agent.call('userChitChat', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'userChitChat'));
-        return { idx: ref.idx, speaker: 'User', text, action: 'chit-chat', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
+        const { text } = await agent.call(
+          'userChitChat',
+          { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'userChitChat'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'User',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: [item.id],
+          images: [],
+          meta: meta(agent),
+        };
       }),
 
     systemChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
         const item = await getItem(pool, ref.itemId);
-        const { text } = await agent.call('systemChitChat', { item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'systemChitChat'));
-        return { idx: ref.idx, speaker: 'Assistant', text, action: 'chit-chat', mentionedItemIds: [], images: [], meta: meta(agent) };
+        const { text } = await agent.call(
+          'systemChitChat',
+          { item, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'systemChitChat'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'Assistant',
+          text,
+          action: 'chit-chat',
+          mentionedItemIds: [],
+          images: [],
+          meta: meta(agent),
+        };
       }),
 
     /** One call finds the main difference between target and recommendation, another voices the need. */
     userRejects: (ref: About) =>
       one(ref, async (ctx, agent) => {
         const item = await itemsById(pool, [ref.itemId, ctx.targetItemId]);
-        const reason = await agent.call('rejectReason', { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) }, callOf(ref, 'rejectReason'));
-        const { text } = await agent.call('rejection', { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'rejection'));
-        return { idx: ref.idx, speaker: 'User', text, action: 'reject', mentionedItemIds: [ref.itemId], images: [], meta: meta(agent, { reason }) };
+        const reason = await agent.call(
+          'rejectReason',
+          { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) },
+          callOf(ref, 'rejectReason'),
+        );
+        const { text } = await agent.call(
+          'rejection',
+          { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'rejection'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'User',
+          text,
+          action: 'reject',
+          mentionedItemIds: [ref.itemId],
+          images: [],
+          meta: meta(agent, { reason }),
+        };
       }),
 
     /**
@@ -173,16 +307,35 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
         const dialogue = dialogueBefore(ctx, ref.idx);
         const { needs } = await agent.call('needsAnalyser', { dialogue }, callOf(ref, 'needsAnalyser'));
         const clarified = (await agent.call('queryClarifier', { needs }, callOf(ref, 'queryClarifier'))).query;
-        const previous = [...ctx.utterances].reverse().find((u) => u.idx < ref.idx && typeof u.meta.query === 'string')?.meta.query as string | undefined;
-        const query = previous ? (await agent.call('queryMerger', { previous, current: clarified }, callOf(ref, 'queryMerger'))).query : clarified;
+        const previous = [...ctx.utterances].reverse().find((u) => u.idx < ref.idx && typeof u.meta.query === 'string')
+          ?.meta.query as string | undefined;
+        const query = previous
+          ? (await agent.call('queryMerger', { previous, current: clarified }, callOf(ref, 'queryMerger'))).query
+          : clarified;
         const search = await retriever(ctx.provider);
-        const candidates = (await search.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })).map((h) => h.itemId);
-        const chosen = candidates.length ? candidates[Math.min(candidates.length - 1, Math.floor(ref.pick * candidates.length))] : ctx.targetItemId;
+        const candidates = (
+          await search.search(query, { k: RETRIEVAL_TOP_K, exclude: mentionedSoFar(ctx, ref.idx), requireImage: true })
+        ).map((h) => h.itemId);
+        const chosen = candidates.length
+          ? candidates[Math.min(candidates.length - 1, Math.floor(ref.pick * candidates.length))]
+          : ctx.targetItemId;
         const item = await getItem(pool, chosen);
         const { text } = await agent.call('recommendation', { item, dialogue }, callOf(ref, 'recommendation'));
         return {
-          idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item),
-          meta: meta(agent, { needs, query, candidates, retriever: search.kind, forced: false, hitTarget: item.id === ctx.targetItemId }),
+          idx: ref.idx,
+          speaker: 'Assistant',
+          text,
+          action: 'recommend',
+          mentionedItemIds: [item.id],
+          images: imageRef(item),
+          meta: meta(agent, {
+            needs,
+            query,
+            candidates,
+            retriever: search.kind,
+            forced: false,
+            hitTarget: item.id === ctx.targetItemId,
+          }),
         };
       }),
 
@@ -190,20 +343,47 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     systemRecommendsTarget: (ref: At) =>
       one(ref, async (ctx, agent) => {
         const item = await getItem(pool, ctx.targetItemId);
-        const { text } = await agent.call('recommendation', { item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'recommendation'));
-        return { idx: ref.idx, speaker: 'Assistant', text, action: 'recommend', mentionedItemIds: [item.id], images: imageRef(item), meta: meta(agent, { forced: true, hitTarget: true }) };
+        const { text } = await agent.call(
+          'recommendation',
+          { item, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'recommendation'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'Assistant',
+          text,
+          action: 'recommend',
+          mentionedItemIds: [item.id],
+          images: imageRef(item),
+          meta: meta(agent, { forced: true, hitTarget: true }),
+        };
       }),
 
     userAccepts: (ref: About) =>
       one(ref, async (ctx, agent) => {
         const item = await getItem(pool, ref.itemId);
-        const { text } = await agent.call('acceptance', { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) }, callOf(ref, 'acceptance'));
-        return { idx: ref.idx, speaker: 'User', text, action: 'accept', mentionedItemIds: [item.id], images: [], meta: meta(agent) };
+        const { text } = await agent.call(
+          'acceptance',
+          { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },
+          callOf(ref, 'acceptance'),
+        );
+        return {
+          idx: ref.idx,
+          speaker: 'User',
+          text,
+          action: 'accept',
+          mentionedItemIds: [item.id],
+          images: [],
+          meta: meta(agent),
+        };
       }),
 
     async finishConversation(input: Ref & { opening: Opening; outcome: Outcome; utterances: number }): Promise<void> {
       // Rows past the end can only be left by an earlier, different run of this id; the record is what this run said.
-      await pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $2', [input.conversationId, input.utterances]);
+      await pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $2', [
+        input.conversationId,
+        input.utterances,
+      ]);
       await pool.query(
         `UPDATE conversations SET status = 'completed', opening = $2, outcome = $3, finished_at = now(), failure = NULL WHERE id = $1`,
         [input.conversationId, input.opening, input.outcome],
@@ -212,8 +392,14 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     /** A failed conversation, or with `paused` one stopped by the budget cap: pending again, with why it waits. */
     async markConversationFailed(input: Ref & { reason: string; paused?: boolean }): Promise<void> {
-      await pool.query(`UPDATE conversations SET status = $3, failure = $2, finished_at = CASE WHEN $3 = 'failed' THEN now() END WHERE id = $1`,
-        [input.conversationId, input.paused ? `paused: ${input.reason}` : input.reason, input.paused ? 'pending' : 'failed']);
+      await pool.query(
+        `UPDATE conversations SET status = $3, failure = $2, finished_at = CASE WHEN $3 = 'failed' THEN now() END WHERE id = $1`,
+        [
+          input.conversationId,
+          input.paused ? `paused: ${input.reason}` : input.reason,
+          input.paused ? 'pending' : 'failed',
+        ],
+      );
     },
   };
 }

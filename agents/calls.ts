@@ -35,7 +35,9 @@ export const AGENT_CALLS = {
   },
   imageOpening: {
     input: z.object({ user: UserSide, bought: Item, target: Item }),
-    output: z.object({ utterances: z.array(z.string().min(1)).length(4).describe('system, user (shows the bought item), system, user') }),
+    output: z.object({
+      utterances: z.array(z.string().min(1)).length(4).describe('system, user (shows the bought item), system, user'),
+    }),
   },
   occasionQuestion: { input: z.object({ dialogue: Dialogue }), output: Text },
   occasionAnswer: { input: z.object({ user: UserSide, dialogue: Dialogue }), output: Text },
@@ -48,7 +50,10 @@ export const AGENT_CALLS = {
   rejection: { input: z.object({ user: UserSide, difference: z.string(), dialogue: Dialogue }), output: Text },
   needsAnalyser: { input: z.object({ dialogue: Dialogue }), output: z.object({ needs: z.string().min(1) }) },
   queryClarifier: { input: z.object({ needs: z.string() }), output: z.object({ query: z.string().min(1) }) },
-  queryMerger: { input: z.object({ previous: z.string(), current: z.string() }), output: z.object({ query: z.string().min(1) }) },
+  queryMerger: {
+    input: z.object({ previous: z.string(), current: z.string() }),
+    output: z.object({ query: z.string().min(1) }),
+  },
   recommendation: { input: z.object({ item: Item, dialogue: Dialogue }), output: Text },
   acceptance: { input: z.object({ user: UserSide, item: Item, dialogue: Dialogue }), output: Text },
 
@@ -74,7 +79,11 @@ export const AGENT_CALLS = {
   },
   qualityReviewer: {
     input: z.object({ user: UserSide, dialogue: Dialogue }),
-    output: z.object({ content_quality: z.number().int().min(0).max(2), logical_fluency: z.number().int().min(0).max(2), user_consistency: z.number().int().min(0).max(2) }),
+    output: z.object({
+      content_quality: z.number().int().min(0).max(2),
+      logical_fluency: z.number().int().min(0).max(2),
+      user_consistency: z.number().int().min(0).max(2),
+    }),
   },
   recommendationScreener: {
     input: z.object({ user: UserSide, dialogue: Dialogue, recommendedItems: z.array(Item) }),
@@ -86,11 +95,13 @@ export const AGENT_CALLS = {
     input: z.object({
       persona: z.string(),
       scenario: z.string(),
-      dialogue: z.array(z.object({
-        speaker: Speaker,
-        text: z.string(),
-        images: z.array(z.number().int().positive()).describe('numbers (from 1) of the images shown with this turn'),
-      })),
+      dialogue: z.array(
+        z.object({
+          speaker: Speaker,
+          text: z.string(),
+          images: z.array(z.number().int().positive()).describe('numbers (from 1) of the images shown with this turn'),
+        }),
+      ),
       images: z.array(ImageRef),
     }),
     output: z.object({

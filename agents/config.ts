@@ -18,7 +18,18 @@ export const LlmConfig = z.strictObject({
   baseURL: z.url().optional(),
   model: z.string().min(1).default('gpt-4o-mini'),
   apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
-  roles: z.strictObject({ catalog: RoleSettings, profile: RoleSettings, manager: RoleSettings, user: RoleSettings, recommender: RoleSettings, rewriter: RoleSettings, reviewer: RoleSettings }).partial().default({}),
+  roles: z
+    .strictObject({
+      catalog: RoleSettings,
+      profile: RoleSettings,
+      manager: RoleSettings,
+      user: RoleSettings,
+      recommender: RoleSettings,
+      rewriter: RoleSettings,
+      reviewer: RoleSettings,
+    })
+    .partial()
+    .default({}),
   imageDetail: z.enum(['low', 'high', 'auto']).default('low'),
   maxImageSide: z.number().int().min(64).default(1024),
   timeoutMs: z.number().int().positive().default(120_000),
@@ -29,17 +40,24 @@ export const LlmConfig = z.strictObject({
    * The dense half of retrieval: an OpenAI-compatible /v1/embeddings endpoint (bge-m3 on vLLM,
    * text-embedding-3-small, ...). Without it the openai provider retrieves with full-text search alone.
    */
-  embeddings: z.strictObject({
-    model: z.string().min(1),
-    baseURL: z.url().optional(),
-    apiKeyEnv: z.string().min(1).optional(),
-    /** Asks the endpoint for shorter vectors (models that support it, e.g. text-embedding-3-*). */
-    dimensions: z.number().int().positive().optional(),
-    /** Texts per request. */
-    batchSize: z.number().int().min(1).max(2048).default(64),
-  }).optional(),
+  embeddings: z
+    .strictObject({
+      model: z.string().min(1),
+      baseURL: z.url().optional(),
+      apiKeyEnv: z.string().min(1).optional(),
+      /** Asks the endpoint for shorter vectors (models that support it, e.g. text-embedding-3-*). */
+      dimensions: z.number().int().positive().optional(),
+      /** Texts per request. */
+      batchSize: z.number().int().min(1).max(2048).default(64),
+    })
+    .optional(),
   /** Per model, enforced across every worker through PostgreSQL. */
-  rateLimits: z.record(z.string(), z.strictObject({ rpm: z.number().positive().optional(), tpm: z.number().positive().optional() })).default({}),
+  rateLimits: z
+    .record(
+      z.string(),
+      z.strictObject({ rpm: z.number().positive().optional(), tpm: z.number().positive().optional() }),
+    )
+    .default({}),
 });
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
@@ -70,13 +88,22 @@ function readFile(file: string): unknown {
 const num = (env: NodeJS.ProcessEnv, name: string) => (env[name] === undefined ? undefined : Number(env[name]));
 
 /** The file (when there is one), with the documented environment variables laid over it, validated. */
-export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { config: LlmConfig; file?: string } {
-  const file = env.MUSE_CONFIG ?? (fs.existsSync(path.join(cwd, 'muse.config.json')) ? path.join(cwd, 'muse.config.json') : undefined);
+export function loadLlmConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): { config: LlmConfig; file?: string } {
+  const file =
+    env.MUSE_CONFIG ??
+    (fs.existsSync(path.join(cwd, 'muse.config.json')) ? path.join(cwd, 'muse.config.json') : undefined);
   const raw = (file ? readFile(file) : {}) as Record<string, unknown>;
   const roles = { ...((raw.roles as Record<string, Record<string, unknown>>) ?? {}) };
   for (const role of ROLES) {
     const R = role.toUpperCase();
-    const over = Object.fromEntries(Object.entries({ model: env[`MUSE_MODEL_${R}`], baseURL: env[`MUSE_BASE_URL_${R}`] }).filter(([, v]) => v !== undefined));
+    const over = Object.fromEntries(
+      Object.entries({ model: env[`MUSE_MODEL_${R}`], baseURL: env[`MUSE_BASE_URL_${R}`] }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
     if (Object.keys(over).length) roles[role] = { ...(roles[role] ?? {}), ...over };
   }
   let prices = raw.prices;
@@ -84,22 +111,34 @@ export function loadLlmConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     try {
       prices = { ...((raw.prices as object) ?? {}), ...JSON.parse(env.MUSE_PRICES) };
     } catch {
-      throw new Error('MUSE_PRICES is not JSON: expected {"model": [input USD per 1M tokens, output USD per 1M tokens]}');
+      throw new Error(
+        'MUSE_PRICES is not JSON: expected {"model": [input USD per 1M tokens, output USD per 1M tokens]}',
+      );
     }
   }
-  const merged = Object.fromEntries(Object.entries({
-    ...raw,
-    roles,
-    prices,
-    baseURL: env.OPENAI_BASE_URL ?? raw.baseURL,
-    model: env.MUSE_MODEL ?? raw.model,
-    imageDetail: env.MUSE_IMAGE_DETAIL ?? raw.imageDetail,
-    maxImageSide: num(env, 'MUSE_IMAGE_MAX_SIDE') ?? raw.maxImageSide,
-    timeoutMs: num(env, 'MUSE_LLM_TIMEOUT_MS') ?? raw.timeoutMs,
-    embeddings: env.MUSE_EMBEDDING_MODEL || env.MUSE_EMBEDDING_BASE_URL
-      ? { ...((raw.embeddings as object) ?? {}), ...Object.fromEntries(Object.entries({ model: env.MUSE_EMBEDDING_MODEL, baseURL: env.MUSE_EMBEDDING_BASE_URL }).filter(([, v]) => v)) }
-      : raw.embeddings,
-  }).filter(([, v]) => v !== undefined));
+  const merged = Object.fromEntries(
+    Object.entries({
+      ...raw,
+      roles,
+      prices,
+      baseURL: env.OPENAI_BASE_URL ?? raw.baseURL,
+      model: env.MUSE_MODEL ?? raw.model,
+      imageDetail: env.MUSE_IMAGE_DETAIL ?? raw.imageDetail,
+      maxImageSide: num(env, 'MUSE_IMAGE_MAX_SIDE') ?? raw.maxImageSide,
+      timeoutMs: num(env, 'MUSE_LLM_TIMEOUT_MS') ?? raw.timeoutMs,
+      embeddings:
+        env.MUSE_EMBEDDING_MODEL || env.MUSE_EMBEDDING_BASE_URL
+          ? {
+              ...((raw.embeddings as object) ?? {}),
+              ...Object.fromEntries(
+                Object.entries({ model: env.MUSE_EMBEDDING_MODEL, baseURL: env.MUSE_EMBEDDING_BASE_URL }).filter(
+                  ([, v]) => v,
+                ),
+              ),
+            }
+          : raw.embeddings,
+    }).filter(([, v]) => v !== undefined),
+  );
   const parsed = LlmConfig.safeParse(merged);
   if (!parsed.success) {
     const where = file ? `${file} (with the environment's overrides)` : 'the environment';
@@ -113,7 +152,9 @@ export function openAiConfigProblem(env: NodeJS.ProcessEnv = process.env): strin
   try {
     const roles = resolveRoles(loadLlmConfig(env).config, env);
     const missing = Object.entries(roles).find(([, r]) => !r.apiKey);
-    return missing ? `the openai provider needs a key for the ${missing[0]} role: set ${missing[1].apiKeySource} (any value for a local server)` : undefined;
+    return missing
+      ? `the openai provider needs a key for the ${missing[0]} role: set ${missing[1].apiKeySource} (any value for a local server)`
+      : undefined;
   } catch (e) {
     return (e as Error).message;
   }
@@ -121,18 +162,39 @@ export function openAiConfigProblem(env: NodeJS.ProcessEnv = process.env): strin
 
 /** Each role's endpoint, model and key (the key from MUSE_API_KEY_<ROLE>, the role's apiKeyEnv, or the default). */
 export function resolveRoles(c: LlmConfig, env: NodeJS.ProcessEnv = process.env): Record<Role, ResolvedRole> {
-  return Object.fromEntries(ROLES.map((role) => {
-    const r = c.roles[role] ?? {};
-    const direct = `MUSE_API_KEY_${role.toUpperCase()}`;
-    const keyEnv = env[direct] !== undefined ? direct : r.apiKeyEnv ?? c.apiKeyEnv;
-    return [role, { baseURL: r.baseURL ?? c.baseURL, model: r.model ?? c.model, apiKey: env[keyEnv], apiKeySource: keyEnv, temperature: r.temperature }];
-  })) as Record<Role, ResolvedRole>;
+  return Object.fromEntries(
+    ROLES.map((role) => {
+      const r = c.roles[role] ?? {};
+      const direct = `MUSE_API_KEY_${role.toUpperCase()}`;
+      const keyEnv = env[direct] !== undefined ? direct : (r.apiKeyEnv ?? c.apiKeyEnv);
+      return [
+        role,
+        {
+          baseURL: r.baseURL ?? c.baseURL,
+          model: r.model ?? c.model,
+          apiKey: env[keyEnv],
+          apiKeySource: keyEnv,
+          temperature: r.temperature,
+        },
+      ];
+    }),
+  ) as Record<Role, ResolvedRole>;
 }
 
 /** The embedding endpoint, when one is configured; its key as the roles' (MUSE_API_KEY_EMBEDDINGS first). */
-export function resolveEmbeddings(c: LlmConfig, env: NodeJS.ProcessEnv = process.env): (ResolvedRole & { dimensions?: number; batchSize: number }) | undefined {
+export function resolveEmbeddings(
+  c: LlmConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): (ResolvedRole & { dimensions?: number; batchSize: number }) | undefined {
   const e = c.embeddings;
   if (!e) return undefined;
-  const keyEnv = env.MUSE_API_KEY_EMBEDDINGS !== undefined ? 'MUSE_API_KEY_EMBEDDINGS' : e.apiKeyEnv ?? c.apiKeyEnv;
-  return { baseURL: e.baseURL ?? c.baseURL, model: e.model, apiKey: env[keyEnv], apiKeySource: keyEnv, dimensions: e.dimensions, batchSize: e.batchSize };
+  const keyEnv = env.MUSE_API_KEY_EMBEDDINGS !== undefined ? 'MUSE_API_KEY_EMBEDDINGS' : (e.apiKeyEnv ?? c.apiKeyEnv);
+  return {
+    baseURL: e.baseURL ?? c.baseURL,
+    model: e.model,
+    apiKey: env[keyEnv],
+    apiKeySource: keyEnv,
+    dimensions: e.dimensions,
+    batchSize: e.batchSize,
+  };
 }

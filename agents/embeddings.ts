@@ -37,8 +37,16 @@ export class OpenAiEmbedder implements Embedder {
   readonly batchSize: number;
   private readonly client: OpenAI;
 
-  constructor(private readonly endpoint: EmbeddingEndpoint, private readonly o: { timeoutMs?: number; limiter?: RateLimiter } = {}) {
-    this.client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, maxRetries: 0, timeout: o.timeoutMs ?? 120_000 });
+  constructor(
+    private readonly endpoint: EmbeddingEndpoint,
+    private readonly o: { timeoutMs?: number; limiter?: RateLimiter } = {},
+  ) {
+    this.client = new OpenAI({
+      baseURL: endpoint.baseURL,
+      apiKey: endpoint.apiKey,
+      maxRetries: 0,
+      timeout: o.timeoutMs ?? 120_000,
+    });
     this.model = endpoint.dimensions ? `${endpoint.model}@${endpoint.dimensions}` : endpoint.model;
     this.batchSize = endpoint.batchSize;
   }
@@ -48,8 +56,15 @@ export class OpenAiEmbedder implements Embedder {
     const { config } = loadLlmConfig(env);
     const e = resolveEmbeddings(config, env);
     if (!e) return undefined;
-    if (!e.apiKey) throw ApplicationFailure.nonRetryable(`the embedding endpoint needs a key in ${e.apiKeySource} (any value for a local server)`, 'ConfigurationError');
-    return new OpenAiEmbedder({ ...e, apiKey: e.apiKey, keySource: e.apiKeySource }, { timeoutMs: config.timeoutMs, limiter: pool && new RateLimiter(pool, config.rateLimits) });
+    if (!e.apiKey)
+      throw ApplicationFailure.nonRetryable(
+        `the embedding endpoint needs a key in ${e.apiKeySource} (any value for a local server)`,
+        'ConfigurationError',
+      );
+    return new OpenAiEmbedder(
+      { ...e, apiKey: e.apiKey, keySource: e.apiKeySource },
+      { timeoutMs: config.timeoutMs, limiter: pool && new RateLimiter(pool, config.rateLimits) },
+    );
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
@@ -57,21 +72,38 @@ export class OpenAiEmbedder implements Embedder {
     const activity = activityContext();
     // About 4 characters a token: what the model's rate limit is charged before the reply says.
     const estimate = Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4);
-    await this.o.limiter?.acquire(this.endpoint.model, estimate, () => activity?.heartbeat(), activity?.cancellationSignal);
+    await this.o.limiter?.acquire(
+      this.endpoint.model,
+      estimate,
+      () => activity?.heartbeat(),
+      activity?.cancellationSignal,
+    );
     let reply: OpenAI.CreateEmbeddingResponse;
     try {
-      reply = await whileBeating(activity, () => linked(activity?.cancellationSignal, (signal) => this.client.embeddings.create({
-        model: this.endpoint.model, input: [...texts], encoding_format: 'float', ...(this.endpoint.dimensions ? { dimensions: this.endpoint.dimensions } : {}),
-      }, { signal })));
+      reply = await whileBeating(activity, () =>
+        linked(activity?.cancellationSignal, (signal) =>
+          this.client.embeddings.create(
+            {
+              model: this.endpoint.model,
+              input: [...texts],
+              encoding_format: 'float',
+              ...(this.endpoint.dimensions ? { dimensions: this.endpoint.dimensions } : {}),
+            },
+            { signal },
+          ),
+        ),
+      );
     } catch (e) {
       throw classify(e, 'embeddings', this.endpoint);
     }
     await this.o.limiter?.settle(this.endpoint.model, estimate, reply.usage?.total_tokens);
     const rows = [...reply.data].sort((a, b) => a.index - b.index);
     const where = `embeddings on ${this.endpoint.baseURL ?? 'api.openai.com'} (model ${this.endpoint.model})`;
-    if (rows.length !== texts.length) throw new Error(`${where}: asked for ${texts.length} vectors, got ${rows.length}`);
+    if (rows.length !== texts.length)
+      throw new Error(`${where}: asked for ${texts.length} vectors, got ${rows.length}`);
     const dims = rows[0].embedding.length;
-    if (!dims || rows.some((r) => r.embedding.length !== dims)) throw new Error(`${where}: vectors of different lengths in one reply`);
+    if (!dims || rows.some((r) => r.embedding.length !== dims))
+      throw new Error(`${where}: vectors of different lengths in one reply`);
     return rows.map((r) => normalise(Float32Array.from(r.embedding)));
   }
 }

@@ -14,7 +14,11 @@ function registry<T>(make: Record<ProviderName, () => T>): (name: string) => T {
   const made = new Map<string, T>();
   return (name) => {
     if (!made.has(name)) {
-      if (!PROVIDERS.includes(name as ProviderName)) throw ApplicationFailure.nonRetryable(`unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`, 'ConfigurationError');
+      if (!PROVIDERS.includes(name as ProviderName))
+        throw ApplicationFailure.nonRetryable(
+          `unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`,
+          'ConfigurationError',
+        );
       made.set(name, make[name as ProviderName]());
     }
     return made.get(name)!;
@@ -26,4 +30,7 @@ export const providerRegistry = (pool?: Pool): ((name: string) => Mllm) =>
 
 /** Each provider's embedding model; the openai one only when an embedding endpoint is configured. */
 export const embedderRegistry = (pool?: Pool): ((name: string) => Embedder | undefined) =>
-  registry<Embedder | undefined>({ simulated: () => new SimulatedEmbedder(), openai: () => OpenAiEmbedder.fromEnv(process.env, pool) });
+  registry<Embedder | undefined>({
+    simulated: () => new SimulatedEmbedder(),
+    openai: () => OpenAiEmbedder.fromEnv(process.env, pool),
+  });

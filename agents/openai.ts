@@ -61,11 +61,24 @@ export class OpenAiMllm implements Mllm {
   private readonly modes = new Map<string, Mode>();
   private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter'>> & Pick<OpenAiOptions, 'ledger' | 'limiter'>;
 
-  constructor(private readonly endpoints: Record<Role, RoleEndpoint>, options: OpenAiOptions = {}) {
-    this.o = { imageDetail: 'low', maxImageSide: 1024, maxAsks: 3, prices: priceTable(), timeoutMs: 120_000, ...options };
+  constructor(
+    private readonly endpoints: Record<Role, RoleEndpoint>,
+    options: OpenAiOptions = {},
+  ) {
+    this.o = {
+      imageDetail: 'low',
+      maxImageSide: 1024,
+      maxAsks: 3,
+      prices: priceTable(),
+      timeoutMs: 120_000,
+      ...options,
+    };
     for (const role of ROLES) {
       const e = endpoints[role];
-      this.clients.set(role, new OpenAI({ baseURL: e.baseURL, apiKey: e.apiKey, maxRetries: 0, timeout: this.o.timeoutMs }));
+      this.clients.set(
+        role,
+        new OpenAI({ baseURL: e.baseURL, apiKey: e.apiKey, maxRetries: 0, timeout: this.o.timeoutMs }),
+      );
     }
   }
 
@@ -73,14 +86,34 @@ export class OpenAiMllm implements Mllm {
   static fromEnv(env: NodeJS.ProcessEnv = process.env, pool?: Pool): OpenAiMllm {
     const { config } = loadLlmConfig(env);
     const roles = resolveRoles(config, env);
-    const endpoints = Object.fromEntries(ROLES.map((role) => {
-      const r = roles[role];
-      if (!r.apiKey) throw ApplicationFailure.nonRetryable(`the openai provider needs a key for the ${role} role in ${r.apiKeySource} (any value for a local server)`, 'ConfigurationError');
-      return [role, { baseURL: r.baseURL, apiKey: r.apiKey, keySource: r.apiKeySource, model: r.model, temperature: r.temperature }];
-    })) as Record<Role, RoleEndpoint>;
+    const endpoints = Object.fromEntries(
+      ROLES.map((role) => {
+        const r = roles[role];
+        if (!r.apiKey)
+          throw ApplicationFailure.nonRetryable(
+            `the openai provider needs a key for the ${role} role in ${r.apiKeySource} (any value for a local server)`,
+            'ConfigurationError',
+          );
+        return [
+          role,
+          {
+            baseURL: r.baseURL,
+            apiKey: r.apiKey,
+            keySource: r.apiKeySource,
+            model: r.model,
+            temperature: r.temperature,
+          },
+        ];
+      }),
+    ) as Record<Role, RoleEndpoint>;
     return new OpenAiMllm(endpoints, {
-      ledger: pool && new Ledger(pool), limiter: pool && new RateLimiter(pool, config.rateLimits), imageDetail: config.imageDetail, maxImageSide: config.maxImageSide, maxAsks: config.maxAsks,
-      timeoutMs: config.timeoutMs, prices: priceTable(config.prices),
+      ledger: pool && new Ledger(pool),
+      limiter: pool && new RateLimiter(pool, config.rateLimits),
+      imageDetail: config.imageDetail,
+      maxImageSide: config.maxImageSide,
+      maxAsks: config.maxAsks,
+      timeoutMs: config.timeoutMs,
+      prices: priceTable(config.prices),
     });
   }
 
@@ -93,15 +126,32 @@ export class OpenAiMllm implements Mllm {
     const userText = prompt.user(input);
     const activity = activityContext();
     const temperature = endpoint.temperature ?? prompt.temperature;
-    const contentHash = sha256(JSON.stringify({
-      model: endpoint.model, baseURL: endpoint.baseURL ?? null, temperature, version: prompt.version,
-      system: prompt.system, user: userText, images: images.map((i) => [i.sha256, i.url]), detail: this.o.imageDetail,
-      maxSide: this.o.maxImageSide, schema: format.json_schema,
-    }));
+    const contentHash = sha256(
+      JSON.stringify({
+        model: endpoint.model,
+        baseURL: endpoint.baseURL ?? null,
+        temperature,
+        version: prompt.version,
+        system: prompt.system,
+        user: userText,
+        images: images.map((i) => [i.sha256, i.url]),
+        detail: this.o.imageDetail,
+        maxSide: this.o.maxImageSide,
+        schema: format.json_schema,
+      }),
+    );
     const batchId = ctx.batchId ?? (ctx.conversationId ? await this.o.ledger?.batchOf(ctx.conversationId) : undefined);
     const base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'> = {
-      contentHash, conversationId: ctx.conversationId, batchId, callKey: ctx.key, agent, role: prompt.role, baseUrl: endpoint.baseURL,
-      model: endpoint.model, promptVersion: prompt.version, attempt: activity?.info.attempt,
+      contentHash,
+      conversationId: ctx.conversationId,
+      batchId,
+      callKey: ctx.key,
+      agent,
+      role: prompt.role,
+      baseUrl: endpoint.baseURL,
+      model: endpoint.model,
+      promptVersion: prompt.version,
+      attempt: activity?.info.attempt,
     };
 
     const stored = await this.o.ledger?.answered(contentHash);
@@ -119,27 +169,57 @@ export class OpenAiMllm implements Mllm {
     ];
     const modeKey = `${endpoint.baseURL}|${endpoint.model}`;
     let lastProblem = '';
-    for (let ask = 1; ask <= this.o.maxAsks; ) {
+    for (let ask = 1; ask <= this.o.maxAsks;) {
       const mode = this.modes.get(modeKey) ?? 'json_schema';
-      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) }, ...conversation];
+      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        { role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) },
+        ...conversation,
+      ];
       const estimate = estimateTokens(messages);
       // Cache hits above are free; every request sent, a re-ask included, must fit the batch's budget.
       await this.o.ledger?.checkBudget(batchId);
-      await this.o.limiter?.acquire(endpoint.model, estimate, () => activity?.heartbeat(), activity?.cancellationSignal);
+      await this.o.limiter?.acquire(
+        endpoint.model,
+        estimate,
+        () => activity?.heartbeat(),
+        activity?.cancellationSignal,
+      );
       const t0 = Date.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        completion = await whileBeating(activity, () => linked(activity?.cancellationSignal, (signal) =>
-          this.clients.get(prompt.role)!.chat.completions.create({
-            model: endpoint.model,
-            temperature,
-            messages,
-            ...(mode === 'json_schema' ? { response_format: format } : mode === 'json_object' ? { response_format: { type: 'json_object' as const } } : {}),
-          }, { signal })));
+        completion = await whileBeating(activity, () =>
+          linked(activity?.cancellationSignal, (signal) =>
+            this.clients.get(prompt.role)!.chat.completions.create(
+              {
+                model: endpoint.model,
+                temperature,
+                messages,
+                ...(mode === 'json_schema'
+                  ? { response_format: format }
+                  : mode === 'json_object'
+                    ? { response_format: { type: 'json_object' as const } }
+                    : {}),
+              },
+              { signal },
+            ),
+          ),
+        );
       } catch (e) {
         const status = e instanceof OpenAI.APIError ? e.status : undefined;
-        await this.o.ledger?.record({ ...base, ask, status: status ? 'http_error' : 'network_error', httpStatus: status, error: String((e as Error).message ?? e), responseMode: mode, latencyMs: Date.now() - t0 });
-        if (status === 400 && mode !== 'text' && /response_format|json_schema|json_object|structured/i.test(String((e as Error).message))) {
+        await this.o.ledger?.record({
+          ...base,
+          ask,
+          status: status ? 'http_error' : 'network_error',
+          httpStatus: status,
+          error: String((e as Error).message ?? e),
+          responseMode: mode,
+          latencyMs: Date.now() - t0,
+        });
+        if (
+          status === 400 &&
+          mode !== 'text' &&
+          /response_format|json_schema|json_object|structured/i.test(String((e as Error).message))
+        ) {
           this.modes.set(modeKey, MODES[MODES.indexOf(mode) + 1]);
           continue; // the endpoint refused this way of asking for JSON: ask the next way, same ask
         }
@@ -149,16 +229,46 @@ export class OpenAiMllm implements Mllm {
       const raw = completion.choices[0]?.message?.content ?? '';
       const usage = { inputTokens: completion.usage?.prompt_tokens, outputTokens: completion.usage?.completion_tokens };
       const cost = costUsd(this.o.prices, endpoint.model, usage.inputTokens, usage.outputTokens);
-      await this.o.limiter?.settle(endpoint.model, estimate, usage.inputTokens === undefined ? undefined : usage.inputTokens + (usage.outputTokens ?? 0));
+      await this.o.limiter?.settle(
+        endpoint.model,
+        estimate,
+        usage.inputTokens === undefined ? undefined : usage.inputTokens + (usage.outputTokens ?? 0),
+      );
       const parsed = parseReply(raw, schema);
       if (parsed.ok) {
-        await this.o.ledger?.record({ ...base, ask, status: 'ok', responseMode: mode, latencyMs, ...usage, costUsd: cost, rawReply: raw, output: parsed.value });
+        await this.o.ledger?.record({
+          ...base,
+          ask,
+          status: 'ok',
+          responseMode: mode,
+          latencyMs,
+          ...usage,
+          costUsd: cost,
+          rawReply: raw,
+          output: parsed.value,
+        });
         return parsed.value as AgentOutput<A>;
       }
       lastProblem = parsed.problem;
-      await this.o.ledger?.record({ ...base, ask, status: 'invalid', error: parsed.problem, responseMode: mode, latencyMs, ...usage, costUsd: cost, rawReply: raw });
+      await this.o.ledger?.record({
+        ...base,
+        ask,
+        status: 'invalid',
+        error: parsed.problem,
+        responseMode: mode,
+        latencyMs,
+        ...usage,
+        costUsd: cost,
+        rawReply: raw,
+      });
       // Ask again in the same conversation, saying what was wrong with the reply.
-      conversation.push({ role: 'assistant', content: raw }, { role: 'user', content: `That reply cannot be used: ${parsed.problem}. Answer again with only the JSON object the instructions describe.` });
+      conversation.push(
+        { role: 'assistant', content: raw },
+        {
+          role: 'user',
+          content: `That reply cannot be used: ${parsed.problem}. Answer again with only the JSON object the instructions describe.`,
+        },
+      );
       ask++;
     }
     throw new Error(`${agent}: ${this.o.maxAsks} replies in a row failed validation; the last: ${lastProblem}`);
@@ -177,12 +287,16 @@ export class OpenAiMllm implements Mllm {
       bytes = await img.resize({ width: this.o.maxImageSide, height: this.o.maxImageSide, fit: 'inside' }).toBuffer();
     }
     const mime = meta.format === 'jpeg' ? 'image/jpeg' : `image/${meta.format}`;
-    return { type: 'image_url', image_url: { url: `data:${mime};base64,${bytes.toString('base64')}`, detail: this.o.imageDetail } };
+    return {
+      type: 'image_url',
+      image_url: { url: `data:${mime};base64,${bytes.toString('base64')}`, detail: this.o.imageDetail },
+    };
   }
 }
 
 function imageRef(p: Picture): ImageRef {
-  if (!p.url && (!p.path || !p.sha256)) throw ApplicationFailure.nonRetryable(`item ${p.label} has no image, but this agent must see it`, 'MissingImage');
+  if (!p.url && (!p.path || !p.sha256))
+    throw ApplicationFailure.nonRetryable(`item ${p.label} has no image, but this agent must see it`, 'MissingImage');
   return { sha256: p.sha256, path: p.path, url: p.url };
 }
 
@@ -230,10 +344,11 @@ function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageP
   let images = 0;
   for (const m of messages) {
     if (typeof m.content === 'string') chars += m.content.length;
-    else for (const p of m.content ?? []) {
-      if (p.type === 'text') chars += p.text.length;
-      else images++;
-    }
+    else
+      for (const p of m.content ?? []) {
+        if (p.type === 'text') chars += p.text.length;
+        else images++;
+      }
   }
   return Math.ceil(chars / 4) + images * 85 + 300;
 }
@@ -246,7 +361,10 @@ function systemFor(system: string, mode: Mode, schema: unknown): string {
 type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
 function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
   // Endpoints without structured output sometimes wrap the JSON in a code fence.
-  const text = raw.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  const text = raw
+    .trim()
+    .replace(/^```(?:json)?\s*/i, '')
+    .replace(/\s*```$/, '');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -266,19 +384,31 @@ function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-export function classify(e: unknown, agent: string, endpoint: Pick<RoleEndpoint, 'baseURL' | 'model' | 'keySource'>): Error {
+export function classify(
+  e: unknown,
+  agent: string,
+  endpoint: Pick<RoleEndpoint, 'baseURL' | 'model' | 'keySource'>,
+): Error {
   const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
     if (RETRYABLE.has(e.status) || e.status >= 500) {
       // The server's own word on when to come back becomes Temporal's next retry delay. A zero delay is
       // left to the retry policy's backoff: a nextRetryDelay of 0 makes Temporal stop retrying altogether.
       const wait = retryAfterMs(e);
-      return ApplicationFailure.create({ message: `${where}: HTTP ${e.status}: ${e.message}`, type: `Http${e.status}`, nextRetryDelay: wait ? wait : undefined });
+      return ApplicationFailure.create({
+        message: `${where}: HTTP ${e.status}: ${e.message}`,
+        type: `Http${e.status}`,
+        nextRetryDelay: wait ? wait : undefined,
+      });
     }
-    const hint = e.status === 401 ? `check ${endpoint.keySource ?? 'the key'}, the key this call used`
-      : e.status === 404 ? 'check the model name and OPENAI_BASE_URL'
-      : /context|too long|maximum.*tokens/i.test(e.message) ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
-      : 'the request was refused; fix it before retrying';
+    const hint =
+      e.status === 401
+        ? `check ${endpoint.keySource ?? 'the key'}, the key this call used`
+        : e.status === 404
+          ? 'check the model name and OPENAI_BASE_URL'
+          : /context|too long|maximum.*tokens/i.test(e.message)
+            ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
+            : 'the request was refused; fix it before retrying';
     return ApplicationFailure.nonRetryable(`${where}: HTTP ${e.status}: ${e.message} (${hint})`, `Http${e.status}`);
   }
   return new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);

@@ -16,7 +16,9 @@ export const priceTable = (extra: PriceTable = {}): PriceTable => ({ ...BUILT_IN
 
 export function costUsd(prices: PriceTable, model: string, input?: number, output?: number): number | null {
   // Dated snapshots ("gpt-4o-mini-2024-07-18") are priced like their family.
-  const key = Object.keys(prices).filter((k) => model === k || model.startsWith(`${k}-`)).sort((a, b) => b.length - a.length)[0];
+  const key = Object.keys(prices)
+    .filter((k) => model === k || model.startsWith(`${k}-`))
+    .sort((a, b) => b.length - a.length)[0];
   if (!key || input === undefined || output === undefined) return null;
   const [i, o] = prices[key];
   return (input * i + output * o) / 1e6;

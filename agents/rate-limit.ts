@@ -15,7 +15,10 @@ const BURST_SECONDS = 10;
 export class RateLimiter {
   /** Models whose bucket row this process has made sure exists. */
   private readonly seeded = new Set<string>();
-  constructor(private readonly pool: Pool, private readonly limits: Record<string, Limit>) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly limits: Record<string, Limit>,
+  ) {}
 
   /** Waits until the model's buckets hold one request and `tokens`; `onWait` runs while it waits (heartbeat). */
   async acquire(model: string, tokens: number, onWait: () => void = () => {}, signal?: AbortSignal): Promise<number> {
@@ -25,7 +28,10 @@ export class RateLimiter {
     const tpm = l.tpm ?? 1e12;
     const cap = { r: Math.max(1, (rpm * BURST_SECONDS) / 60), t: Math.max(tokens, (tpm * BURST_SECONDS) / 60) };
     if (!this.seeded.has(model)) {
-      await this.pool.query('INSERT INTO rate_buckets (model, requests, tokens) VALUES ($1, $2, $3) ON CONFLICT (model) DO NOTHING', [model, cap.r, cap.t]);
+      await this.pool.query(
+        'INSERT INTO rate_buckets (model, requests, tokens) VALUES ($1, $2, $3) ON CONFLICT (model) DO NOTHING',
+        [model, cap.r, cap.t],
+      );
       this.seeded.add(model);
     }
     let waited = 0;

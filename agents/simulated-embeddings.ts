@@ -21,9 +21,13 @@ export class SimulatedEmbedder implements Embedder {
   }
 }
 
-const STOP = new Set(('the and for with that this from they them their there have has had was were are its into onto about your you '
-  + 'our who what when where which will would could should been being than then also just very much many more most some such '
-  + 'made make comes come style piece item one ideal').split(' '));
+const STOP = new Set(
+  (
+    'the and for with that this from they them their there have has had was were are its into onto about your you ' +
+    'our who what when where which will would could should been being than then also just very much many more most some such ' +
+    'made make comes come style piece item one ideal'
+  ).split(' '),
+);
 
 /** Crude English stemming, enough to meet plurals and verb forms halfway. */
 function stem(w: string): string {
@@ -37,12 +41,16 @@ function stem(w: string): string {
 
 /** Groups of words an embedding model would put close together; our own, small, clothing-minded. */
 const RELATED: Record<string, string> = {
-  formal: 'wedding gala ceremony formal cocktail elegant elegance tailored black-tie interview funeral memorial conference banquet opera evening dressy suit blazer heel satin silk velvet',
-  outdoor: 'hiking hike trail camping camp outdoor outdoors waterproof rain lug adventure adventures mountain trek festival weather windy',
-  sport: 'running run gym training sport sports yoga tennis cycling workout marathon match game team athletic quick-dry sporty fitness',
+  formal:
+    'wedding gala ceremony formal cocktail elegant elegance tailored black-tie interview funeral memorial conference banquet opera evening dressy suit blazer heel satin silk velvet',
+  outdoor:
+    'hiking hike trail camping camp outdoor outdoors waterproof rain lug adventure adventures mountain trek festival weather windy',
+  sport:
+    'running run gym training sport sports yoga tennis cycling workout marathon match game team athletic quick-dry sporty fitness',
   summer: 'beach summer swim swimming pool sun sunny holiday vacation resort upf linen sandal straw tropical heat hot',
   winter: 'winter cold snow ski skiing warm warmth wool fleece cashmere lined insulated cosy cozy chilly frost',
-  party: 'party celebrate celebration birthday dinner anniversary festive night club dance dancing reunion bar mitzvah graduation',
+  party:
+    'party celebrate celebration birthday dinner anniversary festive night club dance dancing reunion bar mitzvah graduation',
   gift: 'gift gifts present gifting wrap surprise',
   comfort: 'comfort comfortable soft cushioned relaxed breathable easy',
   travel: 'travel trip airport flight journey luggage packable abroad',
@@ -56,22 +64,33 @@ const RELATED: Record<string, string> = {
  * Stems of the clothing vocabulary (types, styles, features, colours, materials, patterns): a model
  * trained on shopping text weighs these over a story's small talk, so they count more here.
  */
-const SALIENT = new Set([
-  ...GARMENT_TYPES.flatMap((t) => [t.category, t.singular, t.silhouette, ...t.styles, ...t.features, ...t.materials]),
-  ...Object.keys(COLOURS), ...MATERIALS, ...PATTERNS,
-].flatMap((x) => x.toLowerCase().split(/[^a-z0-9-]+/)).filter((w) => w.length > 2 && !STOP.has(w)).map(stem));
+const SALIENT = new Set(
+  [
+    ...GARMENT_TYPES.flatMap((t) => [t.category, t.singular, t.silhouette, ...t.styles, ...t.features, ...t.materials]),
+    ...Object.keys(COLOURS),
+    ...MATERIALS,
+    ...PATTERNS,
+  ]
+    .flatMap((x) => x.toLowerCase().split(/[^a-z0-9-]+/))
+    .filter((w) => w.length > 2 && !STOP.has(w))
+    .map(stem),
+);
 
 /** word stem -> the concepts it belongs to: the related groups, plus each garment type, colour family and material. */
 const CONCEPTS = (() => {
   const m = new Map<string, string[]>();
   const add = (concept: string, words: string) => {
-    for (const w of words.toLowerCase().split(/[^a-z-]+/).filter((x) => x.length > 2)) {
+    for (const w of words
+      .toLowerCase()
+      .split(/[^a-z-]+/)
+      .filter((x) => x.length > 2)) {
       const s = stem(w);
       m.set(s, [...(m.get(s) ?? []), concept]);
     }
   };
   for (const [c, words] of Object.entries(RELATED)) add(c, words);
-  for (const t of GARMENT_TYPES) add(`type:${t.silhouette}`, `${t.category} ${t.singular} ${t.silhouette} ${t.department}`);
+  for (const t of GARMENT_TYPES)
+    add(`type:${t.silhouette}`, `${t.category} ${t.singular} ${t.silhouette} ${t.department}`);
   add('type:sneaker', 'trainers trainer kicks');
   add('type:trousers', 'pants slacks chinos');
   add('type:tee', 'tshirt t-shirt top');
@@ -87,7 +106,8 @@ function colourFamily(hex: string): string {
   const max = Math.max(r, g, b);
   const min = Math.min(r, g, b);
   if (max - min < 0.12) return max > 0.8 ? 'light' : max < 0.3 ? 'dark' : 'grey';
-  const h = max === r ? ((g - b) / (max - min) + 6) % 6 : max === g ? (b - r) / (max - min) + 2 : (r - g) / (max - min) + 4;
+  const h =
+    max === r ? ((g - b) / (max - min) + 6) % 6 : max === g ? (b - r) / (max - min) + 2 : (r - g) / (max - min) + 4;
   return ['red', 'yellow', 'green', 'cyan', 'blue', 'magenta'][Math.round(h) % 6];
 }
 

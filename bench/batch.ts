@@ -11,7 +11,13 @@ import { openSession } from '../client/connection';
 import { withInlineWorker } from '../client/inline-worker';
 
 async function main() {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '20' }, 'events-sample': { type: 'string', default: '50' } } });
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '20' },
+      'events-sample': { type: 'string', default: '50' },
+    },
+  });
   const n = Number(values.n);
   const concurrency = Number(values.concurrency);
   const s = await openSession();
@@ -28,23 +34,48 @@ async function main() {
         avg((c.opening = 'image')::int)::float AS image_share, avg((c.outcome = 'retrieval')::int)::float AS retrieval_share,
         avg(((SELECT count(*) FROM utterances u WHERE u.conversation_id = c.id) = 12)::int)::float AS twelve_share
       FROM conversations c WHERE c.batch_id = $1 AND c.status = 'completed'`);
-    const ids = (await s.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx LIMIT $2', [batchId, Number(values['events-sample'])])).rows.map((x) => x.id);
+    const ids = (
+      await s.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx LIMIT $2', [
+        batchId,
+        Number(values['events-sample']),
+      ])
+    ).rows.map((x) => x.id);
     const events: number[] = [];
     for (const id of ids) events.push((await s.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0);
     let batchRuns = 0;
     for await (const _ of s.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) batchRuns++;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    console.log(JSON.stringify({
-      batchId, conversations: stats.conversations, failed: r.failed, concurrency, wallSeconds: +wall.toFixed(1),
-      conversationsPerSecond: +(stats.conversations / wall).toFixed(2),
-      utterancesPerConversation: +stats.utterances.toFixed(2), twelveUtteranceShare: +stats.twelve_share.toFixed(3),
-      imageOpeningShare: +stats.image_share.toFixed(3), targetByRetrievalShare: +stats.retrieval_share.toFixed(3),
-      historyEventsPerConversation: { mean: +mean(events).toFixed(1), min: Math.min(...events), max: Math.max(...events), sample: events.length },
-      batchWorkflowRuns: batchRuns,
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          batchId,
+          conversations: stats.conversations,
+          failed: r.failed,
+          concurrency,
+          wallSeconds: +wall.toFixed(1),
+          conversationsPerSecond: +(stats.conversations / wall).toFixed(2),
+          utterancesPerConversation: +stats.utterances.toFixed(2),
+          twelveUtteranceShare: +stats.twelve_share.toFixed(3),
+          imageOpeningShare: +stats.image_share.toFixed(3),
+          targetByRetrievalShare: +stats.retrieval_share.toFixed(3),
+          historyEventsPerConversation: {
+            mean: +mean(events).toFixed(1),
+            min: Math.min(...events),
+            max: Math.max(...events),
+            sample: events.length,
+          },
+          batchWorkflowRuns: batchRuns,
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await s.close();
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -16,7 +16,13 @@ import { loadCategoryPools, sampleProfile } from '../profiles/sample';
 import { personaLine } from '../schemas/profile';
 
 async function main() {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '7000' }, naive: { type: 'string' }, seed: { type: 'string', default: '4242' } } });
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '7000' },
+      naive: { type: 'string' },
+      seed: { type: 'string', default: '4242' },
+    },
+  });
   const n = Number(values.n);
   const naiveN = Number(values.naive ?? n);
   const s = await openSession();
@@ -27,7 +33,15 @@ async function main() {
     const items = await getItems(s.pool, [...new Set(samples.map((x) => x.targetItemId))]);
     const texts: string[] = [];
     for (const [seq, sample] of samples.entries()) {
-      texts.push((await llm.call('backstoryWriter', { sample, persona: personaLine(sample), target: items.get(sample.targetItemId)! }, { key: `bench:${seq}` })).scenario);
+      texts.push(
+        (
+          await llm.call(
+            'backstoryWriter',
+            { sample, persona: personaLine(sample), target: items.get(sample.targetItemId)! },
+            { key: `bench:${seq}` },
+          )
+        ).scenario,
+      );
     }
 
     let t0 = performance.now();
@@ -49,17 +63,31 @@ async function main() {
     for (const [i, text] of texts.slice(0, naiveN).entries()) {
       const near = nearestNaive(accepted, text);
       naiveCompared += near.compared;
-      if ((near.score <= MAX_BLEU) !== indexed[i]) agree = false;
+      if (near.score <= MAX_BLEU !== indexed[i]) agree = false;
       if (near.score <= MAX_BLEU) accepted.set(String(i), tokens(text));
     }
     const naiveSeconds = (performance.now() - t0) / 1000;
     const acceptedN = indexed.filter(Boolean).length;
-    console.log(JSON.stringify({
-      backstories: n, accepted: acceptedN, duplicates: n - acceptedN, duplicateRate: +(1 - acceptedN / n).toFixed(3),
-      index: { seconds: +indexSeconds.toFixed(2), bleuComputations: compared },
-      naive: { backstories: naiveN, seconds: +naiveSeconds.toFixed(2), bleuComputations: naiveCompared, sameDecisions: agree },
-      allPairs: n * (n - 1) / 2,
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          backstories: n,
+          accepted: acceptedN,
+          duplicates: n - acceptedN,
+          duplicateRate: +(1 - acceptedN / n).toFixed(3),
+          index: { seconds: +indexSeconds.toFixed(2), bleuComputations: compared },
+          naive: {
+            backstories: naiveN,
+            seconds: +naiveSeconds.toFixed(2),
+            bleuComputations: naiveCompared,
+            sameDecisions: agree,
+          },
+          allPairs: (n * (n - 1)) / 2,
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await s.close();
   }

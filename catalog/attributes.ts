@@ -17,11 +17,15 @@ const byLength = (xs: readonly string[]) => [...xs].sort((a, b) => b.length - a.
 const COLOUR_WORDS = byLength(Object.keys(COLOURS));
 const MATERIAL_WORDS = byLength(MATERIALS);
 const PATTERN_ALIASES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\bstrip(e|es|ed)\b/i, 'striped'], [/\b(checked|check|plaid|gingham|tartan)\b/i, 'checked'],
-  [/\bpolka[- ]dots?\b/i, 'polka dot'], [/\b(floral|flower)/i, 'floral'],
+  [/\bstrip(e|es|ed)\b/i, 'striped'],
+  [/\b(checked|check|plaid|gingham|tartan)\b/i, 'checked'],
+  [/\bpolka[- ]dots?\b/i, 'polka dot'],
+  [/\b(floral|flower)/i, 'floral'],
 ];
 const ALL_STYLES = byLength([...new Set(GARMENT_TYPES.flatMap((t) => t.styles))]);
-const ALL_NOUNS = byLength([...new Set(GARMENT_TYPES.flatMap((t) => [t.singular.toLowerCase(), t.category.toLowerCase()]))]);
+const ALL_NOUNS = byLength([
+  ...new Set(GARMENT_TYPES.flatMap((t) => [t.singular.toLowerCase(), t.category.toLowerCase()])),
+]);
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** The first vocabulary word found in text, longest words first so "sky blue" beats "blue". */
@@ -34,7 +38,8 @@ export function lastWord(text: string, words: readonly string[]): string | undef
   let best: { w: string; at: number } | undefined;
   for (const w of words) {
     const re = new RegExp(`\\b${escape(w)}\\b`, 'gi');
-    for (const m of text.matchAll(re)) if (!best || m.index! > best.at || (m.index === best.at && w.length > best.w.length)) best = { w, at: m.index! };
+    for (const m of text.matchAll(re))
+      if (!best || m.index! > best.at || (m.index === best.at && w.length > best.w.length)) best = { w, at: m.index! };
   }
   return best?.w;
 }
@@ -64,7 +69,8 @@ export function readAttributes(item: Item): ItemAttributes {
   const colour = detail(item, 'colour', 'color') ?? findWord(text, COLOUR_WORDS);
   const material = detail(item, 'material', 'fabric type', 'fabric') ?? findWord(text, MATERIAL_WORDS);
   const style = detail(item, 'style') ?? findWord(item.title, ALL_STYLES);
-  const plain = (f: string) => ![colour, material, style].some((a) => a && f.toLowerCase() === a) && !/^ideal for /i.test(f);
+  const plain = (f: string) =>
+    ![colour, material, style].some((a) => a && f.toLowerCase() === a) && !/^ideal for /i.test(f);
   return {
     category,
     noun: singular(category),
@@ -77,4 +83,10 @@ export function readAttributes(item: Item): ItemAttributes {
   };
 }
 
-export const VOCABULARY = { colours: COLOUR_WORDS, materials: MATERIAL_WORDS, styles: ALL_STYLES, nouns: ALL_NOUNS, patterns: PATTERNS.filter((p) => p !== 'solid') };
+export const VOCABULARY = {
+  colours: COLOUR_WORDS,
+  materials: MATERIAL_WORDS,
+  styles: ALL_STYLES,
+  nouns: ALL_NOUNS,
+  patterns: PATTERNS.filter((p) => p !== 'solid'),
+};

@@ -1,7 +1,9 @@
 import sharp from 'sharp';
 import { COLOURS } from './vocabulary';
 
-const PALETTE = Object.entries(COLOURS).map(([name, hex]) => [name, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))] as const);
+const PALETTE = Object.entries(COLOURS).map(
+  ([name, hex]) => [name, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))] as const,
+);
 const nearest = (r: number, g: number, b: number) => {
   let best = PALETTE[0][0];
   let d = Infinity;
@@ -17,15 +19,23 @@ const nearest = (r: number, g: number, b: number) => {
  * background are left out: the colour of the four corners, which product photos and the demo renders share.
  */
 export async function dominantColours(file: string, k = 2): Promise<string[]> {
-  const { data, info } = await sharp(file).removeAlpha().resize(48, 48, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file)
+    .removeAlpha()
+    .resize(48, 48, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const px = (i: number) => [data[i * 3], data[i * 3 + 1], data[i * 3 + 2]] as const;
   const w = info.width;
   const corners = [0, w - 1, w * (info.height - 1), w * info.height - 1].map(px);
-  const isBackground = (r: number, g: number, b: number) => corners.some(([cr, cg, cb]) => Math.abs(r - cr) + Math.abs(g - cg) + Math.abs(b - cb) < 24);
+  const isBackground = (r: number, g: number, b: number) =>
+    corners.some(([cr, cg, cb]) => Math.abs(r - cr) + Math.abs(g - cg) + Math.abs(b - cb) < 24);
   const counts = new Map<string, number>();
   for (let i = 0; i < w * info.height; i++) {
     const [r, g, b] = px(i);
     if (!isBackground(r, g, b)) counts.set(nearest(r, g, b), (counts.get(nearest(r, g, b)) ?? 0) + 1);
   }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name]) => name);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([name]) => name);
 }

@@ -3,12 +3,39 @@ import { Rng } from '../random';
 import { garmentSvg } from './svg';
 import { storeImage } from './images';
 import { refreshCategories, upsertItem } from './store';
-import { AUDIENCE_PREFIX, COLOURS, GARMENT_TYPES, PATTERNS, withArticle, type GarmentType, type Pattern } from './vocabulary';
+import {
+  AUDIENCE_PREFIX,
+  COLOURS,
+  GARMENT_TYPES,
+  PATTERNS,
+  withArticle,
+  type GarmentType,
+  type Pattern,
+} from './vocabulary';
 import sharp from 'sharp';
 
-const BRANDS = ['Northwind', 'Alder & Co', 'Kestrel', 'Marlow', 'Tidewater', 'Juniper Lane', 'Copperfield', 'Halden', 'Saltmarsh', 'Everly'];
+const BRANDS = [
+  'Northwind',
+  'Alder & Co',
+  'Kestrel',
+  'Marlow',
+  'Tidewater',
+  'Juniper Lane',
+  'Copperfield',
+  'Halden',
+  'Saltmarsh',
+  'Everly',
+];
 const OCCASIONS: Record<GarmentType['department'], readonly string[]> = {
-  Clothing: ['everyday wear', 'weekend outings', 'the office', 'evening events', 'travel', 'weddings and parties', 'casual dinners'],
+  Clothing: [
+    'everyday wear',
+    'weekend outings',
+    'the office',
+    'evening events',
+    'travel',
+    'weddings and parties',
+    'casual dinners',
+  ],
   Shoes: ['all-day walking', 'the office', 'evening events', 'weekend outings', 'travel', 'outdoor adventures'],
   Accessories: ['everyday use', 'travel', 'the office', 'weekend outings', 'gifting', 'outdoor adventures'],
   Jewelry: ['everyday wear', 'evening events', 'gifting', 'weddings and parties'],
@@ -66,19 +93,26 @@ export function demoTitle(d: DemoItem): string {
 function demoDescription(d: DemoItem): string {
   const patterned = d.pattern === 'solid' ? '' : ` with a ${d.pattern} pattern`;
   const kind = withArticle(`${d.style} ${d.type.singular.toLowerCase()}`, d.type.singular);
-  return `${kind.charAt(0).toUpperCase()}${kind.slice(1)} in ${d.colour} ${d.material}${patterned}. ` +
-    `It comes with ${d.features.slice(0, 2).join(' and ')}, and it is made for ${d.occasion}.`;
+  return (
+    `${kind.charAt(0).toUpperCase()}${kind.slice(1)} in ${d.colour} ${d.material}${patterned}. ` +
+    `It comes with ${d.features.slice(0, 2).join(' and ')}, and it is made for ${d.occasion}.`
+  );
 }
 
 async function renderImage(d: DemoItem): Promise<Buffer> {
-  const accent = ['white', 'ivory', 'yellow', 'beige', 'silver', 'sky blue', 'blush'].includes(d.colour) ? COLOURS.navy : COLOURS.ivory;
+  const accent = ['white', 'ivory', 'yellow', 'beige', 'silver', 'sky blue', 'blush'].includes(d.colour)
+    ? COLOURS.navy
+    : COLOURS.ivory;
   const svg = garmentSvg(d.type.silhouette, COLOURS[d.colour], d.pattern, accent, '#f6f6f4');
   // Fixed PNG settings so the same item always hashes to the same digest.
   return sharp(Buffer.from(svg)).png({ compressionLevel: 9, palette: false }).toBuffer();
 }
 
 /** Renders and stores the demo catalog; safe to run again (items and images are upserted). */
-export async function importDemoCatalog(pool: Pool, onProgress: (done: number, total: number) => void = () => {}): Promise<number> {
+export async function importDemoCatalog(
+  pool: Pool,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<number> {
   const items = demoItems();
   let done = 0;
   for (const d of items) {

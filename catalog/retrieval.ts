@@ -54,15 +54,22 @@ const RRF_K = 60;
 /** Reciprocal rank fusion: an item's score is the sum of 1 / (RRF_K + rank) over the lists it is in. */
 export function reciprocalRankFusion(lists: readonly RetrievalHit[][], k: number): RetrievalHit[] {
   const scores = new Map<string, number>();
-  for (const list of lists) list.forEach((h, rank) => scores.set(h.itemId, (scores.get(h.itemId) ?? 0) + 1 / (RRF_K + rank + 1)));
-  return [...scores].map(([itemId, score]) => ({ itemId, score }))
-    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1)).slice(0, k);
+  for (const list of lists)
+    list.forEach((h, rank) => scores.set(h.itemId, (scores.get(h.itemId) ?? 0) + 1 / (RRF_K + rank + 1)));
+  return [...scores]
+    .map(([itemId, score]) => ({ itemId, score }))
+    .sort((a, b) => b.score - a.score || (a.itemId < b.itemId ? -1 : 1))
+    .slice(0, k);
 }
 
 /** Full-text and dense search, fused by reciprocal rank; its kind names the embedding model. */
 export class HybridRetriever implements Retriever {
   readonly kind: string;
-  constructor(private readonly fullText: Retriever, private readonly dense: DenseIndex, private readonly embedder: Embedder) {
+  constructor(
+    private readonly fullText: Retriever,
+    private readonly dense: DenseIndex,
+    private readonly embedder: Embedder,
+  ) {
     this.kind = `hybrid:${embedder.model}`;
   }
 
@@ -78,7 +85,10 @@ export class HybridRetriever implements Retriever {
  * The retriever a conversation of a provider uses: hybrid once `muse catalog index` has built that
  * provider's embedding index, full-text alone before that or when no embedding model is configured.
  */
-export function retrieverRegistry(pool: Pool, embedder: (provider: string) => Embedder | undefined): (provider: string) => Promise<Retriever> {
+export function retrieverRegistry(
+  pool: Pool,
+  embedder: (provider: string) => Embedder | undefined,
+): (provider: string) => Promise<Retriever> {
   const fullText = new FullTextRetriever(pool);
   const indexes = new Map<string, DenseIndex>();
   return async (provider) => {

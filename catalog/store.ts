@@ -11,7 +11,19 @@ export async function upsertItem(pool: Pool, it: NewItem): Promise<void> {
      ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, title = EXCLUDED.title, description = EXCLUDED.description,
        features = EXCLUDED.features, categories = EXCLUDED.categories, price = EXCLUDED.price, store = EXCLUDED.store,
        details = EXCLUDED.details, image_sha256 = COALESCE(EXCLUDED.image_sha256, items.image_sha256), image_url = EXCLUDED.image_url`,
-    [it.id, it.source, it.title, it.description, it.features, it.categories, it.price, it.store, it.details, it.imageSha256, it.imageUrl],
+    [
+      it.id,
+      it.source,
+      it.title,
+      it.description,
+      it.features,
+      it.categories,
+      it.price,
+      it.store,
+      it.details,
+      it.imageSha256,
+      it.imageUrl,
+    ],
   );
 }
 
@@ -36,7 +48,10 @@ const ITEM_COLUMNS = `i.id, i.source, i.title, i.description, i.features, i.cate
   i.image_sha256 AS "imageSha256", im.path AS "imagePath", i.image_url AS "imageUrl"`;
 
 export async function getItems(pool: Pool, ids: readonly string[]): Promise<Map<string, Item>> {
-  const r = await pool.query(`SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256 WHERE i.id = ANY($1)`, [ids]);
+  const r = await pool.query(
+    `SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256 WHERE i.id = ANY($1)`,
+    [ids],
+  );
   return new Map(r.rows.map((row) => [row.id, Item.parse(row)]));
 }
 

@@ -1,4 +1,9 @@
-import { CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import {
+  CancelledFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { BatchInput, BatchProgress } from '../workflows/batch';
 import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
 import { stage4Pass } from '../activities/stage4';
@@ -20,14 +25,20 @@ export interface GenerateOptions {
 
 /** Sets a batch's budget cap: no paid call starts once its spend reaches it (see Ledger.checkBudget). */
 async function setBudget(s: Session, batchId: string, maxCost: number | undefined): Promise<void> {
-  if (maxCost !== undefined) await s.pool.query('UPDATE batches SET max_cost_usd = $2 WHERE id = $1', [batchId, maxCost]);
+  if (maxCost !== undefined)
+    await s.pool.query('UPDATE batches SET max_cost_usd = $2 WHERE id = $1', [batchId, maxCost]);
 }
 
 /** "12,345 tokens · $0.0123 of $1.00": for the progress line, from the batch row and the ledger. */
 export async function batchSpend(s: Session, batchId: string): Promise<string> {
-  const r = (await s.pool.query(`SELECT b.spent_usd AS spent, b.max_cost_usd AS cap,
+  const r = (
+    await s.pool.query(
+      `SELECT b.spent_usd AS spent, b.max_cost_usd AS cap,
       (SELECT coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::bigint FROM llm_calls WHERE batch_id = b.id) AS tokens
-    FROM batches b WHERE id = $1`, [batchId])).rows[0];
+    FROM batches b WHERE id = $1`,
+      [batchId],
+    )
+  ).rows[0];
   if (!r || Number(r.tokens) === 0) return '';
   return `${Number(r.tokens).toLocaleString('en')} tokens · $${Number(r.spent).toFixed(4)}${r.cap === null ? '' : ` of $${Number(r.cap).toFixed(2)}`}`;
 }
@@ -56,16 +67,35 @@ const stuckAttempts = (d: Awaited<ReturnType<typeof describeOrUndefined>>) => {
  * Starts a workflow under a fixed id on its provider's task queue, or attaches to the run of it that is
  * still going (a second command while it runs).
  */
-export async function startOrAttach(s: Session, type: string, workflowId: string, input: unknown, o: { provider: string; memo?: Record<string, unknown> }): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+export async function startOrAttach(
+  s: Session,
+  type: string,
+  workflowId: string,
+  input: unknown,
+  o: { provider: string; memo?: Record<string, unknown> },
+): Promise<{ handle: WorkflowHandle; attached: boolean }> {
   try {
-    return { handle: await s.client.workflow.start(type, { workflowId, taskQueue: s.taskQueueFor(o.provider), args: [input], memo: o.memo ?? {} }), attached: false };
+    return {
+      handle: await s.client.workflow.start(type, {
+        workflowId,
+        taskQueue: s.taskQueueFor(o.provider),
+        args: [input],
+        memo: o.memo ?? {},
+      }),
+      attached: false,
+    };
   } catch (e) {
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     return { handle: s.client.workflow.getHandle(workflowId), attached: true };
   }
 }
 
-function startBatchWorkflow(s: Session, input: BatchInput, memo: Record<string, unknown>, workflowId = batchWorkflowId(input.batchId)): Promise<WorkflowHandle> {
+function startBatchWorkflow(
+  s: Session,
+  input: BatchInput,
+  memo: Record<string, unknown>,
+  workflowId = batchWorkflowId(input.batchId),
+): Promise<WorkflowHandle> {
   return s.client.workflow.start('batchWorkflow', {
     workflowId,
     taskQueue: s.taskQueueFor(input.provider),
@@ -80,28 +110,56 @@ function startBatchWorkflow(s: Session, input: BatchInput, memo: Record<string, 
  * picked up by a worker (no worker, Ctrl-C at once) is still listed, resumable, never a dead end. A batch
  * id that already has a stopped run must be resumed instead.
  */
-export async function startOrAttachBatch(s: Session, o: GenerateOptions): Promise<{ handle: WorkflowHandle; attached: boolean }> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId)) throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);
+export async function startOrAttachBatch(
+  s: Session,
+  o: GenerateOptions,
+): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(o.batchId))
+    throw new Error(`--batch ${o.batchId}: use letters, digits, '.', '_' and '-' only`);
   const running = await describeOrUndefined(s, batchWorkflowId(o.batchId));
   if (running?.status.name === 'RUNNING') {
     const stuck = stuckAttempts(running);
-    if (stuck) throw new Error(`batch ${o.batchId} is stuck (its workflow task failed ${stuck} times): \`muse resume ${o.batchId}\` restarts it`);
+    if (stuck)
+      throw new Error(
+        `batch ${o.batchId} is stuck (its workflow task failed ${stuck} times): \`muse resume ${o.batchId}\` restarts it`,
+      );
     return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
   }
   const existing = (await s.pool.query('SELECT size FROM batches WHERE id = $1', [o.batchId])).rows[0];
   if (existing) {
-    const done = (await s.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [o.batchId])).rows[0].n;
-    throw new Error(done >= existing.size
-      ? `batch ${o.batchId} already exists and is complete (${done} conversations): \`muse export ${o.batchId}\` writes it, or choose another --batch`
-      : `batch ${o.batchId} already exists (${done} of ${existing.size} completed) and is not running: \`muse resume ${o.batchId}\` continues it`);
+    const done = (
+      await s.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [
+        o.batchId,
+      ])
+    ).rows[0].n;
+    throw new Error(
+      done >= existing.size
+        ? `batch ${o.batchId} already exists and is complete (${done} conversations): \`muse export ${o.batchId}\` writes it, or choose another --batch`
+        : `batch ${o.batchId} already exists (${done} of ${existing.size} completed) and is not running: \`muse resume ${o.batchId}\` continues it`,
+    );
   }
-  const input: BatchInput = { batchId: o.batchId, size: o.size, seed: o.seed, concurrency: o.concurrency, provider: o.provider };
+  const input: BatchInput = {
+    batchId: o.batchId,
+    size: o.size,
+    seed: o.seed,
+    concurrency: o.concurrency,
+    provider: o.provider,
+  };
   await createBatch(s.pool, input);
   await setBudget(s, o.batchId, o.maxCost);
   try {
-    return { handle: await startBatchWorkflow(s, input, { size: o.size, seed: o.seed, provider: o.provider, concurrency: o.concurrency }), attached: false };
+    return {
+      handle: await startBatchWorkflow(s, input, {
+        size: o.size,
+        seed: o.seed,
+        provider: o.provider,
+        concurrency: o.concurrency,
+      }),
+      attached: false,
+    };
   } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
+    if (e instanceof WorkflowExecutionAlreadyStartedError)
+      return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
     throw e;
   }
 }
@@ -114,32 +172,57 @@ export async function startBatch(s: Session, o: GenerateOptions): Promise<Workfl
  * Shows progress until the batch ends, or until `detach` resolves (Ctrl-C): the batch itself runs in
  * Temporal and does not notice either way.
  */
-export async function watchBatch(handle: WorkflowHandle, label: string, detach: Promise<void> = new Promise(() => {}), next?: string,
-  spend?: () => Promise<string>): Promise<BatchProgress | 'detached'> {
+export async function watchBatch(
+  handle: WorkflowHandle,
+  label: string,
+  detach: Promise<void> = new Promise(() => {}),
+  next?: string,
+  spend?: () => Promise<string>,
+): Promise<BatchProgress | 'detached'> {
   const line = new ProgressLine(label);
   let spentAt = 0;
   let detached = false;
-  void detach.then(() => { detached = true; });
+  void detach.then(() => {
+    detached = true;
+  });
   const result = handle.result() as Promise<BatchProgress>;
   let finished: BatchProgress | undefined;
   let failed: unknown;
-  void result.then((r) => { finished = r; }, (e) => { failed = e ?? new Error('the batch workflow failed'); });
+  void result.then(
+    (r) => {
+      finished = r;
+    },
+    (e) => {
+      failed = e ?? new Error('the batch workflow failed');
+    },
+  );
   // A query waits for a worker to answer it: with none running it would hold Ctrl-C for its whole
   // timeout, so at most one is in flight and the loop never waits on it.
   let asking: Promise<void> | undefined;
   let watching = true;
   try {
     while (!finished && !failed && !detached) {
-      asking ??= handle.query<BatchProgress>('progress').then((p) => { if (watching) line.update(p); }, () => {
-        // The query fails while the batch hands over to its next run (continue-as-new): ask again.
-      }).finally(() => { asking = undefined; });
+      asking ??= handle
+        .query<BatchProgress>('progress')
+        .then(
+          (p) => {
+            if (watching) line.update(p);
+          },
+          () => {
+            // The query fails while the batch hands over to its next run (continue-as-new): ask again.
+          },
+        )
+        .finally(() => {
+          asking = undefined;
+        });
       if (spend && Date.now() - spentAt > 5000) {
         spentAt = Date.now();
         line.spend = await spend().catch(() => line.spend);
       }
       await Promise.race([new Promise((r) => setTimeout(r, 500)), result.catch(() => {}), detach]);
     }
-    if (failed && isCancellation(failed)) throw new Error(`${handle.workflowId} was cancelled; what it finished is kept`);
+    if (failed && isCancellation(failed))
+      throw new Error(`${handle.workflowId} was cancelled; what it finished is kept`);
     if (failed) throw new Error(`${handle.workflowId} failed: ${rootCause(failed)}${next ? `; ${next}` : ''}`);
     if (detached) return 'detached';
     line.update(finished!);
@@ -151,7 +234,8 @@ export async function watchBatch(handle: WorkflowHandle, label: string, detach: 
 }
 
 function isCancellation(e: unknown): boolean {
-  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) if (c instanceof CancelledFailure) return true;
+  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c)
+    if (c instanceof CancelledFailure) return true;
   return false;
 }
 
@@ -162,7 +246,11 @@ function rootCause(e: unknown): string {
 }
 
 /** Conversations of a batch that did not complete and are not running in Temporal now, and those never created. */
-export async function conversationsToResume(s: Session, batchId: string, size: number): Promise<{ indices: number[]; missing: number }> {
+export async function conversationsToResume(
+  s: Session,
+  batchId: string,
+  size: number,
+): Promise<{ indices: number[]; missing: number }> {
   const r = await s.pool.query(`SELECT idx, id, status FROM conversations WHERE batch_id = $1 ORDER BY idx`, [batchId]);
   const indices: number[] = [];
   for (const row of r.rows) {
@@ -175,7 +263,8 @@ export async function conversationsToResume(s: Session, batchId: string, size: n
   return { indices: [...indices, ...missing].sort((a, b) => a - b), missing: missing.length };
 }
 
-export type Resumed = { handle: WorkflowHandle; attached: boolean; restarted?: string; conversations: number } | undefined;
+export type Resumed =
+  { handle: WorkflowHandle; attached: boolean; restarted?: string; conversations: number } | undefined;
 
 /**
  * Continues any batch that is not complete: one whose batch workflow failed, was terminated or cancelled,
@@ -184,39 +273,74 @@ export type Resumed = { handle: WorkflowHandle; attached: boolean; restarted?: s
  * reusing every stored utterance. With fromScratch, every conversation's stored utterances are dropped
  * first and all are generated again: calls whose prompts did not change are answered from the ledger.
  */
-export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?: boolean; maxCost?: number } = {}): Promise<Resumed> {
-  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
-  if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
+export async function resumeBatch(
+  s: Session,
+  batchId: string,
+  o: { fromScratch?: boolean; maxCost?: number } = {},
+): Promise<Resumed> {
+  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId]))
+    .rows[0];
+  if (!b)
+    throw new Error(
+      `no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`,
+    );
   await setBudget(s, batchId, o.maxCost);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   let restarted: string | undefined;
   // A run on a queue no worker of this database polls (started before queues named their database) waits for ever.
-  const elsewhere = d?.status.name === 'RUNNING' && d.taskQueue !== s.taskQueueFor(b.provider) ? d.taskQueue : undefined;
+  const elsewhere =
+    d?.status.name === 'RUNNING' && d.taskQueue !== s.taskQueueFor(b.provider) ? d.taskQueue : undefined;
   if (elsewhere) {
     restarted = `its run was on task queue ${elsewhere}, which no worker of this database polls, so it was terminated and started again`;
-    await s.client.workflow.getHandle(batchWorkflowId(batchId)).terminate(`muse resume: moved from task queue ${elsewhere} to ${s.taskQueueFor(b.provider)}`);
+    await s.client.workflow
+      .getHandle(batchWorkflowId(batchId))
+      .terminate(`muse resume: moved from task queue ${elsewhere} to ${s.taskQueueFor(b.provider)}`);
   } else if (d?.status.name === 'RUNNING') {
     const stuck = stuckAttempts(d);
     if (!stuck) {
-      if (o.fromScratch) throw new Error(`batch ${batchId} is running: \`muse cancel ${batchId}\` first, then resume it --from-scratch`);
+      if (o.fromScratch)
+        throw new Error(`batch ${batchId} is running: \`muse cancel ${batchId}\` first, then resume it --from-scratch`);
       return { handle: s.client.workflow.getHandle(batchWorkflowId(batchId)), attached: true, conversations: 0 };
     }
     restarted = `its run was stuck (workflow task failed ${stuck} times), so it was terminated and started again`;
-    await s.client.workflow.getHandle(batchWorkflowId(batchId)).terminate(`muse resume: workflow task failed ${stuck} times`);
+    await s.client.workflow
+      .getHandle(batchWorkflowId(batchId))
+      .terminate(`muse resume: workflow task failed ${stuck} times`);
   }
   if (o.fromScratch) {
     await inTransaction(s.pool, async (c) => {
       // Rewrites go with their utterances (ON DELETE CASCADE); reviews are per conversation.
-      await c.query('DELETE FROM utterances WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [batchId]);
-      await c.query('DELETE FROM reviews WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [batchId]);
-      await c.query(`UPDATE conversations SET status = 'pending', image_opening = NULL, opening = NULL, outcome = NULL, failure = NULL,
-        started_at = NULL, finished_at = NULL, review_pass = NULL WHERE batch_id = $1`, [batchId]);
+      await c.query(
+        'DELETE FROM utterances WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)',
+        [batchId],
+      );
+      await c.query('DELETE FROM reviews WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [
+        batchId,
+      ]);
+      await c.query(
+        `UPDATE conversations SET status = 'pending', image_opening = NULL, opening = NULL, outcome = NULL, failure = NULL,
+        started_at = NULL, finished_at = NULL, review_pass = NULL WHERE batch_id = $1`,
+        [batchId],
+      );
     });
   }
   const { indices, missing } = await conversationsToResume(s, batchId, b.size);
   if (indices.length === 0) return undefined;
-  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: b.concurrency, provider: b.provider, indices, ...(missing ? { prepare: true } : {}) };
-  return { handle: await startBatchWorkflow(s, input, { resume: indices.length }), attached: false, restarted, conversations: indices.length };
+  const input: BatchInput = {
+    batchId,
+    size: b.size,
+    seed: Number(b.seed),
+    concurrency: b.concurrency,
+    provider: b.provider,
+    indices,
+    ...(missing ? { prepare: true } : {}),
+  };
+  return {
+    handle: await startBatchWorkflow(s, input, { resume: indices.length }),
+    attached: false,
+    restarted,
+    conversations: indices.length,
+  };
 }
 
 /**
@@ -224,7 +348,8 @@ export async function resumeBatch(s: Session, batchId: string, o: { fromScratch?
  * every finished conversation and every stored utterance stays, and `muse resume` continues from there.
  */
 export async function cancelBatch(s: Session, batchId: string): Promise<string[]> {
-  if (!(await s.pool.query('SELECT 1 FROM batches WHERE id = $1', [batchId])).rowCount) throw new Error(`no batch ${batchId} in the database: \`muse batches\` lists the batches there`);
+  if (!(await s.pool.query('SELECT 1 FROM batches WHERE id = $1', [batchId])).rowCount)
+    throw new Error(`no batch ${batchId} in the database: \`muse batches\` lists the batches there`);
   const cancelled: string[] = [];
   for (const id of [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]) {
     if (!(await batchRunning(s, batchId, id))) continue;
@@ -239,20 +364,40 @@ export async function cancelBatch(s: Session, batchId: string): Promise<string[]
  * versions (the pass): `muse optimize` after a prompt's version was bumped. Stored rewrites and reviews
  * of this pass are reused, so a second run, or a run with unchanged prompts, calls no agent.
  */
-export async function optimizeBatch(s: Session, batchId: string, o: { concurrency?: number; maxCost?: number } = {}): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
-  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId])).rows[0];
+export async function optimizeBatch(
+  s: Session,
+  batchId: string,
+  o: { concurrency?: number; maxCost?: number } = {},
+): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
+  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId]))
+    .rows[0];
   if (!b) throw new Error(`no batch ${batchId} in the database`);
   await setBudget(s, batchId, o.maxCost);
-  if (await batchRunning(s, batchId)) throw new Error(`batch ${batchId} is still generating: optimise it once it has ended (\`muse status ${batchId}\` shows how far it is)`);
+  if (await batchRunning(s, batchId))
+    throw new Error(
+      `batch ${batchId} is still generating: optimise it once it has ended (\`muse status ${batchId}\` shows how far it is)`,
+    );
   const pass = stage4Pass();
   const workflowId = optimizeBatchWorkflowId(batchId);
-  if (await batchRunning(s, batchId, workflowId)) return { handle: s.client.workflow.getHandle(workflowId), pass, todo: -1 };
-  const indices = (await s.pool.query(
-    `SELECT idx FROM conversations c WHERE batch_id = $1 AND status = 'completed'
+  if (await batchRunning(s, batchId, workflowId))
+    return { handle: s.client.workflow.getHandle(workflowId), pass, todo: -1 };
+  const indices = (
+    await s.pool.query(
+      `SELECT idx FROM conversations c WHERE batch_id = $1 AND status = 'completed'
        AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.conversation_id = c.id AND r.pass = $2 AND c.review_pass = $2) ORDER BY idx`,
-    [batchId, pass])).rows.map((r) => r.idx as number);
+      [batchId, pass],
+    )
+  ).rows.map((r) => r.idx as number);
   if (indices.length === 0) return { pass, todo: 0 };
-  const input: BatchInput = { batchId, size: b.size, seed: Number(b.seed), concurrency: o.concurrency ?? b.concurrency, provider: b.provider, indices, job: 'optimize' };
+  const input: BatchInput = {
+    batchId,
+    size: b.size,
+    seed: Number(b.seed),
+    concurrency: o.concurrency ?? b.concurrency,
+    provider: b.provider,
+    indices,
+    job: 'optimize',
+  };
   const handle = await startBatchWorkflow(s, input, { optimize: indices.length, pass }, workflowId);
   return { handle, pass, todo: indices.length };
 }
@@ -271,27 +416,41 @@ export interface BatchStatus {
 
 /** Whether any worker polled the task queue lately: a running batch with none waits for ever. */
 async function hasPollers(s: Session, taskQueue: string): Promise<boolean> {
-  const r = await s.client.workflowService.describeTaskQueue({ namespace: s.client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+  const r = await s.client.workflowService.describeTaskQueue({
+    namespace: s.client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: 1,
+  });
   // The server lists a poller for minutes after it last polled; a live one long-polls at least every ~70 s.
   const recent = (p: (typeof r.pollers)[number]) => Date.now() - Number(p.lastAccessTime?.seconds ?? 0) * 1000 < 90_000;
   return (r.pollers ?? []).some(recent);
 }
 
 /** What keeps a batch workflow from getting on, in one line with what to run, or undefined when nothing does. */
-async function problemOf(s: Session, batchId: string, provider: string, d: Awaited<ReturnType<typeof describeOrUndefined>>): Promise<string | undefined> {
+async function problemOf(
+  s: Session,
+  batchId: string,
+  provider: string,
+  d: Awaited<ReturnType<typeof describeOrUndefined>>,
+): Promise<string | undefined> {
   if (!d) return `no batch workflow was ever started: \`muse resume ${batchId}\` starts it`;
   const status = d.status.name;
   if (status === 'RUNNING') {
     const stuck = stuckAttempts(d);
-    if (stuck) return `its workflow task has failed ${stuck} times (see the Web UI): \`muse resume ${batchId}\` restarts it`;
-    if (d.taskQueue !== s.taskQueueFor(provider)) return `it runs on task queue ${d.taskQueue}, which no worker of this database polls: \`muse resume ${batchId}\` moves it`;
+    if (stuck)
+      return `its workflow task has failed ${stuck} times (see the Web UI): \`muse resume ${batchId}\` restarts it`;
+    if (d.taskQueue !== s.taskQueueFor(provider))
+      return `it runs on task queue ${d.taskQueue}, which no worker of this database polls: \`muse resume ${batchId}\` moves it`;
     if (!(await hasPollers(s, d.taskQueue))) {
       return `no worker is polling task queue ${d.taskQueue}: start \`muse worker\`${provider === 'openai' ? ' with the openai settings' : ''}, or \`muse resume ${batchId}\` runs one`;
     }
     return undefined;
   }
   if (status === 'FAILED') {
-    const why = await s.client.workflow.getHandle(batchWorkflowId(batchId)).result().then(() => 'unknown', rootCause);
+    const why = await s.client.workflow
+      .getHandle(batchWorkflowId(batchId))
+      .result()
+      .then(() => 'unknown', rootCause);
     return `the batch workflow failed: ${why}; fix that, then \`muse resume ${batchId}\``;
   }
   if (status === 'COMPLETED') {
@@ -303,16 +462,35 @@ async function problemOf(s: Session, batchId: string, provider: string, d: Await
 
 export async function batchStatus(s: Session, batchId: string): Promise<BatchStatus> {
   const b = (await s.pool.query('SELECT size, provider, seed FROM batches WHERE id = $1', [batchId])).rows[0];
-  if (!b) throw new Error(`no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`);
+  if (!b)
+    throw new Error(
+      `no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`,
+    );
   const counts: Record<string, number> = Object.fromEntries(
-    (await s.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows.map((r) => [r.status, r.n]),
+    (
+      await s.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [
+        batchId,
+      ])
+    ).rows.map((r) => [r.status, r.n]),
   );
-  const failures = (await s.pool.query(
-    `SELECT id, failure FROM conversations WHERE batch_id = $1 AND status = 'failed' ORDER BY idx`, [batchId])).rows.map((r) => ({ conversationId: r.id, reason: r.failure ?? '(no reason recorded)' }));
+  const failures = (
+    await s.pool.query(`SELECT id, failure FROM conversations WHERE batch_id = $1 AND status = 'failed' ORDER BY idx`, [
+      batchId,
+    ])
+  ).rows.map((r) => ({ conversationId: r.id, reason: r.failure ?? '(no reason recorded)' }));
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   const made = Object.values(counts).reduce((a, n) => a + n, 0);
   if (made < b.size) counts['not created'] = b.size - made;
-  return { batchId, size: b.size, provider: b.provider, seed: Number(b.seed), workflow: d?.status.name ?? 'not found', problem: await problemOf(s, batchId, b.provider, d), counts, failures };
+  return {
+    batchId,
+    size: b.size,
+    provider: b.provider,
+    seed: Number(b.seed),
+    workflow: d?.status.name ?? 'not found',
+    problem: await problemOf(s, batchId, b.provider, d),
+    counts,
+    failures,
+  };
 }
 
 export interface BatchRow {
@@ -327,18 +505,41 @@ export interface BatchRow {
 
 /** The newest batches with their state: the batch workflow's status, or complete / resumable once it has ended. */
 export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
-  const rows = (await s.pool.query(
-    `SELECT b.id, b.size, b.provider, b.created_at,
+  const rows = (
+    await s.pool.query(
+      `SELECT b.id, b.size, b.provider, b.created_at,
        count(c.id) FILTER (WHERE c.status = 'completed')::int AS completed, count(c.id) FILTER (WHERE c.status = 'failed')::int AS failed
-     FROM batches b LEFT JOIN conversations c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.created_at DESC, b.id LIMIT $1`, [limit])).rows;
-  return Promise.all(rows.map(async (r) => {
-    const d = await describeOrUndefined(s, batchWorkflowId(r.id));
-    const wf = d?.status.name;
-    const paused = wf === 'COMPLETED' && r.completed < r.size && ((await s.client.workflow.getHandle(batchWorkflowId(r.id)).result()) as BatchProgress).paused;
-    const state = wf === 'RUNNING' ? (stuckAttempts(d) ? 'stuck' : 'running')
-      : r.completed >= r.size ? 'complete'
-      : paused ? 'paused (budget cap)'
-      : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
-    return { batchId: r.id, state, size: r.size, completed: r.completed, failed: r.failed, createdAt: r.created_at, provider: r.provider };
-  }));
+     FROM batches b LEFT JOIN conversations c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.created_at DESC, b.id LIMIT $1`,
+      [limit],
+    )
+  ).rows;
+  return Promise.all(
+    rows.map(async (r) => {
+      const d = await describeOrUndefined(s, batchWorkflowId(r.id));
+      const wf = d?.status.name;
+      const paused =
+        wf === 'COMPLETED' &&
+        r.completed < r.size &&
+        ((await s.client.workflow.getHandle(batchWorkflowId(r.id)).result()) as BatchProgress).paused;
+      const state =
+        wf === 'RUNNING'
+          ? stuckAttempts(d)
+            ? 'stuck'
+            : 'running'
+          : r.completed >= r.size
+            ? 'complete'
+            : paused
+              ? 'paused (budget cap)'
+              : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
+      return {
+        batchId: r.id,
+        state,
+        size: r.size,
+        completed: r.completed,
+        failed: r.failed,
+        createdAt: r.created_at,
+        provider: r.provider,
+      };
+    }),
+  );
 }

@@ -11,7 +11,17 @@ import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
 import { createMuseWorker } from '../worker';
-import { batchSpend, batchStatus, cancelBatch, listBatches, optimizeBatch, resumeBatch, startOrAttach, startOrAttachBatch, watchBatch } from './batches';
+import {
+  batchSpend,
+  batchStatus,
+  cancelBatch,
+  listBatches,
+  optimizeBatch,
+  resumeBatch,
+  startOrAttach,
+  startOrAttachBatch,
+  watchBatch,
+} from './batches';
 import type { BatchProgress } from '../workflows/progress';
 import { batchUiUrl, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
@@ -32,28 +42,45 @@ import { MAX_EVAL_SAMPLE, runEval } from './eval';
 import { formatSummary } from '../eval/summary';
 import { PROMPTS } from '../prompts';
 
-const int = (name: string, min = 0) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
-  return n;
-};
+const int =
+  (name: string, min = 0) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
+    return n;
+  };
 const score06 = (v: string) => {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 6) throw new InvalidArgumentError('--min-score must be a number from 0 to 6');
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 6)
+    throw new InvalidArgumentError('--min-score must be a number from 0 to 6');
   return n;
 };
 /** Which conversations form a batch's dataset: the stage-4 thresholds, the same for export, eval and benchmark. */
-const withThresholds = (c: Command) => c
-  .option('--min-score <x>', 'lowest review total (0-6: content quality + logical fluency + user consistency) a kept conversation has', score06, 4)
-  .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context');
-const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({ minScore: o.minScore, requireScreener: o.screener });
+const withThresholds = (c: Command) =>
+  c
+    .option(
+      '--min-score <x>',
+      'lowest review total (0-6: content quality + logical fluency + user consistency) a kept conversation has',
+      score06,
+      4,
+    )
+    .option('--no-screener', 'keep conversations whose recommendations the screener judged unfit for the context');
+const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({
+  minScore: o.minScore,
+  requireScreener: o.screener,
+});
 const providerOption = () => new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
 const usd = (v: string) => {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('--max-cost must be an amount in USD, 0 or more');
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError('--max-cost must be an amount in USD, 0 or more');
   return n;
 };
-const maxCostOption = () => new Option('--max-cost <usd>', 'budget cap on what the batch spends in all (as `muse cost` counts it): at the cap no new agent call starts and the batch pauses').argParser(usd);
+const maxCostOption = () =>
+  new Option(
+    '--max-cost <usd>',
+    'budget cap on what the batch spends in all (as `muse cost` counts it): at the cap no new agent call starts and the batch pauses',
+  ).argParser(usd);
 
 /** The embedding model a provider's index is stored under, or a clear error when it has none. */
 function embedderModel(provider: string): string {
@@ -87,50 +114,86 @@ function ctrlC(): Promise<void> {
 }
 
 const program = new Command('muse')
-  .description('Durable synthesis of multimodal conversational-recommendation datasets (the Muse method) on Temporal and PostgreSQL')
+  .description(
+    'Durable synthesis of multimodal conversational-recommendation datasets (the Muse method) on Temporal and PostgreSQL',
+  )
   .showHelpAfterError();
 
-program.command('setup').description('install what the stack needs on this machine: the Temporal CLI, built with Go into a cache when missing')
+program
+  .command('setup')
+  .description(
+    'install what the stack needs on this machine: the Temporal CLI, built with Go into a cache when missing',
+  )
   .action(() => console.log(`Temporal CLI: ${ensureTemporalCli(console.log)}`));
 
-program.command('up').description('start (or attach to) the Temporal dev server and PostgreSQL, apply migrations, print where they are')
+program
+  .command('up')
+  .description('start (or attach to) the Temporal dev server and PostgreSQL, apply migrations, print where they are')
   .action(async () => console.log(describeStack(await up())));
 
-program.command('down').description('stop what `muse up` started (servers it only attached to keep running)')
+program
+  .command('down')
+  .description('stop what `muse up` started (servers it only attached to keep running)')
   .action(() => down());
 
 program.command('stack-daemon', { hidden: true }).action(() => runStackDaemon());
 
-program.command('worker').description('run a worker for every muse workflow and activity until Ctrl-C')
+program
+  .command('worker')
+  .description('run a worker for every muse workflow and activity until Ctrl-C')
   .option('--max-activities <n>', 'activities in flight at once', int('--max-activities', 1), 100)
-  .action(async (o) => withSession(async (s) => {
-    const logs = installWorkerLogging();
-    const worker = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue, maxActivities: o.maxActivities });
-    for (const [provider, why] of Object.entries(worker.skipped)) console.log(`not serving the ${provider} provider: ${why}`);
-    console.log(`worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`);
-    try {
-      await worker.run();
-    } finally {
-      await worker.close();
-    }
-  }));
+  .action(async (o) =>
+    withSession(async (s) => {
+      const logs = installWorkerLogging();
+      const worker = await createMuseWorker({
+        temporalAddress: s.temporalAddress,
+        databaseUrl: s.databaseUrl,
+        taskQueue: s.taskQueue,
+        maxActivities: o.maxActivities,
+      });
+      for (const [provider, why] of Object.entries(worker.skipped))
+        console.log(`not serving the ${provider} provider: ${why}`);
+      console.log(
+        `worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`,
+      );
+      try {
+        await worker.run();
+      } finally {
+        await worker.close();
+      }
+    }),
+  );
 
 const catalog = program.command('catalog').description('the item database');
-catalog.command('demo').description('render and store the built-in demo catalog (338 items with PNG images); safe to repeat')
-  .action(() => withSession(async (s) => {
-    const n = await importDemoCatalog(s.pool, (d, t) => { if (d % 50 === 0 || d === t) process.stderr.write(`\rdemo catalog: ${d}/${t}`); });
-    process.stderr.write('\n');
-    console.log(`demo catalog: ${n} items stored`);
-  }));
-catalog.command('import').description('import Amazon Reviews 2023 item metadata (JSON lines); bad lines are reported, good ones kept')
+catalog
+  .command('demo')
+  .description('render and store the built-in demo catalog (338 items with PNG images); safe to repeat')
+  .action(() =>
+    withSession(async (s) => {
+      const n = await importDemoCatalog(s.pool, (d, t) => {
+        if (d % 50 === 0 || d === t) process.stderr.write(`\rdemo catalog: ${d}/${t}`);
+      });
+      process.stderr.write('\n');
+      console.log(`demo catalog: ${n} items stored`);
+    }),
+  );
+catalog
+  .command('import')
+  .description('import Amazon Reviews 2023 item metadata (JSON lines); bad lines are reported, good ones kept')
   .argument('<path>', 'a .jsonl file of item metadata')
   .option('--images <dir>', 'folder with the main images, named <parent_asin>.<ext> or like the image URL')
-  .action((file: string, o) => withSession(async (s) => {
-    const r = await importAmazonCatalog(s.pool, file, o.images, (n) => { if (n % 500 === 0) process.stderr.write(`\rimported ${n}`); });
-    for (const e of r.errors) console.error(`${file}:${e.line}: ${e.problem}`);
-    console.log(`imported ${r.imported} items (${r.withoutImage} without an image), rejected ${r.errors.length} lines`);
-    if (r.errors.length) process.exitCode = 1;
-  }));
+  .action((file: string, o) =>
+    withSession(async (s) => {
+      const r = await importAmazonCatalog(s.pool, file, o.images, (n) => {
+        if (n % 500 === 0) process.stderr.write(`\rimported ${n}`);
+      });
+      for (const e of r.errors) console.error(`${file}:${e.line}: ${e.problem}`);
+      console.log(
+        `imported ${r.imported} items (${r.withoutImage} without an image), rejected ${r.errors.length} lines`,
+      );
+      if (r.errors.length) process.exitCode = 1;
+    }),
+  );
 
 interface Stage1Step {
   /** The workflow id; one per step unless the step's work depends on the provider. */
@@ -146,65 +209,128 @@ const stage1 = (name: string, type: string, description: string, step: Stage1Ste
     .addOption(providerOption())
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
     .option('--no-worker', 'do not run a worker in this process')
-    .action((o) => withSession(async (s) => {
-      await checkProvider(o.provider);
-      await step.before?.(s, o);
-      const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
-      const { handle, attached } = await startOrAttach(s, type, workflowId, { provider: o.provider, concurrency: o.concurrency }, { provider: o.provider, memo: { provider: o.provider } });
-      if (attached) console.log(`${handle.workflowId} is already running: watching it`);
-      const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, name, ctrlC(), `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`));
-      if (r === 'detached') return report(handle.workflowId, r);
-      console.log(await step.done(r, s, o));
-      if (r.failed) process.exitCode = 1;
-    }));
+    .action((o) =>
+      withSession(async (s) => {
+        await checkProvider(o.provider);
+        await step.before?.(s, o);
+        const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
+        const { handle, attached } = await startOrAttach(
+          s,
+          type,
+          workflowId,
+          { provider: o.provider, concurrency: o.concurrency },
+          { provider: o.provider, memo: { provider: o.provider } },
+        );
+        if (attached) console.log(`${handle.workflowId} is already running: watching it`);
+        const r = await withInlineWorker(s, o.worker, () =>
+          watchBatch(handle, name, ctrlC(), `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`),
+        );
+        if (r === 'detached') return report(handle.workflowId, r);
+        console.log(await step.done(r, s, o));
+        if (r.failed) process.exitCode = 1;
+      }),
+    );
 const took = (r: BatchProgress) => `${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`;
-stage1('caption', 'captionWorkflow', 'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)', {
-  done: (r) => `captioned ${r.done} items (${r.failed} failed) in ${took(r)}; run it again to retry failures`,
-});
-stage1('filter', 'categoryFilterWorkflow', 'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling', {
-  done: (r) => `judged ${r.done} categories (${r.failed} failed) in ${took(r)}; \`muse catalog categories\` lists the verdicts`,
-});
-stage1('index', 'indexWorkflow', 'stage 1: embed every item missing from the provider\'s dense index (or changed since); once built, retrieval fuses full-text and dense search', {
-  workflowId: (o) => `muse-index-${o.provider}`,
-  options: (c) => c.option('--rebuild', 'drop the provider\'s index first and embed every item again (after the embedding model changed)'),
-  before: async (s, o) => {
-    const model = embedderModel(o.provider);
-    if (o.rebuild) console.log(`dropped ${(await s.pool.query('DELETE FROM item_embeddings WHERE model = $1', [model])).rowCount} vectors of ${model}`);
+stage1(
+  'caption',
+  'captionWorkflow',
+  'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)',
+  {
+    done: (r) => `captioned ${r.done} items (${r.failed} failed) in ${took(r)}; run it again to retry failures`,
   },
-  done: async (r, s, o) => {
-    const ix = await indexStatus(s.pool, embedderModel(o.provider));
-    return `embedded ${r.done} items (${r.failed} failed) in ${took(r)}; index ${ix.model}: ${ix.current} of ${ix.items} items up to date` +
-      (ix.dims ? `, ${ix.dims} dimensions; retrieval for ${o.provider} conversations is now hybrid (full-text + dense, fused by reciprocal rank)` : '');
+);
+stage1(
+  'filter',
+  'categoryFilterWorkflow',
+  'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling',
+  {
+    done: (r) =>
+      `judged ${r.done} categories (${r.failed} failed) in ${took(r)}; \`muse catalog categories\` lists the verdicts`,
   },
-});
-catalog.command('categories').description('the category filter\'s verdicts: which tags drive sampling, with their item counts')
-  .action(() => withSession(async (s) => {
-    const rows = (await s.pool.query(`SELECT name, item_count, is_product_type, verdict_source FROM categories WHERE item_count >= 5 ORDER BY is_product_type DESC, item_count DESC, name`)).rows;
-    for (const r of rows) console.log(`${r.is_product_type ? 'yes' : 'no '}  ${String(r.item_count).padStart(6)}  ${r.name}  (${r.verdict_source ?? 'not judged'})`);
-  }));
+);
+stage1(
+  'index',
+  'indexWorkflow',
+  "stage 1: embed every item missing from the provider's dense index (or changed since); once built, retrieval fuses full-text and dense search",
+  {
+    workflowId: (o) => `muse-index-${o.provider}`,
+    options: (c) =>
+      c.option(
+        '--rebuild',
+        "drop the provider's index first and embed every item again (after the embedding model changed)",
+      ),
+    before: async (s, o) => {
+      const model = embedderModel(o.provider);
+      if (o.rebuild)
+        console.log(
+          `dropped ${(await s.pool.query('DELETE FROM item_embeddings WHERE model = $1', [model])).rowCount} vectors of ${model}`,
+        );
+    },
+    done: async (r, s, o) => {
+      const ix = await indexStatus(s.pool, embedderModel(o.provider));
+      return (
+        `embedded ${r.done} items (${r.failed} failed) in ${took(r)}; index ${ix.model}: ${ix.current} of ${ix.items} items up to date` +
+        (ix.dims
+          ? `, ${ix.dims} dimensions; retrieval for ${o.provider} conversations is now hybrid (full-text + dense, fused by reciprocal rank)`
+          : '')
+      );
+    },
+  },
+);
+catalog
+  .command('categories')
+  .description("the category filter's verdicts: which tags drive sampling, with their item counts")
+  .action(() =>
+    withSession(async (s) => {
+      const rows = (
+        await s.pool.query(
+          `SELECT name, item_count, is_product_type, verdict_source FROM categories WHERE item_count >= 5 ORDER BY is_product_type DESC, item_count DESC, name`,
+        )
+      ).rows;
+      for (const r of rows)
+        console.log(
+          `${r.is_product_type ? 'yes' : 'no '}  ${String(r.item_count).padStart(6)}  ${r.name}  (${r.verdict_source ?? 'not judged'})`,
+        );
+    }),
+  );
 
-program.command('profiles').description('stage 2 as a workflow: sample, gate, write and deduplicate until N more profiles are accepted')
+program
+  .command('profiles')
+  .description('stage 2 as a workflow: sample, gate, write and deduplicate until N more profiles are accepted')
   .requiredOption('-n, --count <n>', 'accepted profiles to add', int('-n', 1))
-  .option('--seed <s>', 'sampling seed (a seed\'s sequence continues where its last run stopped)', int('--seed'), 1)
+  .option('--seed <s>', "sampling seed (a seed's sequence continues where its last run stopped)", int('--seed'), 1)
   .option('--concurrency <c>', 'chunks of 10 samples generated at once', int('--concurrency', 1), 10)
   .addOption(providerOption())
   .option('--no-worker', 'do not run a worker in this process')
-  .action((o) => withSession(async (s) => {
-    await checkProvider(o.provider);
-    await checkStage1(s.pool);
-    const { handle, attached } = await startProfiles(s, o);
-    if (attached) console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
-    const r = await withInlineWorker(s, o.worker, () => watchProfiles(handle, ctrlC(), 'fix that, then run the same command again (stored samples are kept)'));
-    if (r === 'detached') return report(handle.workflowId, r);
-    console.log(`profiles (seed ${o.seed}): ${r.done} accepted of ${r.total} wanted from ${r.attempts} samples: ${r.gatedOut} gated out, ${r.duplicates} dropped as duplicates (BLEU > 0.15)`);
-    console.log(`all samples of seed ${o.seed}: ${Object.entries(await profileCounts(s, o.seed)).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    if (r.done < r.total) {
-      console.log('stopped before reaching the count: the gate or the dedup rejected too many samples');
-      process.exitCode = 1;
-    }
-  }));
+  .action((o) =>
+    withSession(async (s) => {
+      await checkProvider(o.provider);
+      await checkStage1(s.pool);
+      const { handle, attached } = await startProfiles(s, o);
+      if (attached)
+        console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
+      const r = await withInlineWorker(s, o.worker, () =>
+        watchProfiles(handle, ctrlC(), 'fix that, then run the same command again (stored samples are kept)'),
+      );
+      if (r === 'detached') return report(handle.workflowId, r);
+      console.log(
+        `profiles (seed ${o.seed}): ${r.done} accepted of ${r.total} wanted from ${r.attempts} samples: ${r.gatedOut} gated out, ${r.duplicates} dropped as duplicates (BLEU > 0.15)`,
+      );
+      console.log(
+        `all samples of seed ${o.seed}: ${Object.entries(await profileCounts(s, o.seed))
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+      if (r.done < r.total) {
+        console.log('stopped before reaching the count: the gate or the dedup rejected too many samples');
+        process.exitCode = 1;
+      }
+    }),
+  );
 
-program.command('generate').description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')
+program
+  .command('generate')
+  .description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')
   .requiredOption('-n, --count <n>', 'conversations in the batch', int('-n', 1))
   .option('--batch <id>', 'batch id (default: b<date>-<time>); the id of a running batch attaches to it')
   .option('--concurrency <c>', 'conversations running at once', int('--concurrency', 1), 20)
@@ -212,112 +338,234 @@ program.command('generate').description('start a batch of conversations and show
   .addOption(providerOption())
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process (use `muse worker` processes)')
-  .action((o) => withSession(async (s) => {
-    const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
-    await checkProvider(o.provider);
-    await checkStage1(s.pool);
-    const { handle, attached } = await startOrAttachBatch(s, { batchId, size: o.count, seed: o.seed, concurrency: o.concurrency, provider: o.provider, maxCost: o.maxCost });
-    console.log(`batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s.uiUrl, batchId)}`);
-    console.log(await describeRetrieval(s, o.provider));
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, batchId, ctrlC(), `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`, () => batchSpend(s, batchId)));
-    report(batchId, r);
-  }));
+  .action((o) =>
+    withSession(async (s) => {
+      const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+      await checkProvider(o.provider);
+      await checkStage1(s.pool);
+      const { handle, attached } = await startOrAttachBatch(s, {
+        batchId,
+        size: o.count,
+        seed: o.seed,
+        concurrency: o.concurrency,
+        provider: o.provider,
+        maxCost: o.maxCost,
+      });
+      console.log(
+        `batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s.uiUrl, batchId)}`,
+      );
+      console.log(await describeRetrieval(s, o.provider));
+      const r = await withInlineWorker(s, o.worker, () =>
+        watchBatch(
+          handle,
+          batchId,
+          ctrlC(),
+          `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`,
+          () => batchSpend(s, batchId),
+        ),
+      );
+      report(batchId, r);
+    }),
+  );
 
-program.command('batches').description('the newest batches: state, conversations completed and failed, age, provider')
+program
+  .command('batches')
+  .description('the newest batches: state, conversations completed and failed, age, provider')
   .option('--limit <n>', 'how many', int('--limit', 1), 50)
-  .action((o) => withSession(async (s) => {
-    const rows = await listBatches(s, o.limit);
-    if (rows.length === 0) return console.log('no batch yet: `muse generate -n N` starts one');
-    const age = (d: Date) => {
-      const m = Math.round((Date.now() - d.getTime()) / 60_000);
-      return m < 60 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} d`;
-    };
-    const table = [['batch', 'state', 'completed', 'failed', 'age', 'provider'], ...rows.map((r) => [r.batchId, r.state, `${r.completed}/${r.size}`, String(r.failed), age(r.createdAt), r.provider])];
-    const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-  }));
+  .action((o) =>
+    withSession(async (s) => {
+      const rows = await listBatches(s, o.limit);
+      if (rows.length === 0) return console.log('no batch yet: `muse generate -n N` starts one');
+      const age = (d: Date) => {
+        const m = Math.round((Date.now() - d.getTime()) / 60_000);
+        return m < 60 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} d`;
+      };
+      const table = [
+        ['batch', 'state', 'completed', 'failed', 'age', 'provider'],
+        ...rows.map((r) => [
+          r.batchId,
+          r.state,
+          `${r.completed}/${r.size}`,
+          String(r.failed),
+          age(r.createdAt),
+          r.provider,
+        ]),
+      ];
+      const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+      for (const row of table)
+        console.log(
+          row
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd(),
+        );
+    }),
+  );
 
-program.command('status').description('conversation counts by state, every failure with its reason, and what keeps the batch from going on')
+program
+  .command('status')
+  .description('conversation counts by state, every failure with its reason, and what keeps the batch from going on')
   .argument('<batch>')
-  .action((batchId: string) => withSession(async (s) => {
-    const st = await batchStatus(s, batchId);
-    console.log(`batch ${st.batchId}: ${st.size} conversations, provider ${st.provider}, seed ${st.seed}; batch workflow ${st.workflow}`);
-    for (const [k, v] of Object.entries(st.counts)) console.log(`  ${k.padEnd(11)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`);
-    for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
-    if (st.problem) console.log(`  ${st.problem}`);
-    console.log(`Web UI: ${batchUiUrl(s.uiUrl, batchId)}`);
-  }));
+  .action((batchId: string) =>
+    withSession(async (s) => {
+      const st = await batchStatus(s, batchId);
+      console.log(
+        `batch ${st.batchId}: ${st.size} conversations, provider ${st.provider}, seed ${st.seed}; batch workflow ${st.workflow}`,
+      );
+      for (const [k, v] of Object.entries(st.counts))
+        console.log(
+          `  ${k.padEnd(11)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`,
+        );
+      for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
+      if (st.problem) console.log(`  ${st.problem}`);
+      console.log(`Web UI: ${batchUiUrl(s.uiUrl, batchId)}`);
+    }),
+  );
 
-program.command('resume').description('continue a batch that is not complete: failed, interrupted and never-started conversations; stored utterances are reused')
+program
+  .command('resume')
+  .description(
+    'continue a batch that is not complete: failed, interrupted and never-started conversations; stored utterances are reused',
+  )
   .argument('<batch>')
-  .option('--from-scratch', 'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)')
+  .option(
+    '--from-scratch',
+    'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)',
+  )
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
-  .action((batchId: string, o) => withSession(async (s) => {
-    const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
-    if (provider) await checkProvider(provider);
-    const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
-    if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
-    if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
-    console.log(resumed.attached ? `batch ${batchId} is running: attached to it` : `batch ${batchId}: resuming ${resumed.conversations} conversations`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(resumed.handle, `${batchId} (resume)`, ctrlC(), `fix that, then \`muse resume ${batchId}\` again`, () => batchSpend(s, batchId)));
-    report(batchId, r);
-  }));
+  .action((batchId: string, o) =>
+    withSession(async (s) => {
+      const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+      if (provider) await checkProvider(provider);
+      const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
+      if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
+      if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
+      console.log(
+        resumed.attached
+          ? `batch ${batchId} is running: attached to it`
+          : `batch ${batchId}: resuming ${resumed.conversations} conversations`,
+      );
+      const r = await withInlineWorker(s, o.worker, () =>
+        watchBatch(
+          resumed.handle,
+          `${batchId} (resume)`,
+          ctrlC(),
+          `fix that, then \`muse resume ${batchId}\` again`,
+          () => batchSpend(s, batchId),
+        ),
+      );
+      report(batchId, r);
+    }),
+  );
 
-program.command('cancel').description('stop a running batch: conversations in flight are cancelled, everything finished and stored is kept')
+program
+  .command('cancel')
+  .description('stop a running batch: conversations in flight are cancelled, everything finished and stored is kept')
   .argument('<batch>')
-  .action((batchId: string) => withSession(async (s) => {
-    const cancelled = await cancelBatch(s, batchId);
-    if (cancelled.length === 0) return console.log(`batch ${batchId} is not running; nothing to cancel (\`muse status ${batchId}\`)`);
-    console.log(`cancelled ${cancelled.join(' and ')}; finished conversations are kept, \`muse resume ${batchId}\` continues it`);
-  }));
+  .action((batchId: string) =>
+    withSession(async (s) => {
+      const cancelled = await cancelBatch(s, batchId);
+      if (cancelled.length === 0)
+        return console.log(`batch ${batchId} is not running; nothing to cancel (\`muse status ${batchId}\`)`);
+      console.log(
+        `cancelled ${cancelled.join(' and ')}; finished conversations are kept, \`muse resume ${batchId}\` continues it`,
+      );
+    }),
+  );
 
-program.command('optimize').description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
+program
+  .command('optimize')
+  .description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
   .argument('<batch>')
-  .option('--concurrency <c>', 'conversations optimised at once (default: the batch\'s)', int('--concurrency', 1))
+  .option('--concurrency <c>', "conversations optimised at once (default: the batch's)", int('--concurrency', 1))
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
-  .action((batchId: string, o) => withSession(async (s) => {
-    const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
-    if (provider) await checkProvider(provider);
-    const { handle, pass, todo } = await optimizeBatch(s, batchId, { concurrency: o.concurrency, maxCost: o.maxCost });
-    if (!handle) return console.log(`batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`);
-    console.log(`batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`);
-    const r = await withInlineWorker(s, o.worker, () => watchBatch(handle, `${batchId} (optimize)`, ctrlC(), `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`, () => batchSpend(s, batchId)));
-    report(batchId, r);
-    if (r !== 'detached') console.log(describeCounts(await datasetCounts(s.pool, batchId)) + ' at the default thresholds');
-  }));
+  .action((batchId: string, o) =>
+    withSession(async (s) => {
+      const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+      if (provider) await checkProvider(provider);
+      const { handle, pass, todo } = await optimizeBatch(s, batchId, {
+        concurrency: o.concurrency,
+        maxCost: o.maxCost,
+      });
+      if (!handle)
+        return console.log(
+          `batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`,
+        );
+      console.log(
+        `batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`,
+      );
+      const r = await withInlineWorker(s, o.worker, () =>
+        watchBatch(
+          handle,
+          `${batchId} (optimize)`,
+          ctrlC(),
+          `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`,
+          () => batchSpend(s, batchId),
+        ),
+      );
+      report(batchId, r);
+      if (r !== 'detached')
+        console.log(describeCounts(await datasetCounts(s.pool, batchId)) + ' at the default thresholds');
+    }),
+  );
 
-program.command('config').description('print the effective LLM configuration (file and environment), without secrets')
+program
+  .command('config')
+  .description('print the effective LLM configuration (file and environment), without secrets')
   .action(() => console.log(describeConfig()));
 
-program.command('cost').description('tokens and cost a batch has spent so far, by agent and model (the openai provider\'s ledger)')
+program
+  .command('cost')
+  .description("tokens and cost a batch has spent so far, by agent and model (the openai provider's ledger)")
   .argument('<batch>')
-  .action((batchId: string) => withSession(async (s) => {
-    const rows = await batchCost(s.pool, batchId);
-    if (rows.length === 0) return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
-    console.log(formatCost(rows));
-    if (rows.some((r) => r.costUsd === null)) console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
-  }));
+  .action((batchId: string) =>
+    withSession(async (s) => {
+      const rows = await batchCost(s.pool, batchId);
+      if (rows.length === 0)
+        return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
+      console.log(formatCost(rows));
+      if (rows.some((r) => r.costUsd === null))
+        console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
+    }),
+  );
 
-program.command('estimate').description('projected calls, tokens and cost of a batch of N on the openai provider, before it runs')
+program
+  .command('estimate')
+  .description('projected calls, tokens and cost of a batch of N on the openai provider, before it runs')
   .requiredOption('-n, --count <n>', 'conversations', int('-n', 1))
-  .action((o) => withSession(async (s) => {
-    const { rows, rates } = await estimateBatch(s.pool, o.count);
-    console.log(formatEstimate(rows, rates, o.count));
-  }));
+  .action((o) =>
+    withSession(async (s) => {
+      const { rows, rates } = await estimateBatch(s.pool, o.count);
+      console.log(formatEstimate(rows, rates, o.count));
+    }),
+  );
 
-program.command('stats').description('the table a paper would print for a batch, beside the published Muse figures, with diversity metrics')
+program
+  .command('stats')
+  .description('the table a paper would print for a batch, beside the published Muse figures, with diversity metrics')
   .argument('<batch>')
   .option('--sample <n>', 'conversations used for self-BLEU', int('--sample', 2), 200)
   .option('--json', 'print the figures as JSON')
-  .action((batchId: string, o) => withSession(async (s) => {
-    const st = await batchStats(s.pool, batchId, o.sample);
-    console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
-  }));
+  .action((batchId: string, o) =>
+    withSession(async (s) => {
+      const st = await batchStats(s.pool, batchId, o.sample);
+      console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
+    }),
+  );
 
-withThresholds(program.command('eval').description('an LLM judge rates sampled conversations on the paper\'s five dimensions; mean and 95% CI per dimension')
-  .argument('<batch|folder>', 'a batch id (its dataset, as `muse export` would write it), or a folder with a dataset in the Muse record format (dataset.jsonl, *.jsonl or *.json)'))
+withThresholds(
+  program
+    .command('eval')
+    .description(
+      "an LLM judge rates sampled conversations on the paper's five dimensions; mean and 95% CI per dimension",
+    )
+    .argument(
+      '<batch|folder>',
+      'a batch id (its dataset, as `muse export` would write it), or a folder with a dataset in the Muse record format (dataset.jsonl, *.jsonl or *.json)',
+    ),
+)
   .option('--sample <n>', `conversations to judge (at most ${MAX_EVAL_SAMPLE})`, int('--sample', 1), 200)
   .option('--seed <s>', 'sampling seed', int('--seed'), 1)
   .option('--concurrency <c>', 'conversations judged at once', int('--concurrency', 1), 20)
@@ -325,61 +573,111 @@ withThresholds(program.command('eval').description('an LLM judge rates sampled c
   .addOption(maxCostOption())
   .option('--json', 'print the report as JSON')
   .option('--no-worker', 'do not run a worker in this process')
-  .action((target: string, o) => withSession(async (s) => {
-    await checkProvider(o.provider);
-    const r = await runEval(s, target, { ...o, thresholds: thresholdsOf(o) }, (fn) => withInlineWorker(s, o.worker, fn), ctrlC());
-    if (r.run === 'detached') return report(r.evalId, r.run);
-    if (o.json) return console.log(JSON.stringify(r, null, 2));
-    if (r.problems.length) console.log(`left out ${r.problems.length} unreadable record(s):\n${listProblems(r.problems)}`);
-    console.log(formatSummary(`evaluation ${r.evalId} of ${r.source}: ${r.judged} of ${r.sampled} sampled conversations judged (of ${r.available}), judge ${PROMPTS.datasetJudge.version} on ${o.provider}`, r.summary));
-    if (r.run?.paused) {
-      console.log(`paused: ${r.run.paused}`);
-      process.exitCode = 1;
-    } else if (r.judged < r.sampled) {
-      console.log(`${r.sampled - r.judged} could not be judged; run the same command again to retry them (judged ones are kept)`);
-      process.exitCode = 1;
-    }
-  }));
+  .action((target: string, o) =>
+    withSession(async (s) => {
+      await checkProvider(o.provider);
+      const r = await runEval(
+        s,
+        target,
+        { ...o, thresholds: thresholdsOf(o) },
+        (fn) => withInlineWorker(s, o.worker, fn),
+        ctrlC(),
+      );
+      if (r.run === 'detached') return report(r.evalId, r.run);
+      if (o.json) return console.log(JSON.stringify(r, null, 2));
+      if (r.problems.length)
+        console.log(`left out ${r.problems.length} unreadable record(s):\n${listProblems(r.problems)}`);
+      console.log(
+        formatSummary(
+          `evaluation ${r.evalId} of ${r.source}: ${r.judged} of ${r.sampled} sampled conversations judged (of ${r.available}), judge ${PROMPTS.datasetJudge.version} on ${o.provider}`,
+          r.summary,
+        ),
+      );
+      if (r.run?.paused) {
+        console.log(`paused: ${r.run.paused}`);
+        process.exitCode = 1;
+      } else if (r.judged < r.sampled) {
+        console.log(
+          `${r.sampled - r.judged} could not be judged; run the same command again to retry them (judged ones are kept)`,
+        );
+        process.exitCode = 1;
+      }
+    }),
+  );
 
-const benchmark = program.command('benchmark').description('the recommendation benchmark built from a batch, for fine-tuning studies');
-withThresholds(benchmark.command('export').description('write benchmark.jsonl (each recommendation of the dataset: context, 100 candidates, target) and the full-text baseline\'s predictions and scores')
-  .argument('<batch>')
-  .option('--out <dir>', 'output folder (default out/<batch>-benchmark)'))
-  .action((batchId: string, o) => withSession(async (s) => {
+const benchmark = program
+  .command('benchmark')
+  .description('the recommendation benchmark built from a batch, for fine-tuning studies');
+withThresholds(
+  benchmark
+    .command('export')
+    .description(
+      "write benchmark.jsonl (each recommendation of the dataset: context, 100 candidates, target) and the full-text baseline's predictions and scores",
+    )
+    .argument('<batch>')
+    .option('--out <dir>', 'output folder (default out/<batch>-benchmark)'),
+).action((batchId: string, o) =>
+  withSession(async (s) => {
     const dir = o.out ?? path.join('out', `${batchId}-benchmark`);
     const samples = await buildBenchmark(s.pool, batchId, thresholdsOf(o));
-    if (samples.length === 0) throw new Error(`batch ${batchId} has no recommendation in its dataset (see \`muse export ${batchId}\` for what the thresholds keep)`);
+    if (samples.length === 0)
+      throw new Error(
+        `batch ${batchId} has no recommendation in its dataset (see \`muse export ${batchId}\` for what the thresholds keep)`,
+      );
     const baseline = await fullTextBaseline(s.pool, samples);
     fs.mkdirSync(dir, { recursive: true });
     writeJsonl(path.join(dir, 'benchmark.jsonl'), samples);
     writeJsonl(path.join(dir, 'baseline-predictions.jsonl'), baseline);
-    console.log(`${samples.length} samples in ${path.join(dir, 'benchmark.jsonl')}; full-text baseline: ${formatScores(score(samples, baseline))}`);
-  }));
-benchmark.command('score').description('Recall@1/5/10 and NDCG@10 of a model\'s predictions ({"id", "ranking"} per line)')
-  .argument('<benchmark.jsonl>').argument('<predictions.jsonl>')
+    console.log(
+      `${samples.length} samples in ${path.join(dir, 'benchmark.jsonl')}; full-text baseline: ${formatScores(score(samples, baseline))}`,
+    );
+  }),
+);
+benchmark
+  .command('score')
+  .description('Recall@1/5/10 and NDCG@10 of a model\'s predictions ({"id", "ranking"} per line)')
+  .argument('<benchmark.jsonl>')
+  .argument('<predictions.jsonl>')
   .action((benchFile: string, predFile: string) => {
     console.log(formatScores(score(readJsonl(benchFile, BenchmarkSample), readJsonl(predFile, Prediction))));
   });
 
-withThresholds(program.command('export').description('write the batch\'s dataset in the Muse record format: one JSON per conversation, a JSONL, the images, summary.json')
-  .argument('<batch>')
-  .option('--out <dir>', 'output folder (default out/<batch>); a folder holding other files is refused')
-  .option('--force', 'write into a folder that holds other files, beside them (they are never touched)'))
-  .action((batchId: string, o) => withSession(async (s) => {
-    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), thresholdsOf(o), { force: o.force });
-    console.log(`exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`);
-  }));
+withThresholds(
+  program
+    .command('export')
+    .description(
+      "write the batch's dataset in the Muse record format: one JSON per conversation, a JSONL, the images, summary.json",
+    )
+    .argument('<batch>')
+    .option('--out <dir>', 'output folder (default out/<batch>); a folder holding other files is refused')
+    .option('--force', 'write into a folder that holds other files, beside them (they are never touched)'),
+).action((batchId: string, o) =>
+  withSession(async (s) => {
+    const r = await exportBatch(s.pool, batchId, o.out ?? path.join('out', batchId), thresholdsOf(o), {
+      force: o.force,
+    });
+    console.log(
+      `exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images to ${r.dir}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`,
+    );
+  }),
+);
 
-program.command('demo').description('the whole path on the simulated provider: stack, demo catalog, ~20 conversations, export')
+program
+  .command('demo')
+  .description('the whole path on the simulated provider: stack, demo catalog, ~20 conversations, export')
   .option('-n, --count <n>', 'conversations', int('-n', 1), 20)
   .action((o) => runDemo(o.count));
 
 function report(batchId: string, r: Awaited<ReturnType<typeof watchBatch>>) {
   if (r === 'detached') {
-    console.log(`\ndetached from ${batchId}; it keeps running in Temporal (a worker must be running: \`muse worker\`). Watch it with \`muse status ${batchId}\`.`);
+    console.log(
+      `\ndetached from ${batchId}; it keeps running in Temporal (a worker must be running: \`muse worker\`). Watch it with \`muse status ${batchId}\`.`,
+    );
     process.exit(0);
   }
-  console.log(`batch ${batchId}: ${r.done} completed, ${r.failed} failed in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`);
+  console.log(
+    `batch ${batchId}: ${r.done} completed, ${r.failed} failed in ${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`,
+  );
   if (r.paused) {
     console.log(`paused: ${r.paused}`);
     process.exitCode = 1;

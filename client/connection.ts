@@ -25,7 +25,8 @@ export interface Session {
  */
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
-  if (!(await canConnect(ep.temporalAddress))) throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
+  if (!(await canConnect(ep.temporalAddress)))
+    throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
   // DATABASE_URL may name a database its server does not have yet (a second dataset beside the stack's).
   await ensureDatabase(ep.databaseUrl);
   await migrate(ep.databaseUrl);
@@ -34,8 +35,15 @@ export async function openSession(): Promise<Session> {
   const pool = createPool(ep.databaseUrl);
   const taskQueue = await databaseTaskQueue(pool);
   return {
-    ...ep, client, pool, taskQueue, taskQueueFor: (provider) => taskQueueFor(taskQueue, provider),
-    close: async () => { await connection.close(); await pool.end(); },
+    ...ep,
+    client,
+    pool,
+    taskQueue,
+    taskQueueFor: (provider) => taskQueueFor(taskQueue, provider),
+    close: async () => {
+      await connection.close();
+      await pool.end();
+    },
   };
 }
 

@@ -13,15 +13,27 @@ export async function runDemo(count: number): Promise<void> {
   console.log(describeStack(stack));
   const s = await openSession();
   try {
-    const have = (await s.pool.query("SELECT count(*)::int AS n FROM items WHERE source = 'demo' AND image_sha256 IS NOT NULL")).rows[0].n;
+    const have = (
+      await s.pool.query("SELECT count(*)::int AS n FROM items WHERE source = 'demo' AND image_sha256 IS NOT NULL")
+    ).rows[0].n;
     if (have === 0) console.log(`demo catalog: ${await importDemoCatalog(s.pool)} items rendered and stored`);
     else console.log(`demo catalog: ${have} items already stored`);
     const n = (await s.pool.query("SELECT count(*)::int AS n FROM batches WHERE id LIKE 'demo-%'")).rows[0].n;
     const batchId = `demo-${n + 1}`;
     const r = await withInlineWorker(s, true, async () => {
       // Stage 1 (captions, category filter, dense index): each workflow only does what is not stored yet.
-      for (const [type, id] of [['captionWorkflow', 'muse-caption'], ['categoryFilterWorkflow', 'muse-filter'], ['indexWorkflow', 'muse-index-simulated']]) {
-        const { handle } = await startOrAttach(s, type, id, { provider: 'simulated', concurrency: 10 }, { provider: 'simulated' });
+      for (const [type, id] of [
+        ['captionWorkflow', 'muse-caption'],
+        ['categoryFilterWorkflow', 'muse-filter'],
+        ['indexWorkflow', 'muse-index-simulated'],
+      ]) {
+        const { handle } = await startOrAttach(
+          s,
+          type,
+          id,
+          { provider: 'simulated', concurrency: 10 },
+          { provider: 'simulated' },
+        );
         await watchBatch(handle, id.replace('muse-', ''));
       }
       const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });
@@ -29,7 +41,9 @@ export async function runDemo(count: number): Promise<void> {
     });
     if (r === 'detached') return;
     const out = await exportBatch(s.pool, batchId, path.join('out', batchId));
-    const stored = (await s.pool.query('SELECT count(*)::int AS n FROM utterances WHERE conversation_id = ANY($1)', [out.ids])).rows[0].n;
+    const stored = (
+      await s.pool.query('SELECT count(*)::int AS n FROM utterances WHERE conversation_id = ANY($1)', [out.ids])
+    ).rows[0].n;
     console.log(`
 ${r.done} conversations generated (${r.failed} failed), reviewed and filtered: ${describeCounts(out.counts)}
 ${out.utterances} utterances exported (${stored} stored in PostgreSQL for those conversations)

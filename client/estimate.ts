@@ -25,31 +25,51 @@ const ASSUMED_STAGE2 = { samplesPerProfile: 1 / (0.8 * 0.9), backstoriesPerProfi
  * Stage 2's rates, measured on the openai provider's samples when there are enough (the simulated
  * provider's gate and grammar are no guide to a real model's), else assumed.
  */
-async function stage2Rates(pool: Pool): Promise<{ samplesPerProfile: number; backstoriesPerProfile: number; source: string }> {
-  const r = (await pool.query(`SELECT count(*)::int AS samples, count(*) FILTER (WHERE status <> 'gated_out')::int AS written,
-    count(*) FILTER (WHERE status = 'accepted')::int AS accepted FROM profiles WHERE provider = 'openai'`)).rows[0];
+async function stage2Rates(
+  pool: Pool,
+): Promise<{ samplesPerProfile: number; backstoriesPerProfile: number; source: string }> {
+  const r = (
+    await pool.query(`SELECT count(*)::int AS samples, count(*) FILTER (WHERE status <> 'gated_out')::int AS written,
+    count(*) FILTER (WHERE status = 'accepted')::int AS accepted FROM profiles WHERE provider = 'openai'`)
+  ).rows[0];
   if (r.samples >= 50 && r.accepted > 0) {
-    return { samplesPerProfile: r.samples / r.accepted, backstoriesPerProfile: r.written / r.accepted, source: `stage 2 measured on ${r.samples} openai samples` };
+    return {
+      samplesPerProfile: r.samples / r.accepted,
+      backstoriesPerProfile: r.written / r.accepted,
+      source: `stage 2 measured on ${r.samples} openai samples`,
+    };
   }
   return { ...ASSUMED_STAGE2, source: 'stage 2 assumed: 80% pass the gate, 10% of backstories are duplicates' };
 }
 
 /** Measured on this database's completed conversations when it has some, else stated assumptions. */
 export async function measuredRates(pool: Pool): Promise<Rates> {
-  const r = (await pool.query(`
+  const r = (
+    await pool.query(`
     SELECT count(*) FILTER (WHERE c.image_opening IS NOT NULL)::int AS tried,
            count(*) FILTER (WHERE (c.image_opening->>'ok')::boolean)::int AS passed,
            (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
               WHERE c2.status = 'completed' AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean)::int AS retrieved,
            (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
               WHERE c2.status = 'completed' AND u.action = 'recommend' AND (u.meta->>'hitTarget')::boolean AND NOT (u.meta->>'forced')::boolean)::int AS hits
-    FROM conversations c WHERE c.status = 'completed'`)).rows[0];
+    FROM conversations c WHERE c.status = 'completed'`)
+  ).rows[0];
   const s2 = await stage2Rates(pool);
   const stage2 = { samplesPerProfile: s2.samplesPerProfile, backstoriesPerProfile: s2.backstoriesPerProfile };
   if (r.tried >= 10 && r.retrieved >= 50) {
-    return { imageSuccess: r.passed / r.tried, hit: r.hits / r.retrieved, ...stage2, source: `measured on ${r.retrieved} retrieved recommendations and ${r.tried} image-opening attempts in this database; ${s2.source}` };
+    return {
+      imageSuccess: r.passed / r.tried,
+      hit: r.hits / r.retrieved,
+      ...stage2,
+      source: `measured on ${r.retrieved} retrieved recommendations and ${r.tried} image-opening attempts in this database; ${s2.source}`,
+    };
   }
-  return { imageSuccess: 0.5, hit: 0.1, ...stage2, source: `assumed (too few completed conversations to measure): image openings pass 50%, a recommendation hits the target 10%; ${s2.source}` };
+  return {
+    imageSuccess: 0.5,
+    hit: 0.1,
+    ...stage2,
+    source: `assumed (too few completed conversations to measure): image openings pass 50%, a recommendation hits the target 10%; ${s2.source}`,
+  };
 }
 
 /** Expected calls of each agent per conversation: the workflow's own schedule, played many times. */
@@ -120,7 +140,20 @@ export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName,
 }
 
 /** Typical reply sizes in tokens, until the ledger has measured ones. */
-const OUTPUT_TOKENS: Partial<Record<AgentName, number>> = { rewriteChecker: 15, qualityReviewer: 25, recommendationScreener: 10, backstoryWriter: 160, textOpening: 180, imageOpening: 180, outfitJudge: 15, stylist: 30, queryClarifier: 25, queryMerger: 25, needsAnalyser: 80, rejectReason: 40 };
+const OUTPUT_TOKENS: Partial<Record<AgentName, number>> = {
+  rewriteChecker: 15,
+  qualityReviewer: 25,
+  recommendationScreener: 10,
+  backstoryWriter: 160,
+  textOpening: 180,
+  imageOpening: 180,
+  outfitJudge: 15,
+  stylist: 30,
+  queryClarifier: 25,
+  queryMerger: 25,
+  needsAnalyser: 80,
+  rejectReason: 40,
+};
 
 export interface EstimateRow {
   agent: AgentName;
@@ -138,16 +171,28 @@ export interface EstimateRow {
  * per agent where it has at least 20 answered calls, else from the prompts rendered with real catalog
  * items and a dialogue of typical length.
  */
-export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEnv = process.env): Promise<{ rows: EstimateRow[]; rates: Rates }> {
+export async function estimateBatch(
+  pool: Pool,
+  n: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ rows: EstimateRow[]; rates: Rates }> {
   const { config } = loadLlmConfig(env);
   const roles = resolveRoles(config, env);
   const prices = priceTable(config.prices);
   const rates = await measuredRates(pool);
   const calls = expectedCalls(rates);
-  const measured = new Map((await pool.query(
-    `SELECT agent, avg(input_tokens)::float AS i, avg(output_tokens)::float AS o FROM llm_calls WHERE status = 'ok' GROUP BY agent HAVING count(*) >= 20`)).rows.map((r) => [r.agent, r]));
-  const sampleIds = (await pool.query('SELECT id FROM items WHERE image_sha256 IS NOT NULL ORDER BY id LIMIT 4')).rows.map((r) => r.id);
-  if (sampleIds.length < 4 && measured.size === 0) throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
+  const measured = new Map(
+    (
+      await pool.query(
+        `SELECT agent, avg(input_tokens)::float AS i, avg(output_tokens)::float AS o FROM llm_calls WHERE status = 'ok' GROUP BY agent HAVING count(*) >= 20`,
+      )
+    ).rows.map((r) => [r.agent, r]),
+  );
+  const sampleIds = (
+    await pool.query('SELECT id FROM items WHERE image_sha256 IS NOT NULL ORDER BY id LIMIT 4')
+  ).rows.map((r) => r.id);
+  if (sampleIds.length < 4 && measured.size === 0)
+    throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
   const items = [...(await getItems(pool, sampleIds)).values()];
   const rows: EstimateRow[] = [];
   // Only the calls a conversation makes (stages 2 to 4) are estimated; stage 1 and `muse eval` are separate.
@@ -167,8 +212,14 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
     }
     const total = calls[agent] * n;
     rows.push({
-      agent, model, callsPerConversation: calls[agent], calls: total, inputTokens: total * input, outputTokens: total * output,
-      costUsd: costUsd(prices, model, total * input, total * output), tokensFrom: m ? 'ledger' : 'prompt',
+      agent,
+      model,
+      callsPerConversation: calls[agent],
+      calls: total,
+      inputTokens: total * input,
+      outputTokens: total * output,
+      costUsd: costUsd(prices, model, total * input, total * output),
+      tokensFrom: m ? 'ledger' : 'prompt',
     });
   }
   return { rows, rates };
@@ -177,17 +228,57 @@ export async function estimateBatch(pool: Pool, n: number, env: NodeJS.ProcessEn
 /** An input for any agent call, at the size a real conversation reaches: eight turns of 30 words. */
 export function typicalInput(items: import('../schemas/catalog').Item[]): Record<string, unknown> {
   const [a, b, c, d] = items;
-  const words = (k: number) => Array.from({ length: k }, (_, i) => ['linen', 'dress', 'navy', 'wedding', 'comfortable', 'summer'][i % 6]).join(' ');
+  const words = (k: number) =>
+    Array.from({ length: k }, (_, i) => ['linen', 'dress', 'navy', 'wedding', 'comfortable', 'summer'][i % 6]).join(
+      ' ',
+    );
   // `images` is the judge's view of a turn (numbers into `images` below); the other agents ignore it.
-  const dialogue = Array.from({ length: 8 }, (_, i) => ({ speaker: i % 2 ? 'User' : 'Assistant', text: words(30), action: 'chit-chat', images: i === 2 ? [1] : [] }));
-  const user = { persona: 'Name: Alex, Gender: unknown, Age: 34, Profession: teacher', scenario: 'Attend a beach wedding', backstory: words(70), requirement: words(12) };
-  const sample = { category: 'Dresses', targetItemId: a.id, scenarioGroup: 'Attend', scenario: user.scenario, age: 34, gender: 'unknown', name: 'Alex', profession: 'teacher' };
+  const dialogue = Array.from({ length: 8 }, (_, i) => ({
+    speaker: i % 2 ? 'User' : 'Assistant',
+    text: words(30),
+    action: 'chit-chat',
+    images: i === 2 ? [1] : [],
+  }));
+  const user = {
+    persona: 'Name: Alex, Gender: unknown, Age: 34, Profession: teacher',
+    scenario: 'Attend a beach wedding',
+    backstory: words(70),
+    requirement: words(12),
+  };
+  const sample = {
+    category: 'Dresses',
+    targetItemId: a.id,
+    scenarioGroup: 'Attend',
+    scenario: user.scenario,
+    age: 34,
+    gender: 'unknown',
+    name: 'Alex',
+    profession: 'teacher',
+  };
   return {
-    user, dialogue, sample, persona: user.persona, target: a, candidate: b, bought: c, recommended: d, item: b,
-    difference: words(20), needs: words(40), previous: words(10), current: words(10),
-    category: 'Dresses', examples: items.map((i) => i.title), speaker: 'User', text: words(30), colloquial: false,
-    original: words(30), rewrite: words(28), recommendedItems: [b, d],
-    scenario: user.scenario, images: b.imageSha256 && b.imagePath ? [{ itemId: b.id, path: b.imagePath, sha256: b.imageSha256 }] : [],
+    user,
+    dialogue,
+    sample,
+    persona: user.persona,
+    target: a,
+    candidate: b,
+    bought: c,
+    recommended: d,
+    item: b,
+    difference: words(20),
+    needs: words(40),
+    previous: words(10),
+    current: words(10),
+    category: 'Dresses',
+    examples: items.map((i) => i.title),
+    speaker: 'User',
+    text: words(30),
+    colloquial: false,
+    original: words(30),
+    rewrite: words(28),
+    recommendedItems: [b, d],
+    scenario: user.scenario,
+    images: b.imageSha256 && b.imagePath ? [{ itemId: b.id, path: b.imagePath, sha256: b.imageSha256 }] : [],
   };
 }
 
@@ -195,13 +286,27 @@ export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): st
   const W = Math.max(5, ...rows.map((r) => r.agent.length));
   const money = (v: number | null) => (v === null ? 'unpriced' : `$${v.toFixed(2)}`);
   const out = [`batch of ${n} conversations (profiles included); rates ${rates.source}`, ''];
-  out.push(`${'agent'.padEnd(W)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`);
+  out.push(
+    `${'agent'.padEnd(W)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`,
+  );
   for (const r of rows) {
-    out.push(`${r.agent.padEnd(W)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`);
+    out.push(
+      `${r.agent.padEnd(W)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`,
+    );
   }
   const sum = (f: (r: EstimateRow) => number) => rows.reduce((a, r) => a + f(r), 0);
   const unpriced = rows.some((r) => r.costUsd === null);
-  out.push(`${'total'.padEnd(W)} ${''.padEnd(24)} ${sum((r) => r.callsPerConversation).toFixed(2).padStart(8)} ${Math.round(sum((r) => r.calls)).toString().padStart(8)} ${Math.round(sum((r) => r.inputTokens)).toString().padStart(11)} ${Math.round(sum((r) => r.outputTokens)).toString().padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`);
-  if (unpriced) out.push('+ some models are not in the price table (add them to the config\'s prices or MUSE_PRICES)');
+  out.push(
+    `${'total'.padEnd(W)} ${''.padEnd(24)} ${sum((r) => r.callsPerConversation)
+      .toFixed(2)
+      .padStart(8)} ${Math.round(sum((r) => r.calls))
+      .toString()
+      .padStart(8)} ${Math.round(sum((r) => r.inputTokens))
+      .toString()
+      .padStart(11)} ${Math.round(sum((r) => r.outputTokens))
+      .toString()
+      .padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`,
+  );
+  if (unpriced) out.push("+ some models are not in the price table (add them to the config's prices or MUSE_PRICES)");
   return out.join('\n');
 }

@@ -11,7 +11,11 @@ export async function withInlineWorker<T>(s: Session, enabled: boolean, fn: () =
   // The progress line is this command's output; the worker logs to a file and speaks only on an error.
   // Ctrl-C belongs to the command (it detaches), so the runtime must not take the signal and re-raise it.
   installWorkerLogging({ shutdownSignals: [] });
-  const worker = await createMuseWorker({ temporalAddress: s.temporalAddress, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue });
+  const worker = await createMuseWorker({
+    temporalAddress: s.temporalAddress,
+    databaseUrl: s.databaseUrl,
+    taskQueue: s.taskQueue,
+  });
   try {
     return await worker.runUntil(fn());
   } finally {

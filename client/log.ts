@@ -18,7 +18,8 @@ const firstLine = (s: string) => s.split('\n').find((l) => l.trim()) ?? s;
 export function reportFailure(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   let details = '';
-  for (let c = e as { stack?: string; message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) details += `${c.stack ?? c.message ?? String(c)}\n`;
+  for (let c = e as { stack?: string; message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c)
+    details += `${c.stack ?? c.message ?? String(c)}\n`;
   let where = '';
   try {
     const file = logFile('cli');
@@ -42,17 +43,25 @@ export function installWorkerLogging(o: { shutdownSignals?: NodeJS.Signals[] } =
   const out = fs.openSync(file, 'a');
   const write = (entry: LogEntry) => {
     const meta = entry.meta && Object.keys(entry.meta).length ? ` ${safeJson(entry.meta)}` : '';
-    fs.writeSync(out, `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}${meta}\n`);
+    fs.writeSync(
+      out,
+      `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}${meta}\n`,
+    );
     if (entry.level === 'ERROR') process.stderr.write(`muse worker: ${firstLine(entry.message)} (details: ${file})\n`);
   };
-  Runtime.install({ logger: new DefaultLogger('INFO', write), ...(o.shutdownSignals ? { shutdownSignals: o.shutdownSignals } : {}) });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', write),
+    ...(o.shutdownSignals ? { shutdownSignals: o.shutdownSignals } : {}),
+  });
   installed = file;
   return file;
 }
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x) => (x instanceof Error ? { message: x.message, stack: x.stack } : typeof x === 'bigint' ? String(x) : x));
+    return JSON.stringify(v, (_k, x) =>
+      x instanceof Error ? { message: x.message, stack: x.stack } : typeof x === 'bigint' ? String(x) : x,
+    );
   } catch {
     return String(v);
   }

@@ -25,13 +25,22 @@ export async function checkProvider(provider: string, env: NodeJS.ProcessEnv = p
 async function checkEndpoint(e: { baseURL: string; key: string; keySource: string }): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(`${e.baseURL}/models`, { headers: { authorization: `Bearer ${e.key}` }, signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS) });
+    res = await fetch(`${e.baseURL}/models`, {
+      headers: { authorization: `Bearer ${e.key}` },
+      signal: AbortSignal.timeout(ENDPOINT_TIMEOUT_MS),
+    });
   } catch (err) {
     const why = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    throw new Error(`the openai endpoint ${e.baseURL} does not answer (${why === 'TimeoutError' ? `no answer in ${ENDPOINT_TIMEOUT_MS / 1000} s` : why}): check OPENAI_BASE_URL (or the role's baseURL) and that the server is up`, { cause: err });
+    throw new Error(
+      `the openai endpoint ${e.baseURL} does not answer (${why === 'TimeoutError' ? `no answer in ${ENDPOINT_TIMEOUT_MS / 1000} s` : why}): check OPENAI_BASE_URL (or the role's baseURL) and that the server is up`,
+      { cause: err },
+    );
   }
   await res.body?.cancel();
-  if (res.status === 401 || res.status === 403) throw new Error(`the openai endpoint ${e.baseURL} rejected the key in ${e.keySource} (HTTP ${res.status}): set a valid key there`);
+  if (res.status === 401 || res.status === 403)
+    throw new Error(
+      `the openai endpoint ${e.baseURL} rejected the key in ${e.keySource} (HTTP ${res.status}): set a valid key there`,
+    );
 }
 
 /** Stage 2 needs targets: product-type categories with captioned items that have images (stage 1). */

@@ -12,14 +12,28 @@ export interface ProfilesOptions {
 /** Stage 2 as one workflow per seed (`muse-profiles-s<seed>`): a second command while it runs attaches to it. */
 export async function startProfiles(s: Session, o: ProfilesOptions) {
   const input: ProfilesInput = { seed: o.seed, count: o.count, provider: o.provider, concurrency: o.concurrency };
-  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, { provider: o.provider, memo: { count: o.count, provider: o.provider } });
+  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, {
+    provider: o.provider,
+    memo: { count: o.count, provider: o.provider },
+  });
 }
 
-export async function watchProfiles(handle: Awaited<ReturnType<typeof startProfiles>>['handle'], detach?: Promise<void>, next?: string) {
+export async function watchProfiles(
+  handle: Awaited<ReturnType<typeof startProfiles>>['handle'],
+  detach?: Promise<void>,
+  next?: string,
+) {
   return watchBatch(handle, 'profiles', detach, next) as Promise<ProfilesProgress | 'detached'>;
 }
 
 /** Every sample a seed has produced, by what stage 2 made of it. */
 export async function profileCounts(s: Session, seed: number): Promise<Record<string, number>> {
-  return Object.fromEntries((await s.pool.query('SELECT status, count(*)::int AS n FROM profiles WHERE seed = $1 GROUP BY status ORDER BY status', [seed])).rows.map((r) => [r.status, r.n]));
+  return Object.fromEntries(
+    (
+      await s.pool.query(
+        'SELECT status, count(*)::int AS n FROM profiles WHERE seed = $1 GROUP BY status ORDER BY status',
+        [seed],
+      )
+    ).rows.map((r) => [r.status, r.n]),
+  );
 }

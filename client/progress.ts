@@ -2,7 +2,9 @@ import type { BatchProgress } from '../workflows/batch';
 
 const fmtTime = (s: number) => {
   if (!Number.isFinite(s)) return '--:--';
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = Math.floor(s % 60);
   return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(sec).padStart(2, '0')}`;
 };
 
@@ -23,7 +25,8 @@ export class ProgressLine {
     const eta = rate > 0 ? (p.total - finished) / rate : Infinity;
     const width = 28;
     const filled = p.total ? Math.round((finished / p.total) * width) : 0;
-    const text = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${p.total} ` +
+    const text =
+      `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${p.total} ` +
       `done ${p.done} · failed ${p.failed} · running ${p.running} · ${rate.toFixed(2)}/s · ETA ${fmtTime(eta)}${p.note ? ` · ${p.note}` : ''}${this.spend ? ` · ${this.spend}` : ''}`;
     if (this.tty) process.stderr.write(`\r\x1b[2K${text}`);
     else if ((now - this.lastPrint > 5000 || finished === p.total) && text !== this.lastText) {

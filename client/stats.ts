@@ -32,19 +32,33 @@ export interface BatchStats {
   repeatedOpenings: Record<string, { share: number; top: Array<[string, number]> }>;
   /** Stage 4, over the completed conversations' current passes; null before stage 4 has run. */
   rewrites: { utterances: number; rewritten: number; accepted: number; colloquial: number } | null;
-  reviews: { reviewed: number; meanTotal: number; totals: Record<number, number>; screenerYes: number; kept: string } | null;
+  reviews: {
+    reviewed: number;
+    meanTotal: number;
+    totals: Record<number, number>;
+    screenerYes: number;
+    kept: string;
+  } | null;
 }
 
 /** The figures of a batch's completed conversations, from PostgreSQL alone (no LLM call). */
 export async function batchStats(pool: Pool, batchId: string, sample = 200): Promise<BatchStats> {
-  const convs = (await pool.query(
-    `SELECT c.id, c.opening, c.outcome, p.scenario, p.category FROM conversations c JOIN profiles p ON p.id = c.profile_id
-     WHERE c.batch_id = $1 AND c.status = 'completed' ORDER BY c.idx`, [batchId])).rows;
+  const convs = (
+    await pool.query(
+      `SELECT c.id, c.opening, c.outcome, p.scenario, p.category FROM conversations c JOIN profiles p ON p.id = c.profile_id
+     WHERE c.batch_id = $1 AND c.status = 'completed' ORDER BY c.idx`,
+      [batchId],
+    )
+  ).rows;
   if (convs.length === 0) throw new Error(`batch ${batchId} has no completed conversation`);
-  const utts = (await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, jsonb_array_length(u.images) AS images, u.meta->>'retriever' AS retriever
+  const utts = (
+    await pool.query(
+      `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, jsonb_array_length(u.images) AS images, u.meta->>'retriever' AS retriever
      FROM dataset_utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
-     ORDER BY u.conversation_id, u.idx`, [batchId])).rows;
+     ORDER BY u.conversation_id, u.idx`,
+      [batchId],
+    )
+  ).rows;
   const byConv = new Map<string, typeof utts>();
   for (const u of utts) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
   const lengthDistribution: Record<number, number> = {};
@@ -61,15 +75,23 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
   const texts = utts.map((u) => u.text as string);
   const words = texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
   const cost = await batchCost(pool, batchId);
-  const rw = (await pool.query(
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE r.accepted)::int AS accepted, count(*) FILTER (WHERE r.colloquial)::int AS colloquial,
+  const rw = (
+    await pool.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE r.accepted)::int AS accepted, count(*) FILTER (WHERE r.colloquial)::int AS colloquial,
        count(*) FILTER (WHERE r.rewrite <> u.text)::int AS changed
      FROM rewrites r JOIN conversations c ON c.id = r.conversation_id AND r.pass = c.review_pass
      JOIN utterances u ON u.conversation_id = r.conversation_id AND u.idx = r.idx
-     WHERE c.batch_id = $1 AND c.status = 'completed'`, [batchId])).rows[0];
-  const rv = (await pool.query(
-    `SELECT r.total, r.fits_context FROM reviews r JOIN conversations c ON c.id = r.conversation_id AND r.pass = c.review_pass
-     WHERE c.batch_id = $1 AND c.status = 'completed'`, [batchId])).rows;
+     WHERE c.batch_id = $1 AND c.status = 'completed'`,
+      [batchId],
+    )
+  ).rows[0];
+  const rv = (
+    await pool.query(
+      `SELECT r.total, r.fits_context FROM reviews r JOIN conversations c ON c.id = r.conversation_id AND r.pass = c.review_pass
+     WHERE c.batch_id = $1 AND c.status = 'completed'`,
+      [batchId],
+    )
+  ).rows;
   const totals: Record<number, number> = {};
   for (const r of rv) totals[r.total] = (totals[r.total] ?? 0) + 1;
   const sampled = convs.slice(0, sample).map((c) => (byConv.get(c.id) ?? []).map((u) => u.text).join(' '));
@@ -95,12 +117,24 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
     distinct3: distinct(texts, 3),
     selfBleu: selfBleu(sampled),
     selfBleuSample: sampled.length,
-    repeatedOpenings: Object.fromEntries(['User', 'Assistant'].map((sp) => [sp, repeatedOpenings(utts.filter((u) => u.speaker === sp).map((u) => u.text))])),
-    rewrites: rw.n ? { utterances: rw.n, rewritten: rw.changed, accepted: rw.accepted, colloquial: rw.colloquial } : null,
-    reviews: rv.length ? {
-      reviewed: rv.length, meanTotal: rv.reduce((n, r) => n + r.total, 0) / rv.length, totals, screenerYes: rv.filter((r) => r.fits_context).length,
-      kept: describeCounts(await datasetCounts(pool, batchId)),
-    } : null,
+    repeatedOpenings: Object.fromEntries(
+      ['User', 'Assistant'].map((sp) => [
+        sp,
+        repeatedOpenings(utts.filter((u) => u.speaker === sp).map((u) => u.text)),
+      ]),
+    ),
+    rewrites: rw.n
+      ? { utterances: rw.n, rewritten: rw.changed, accepted: rw.accepted, colloquial: rw.colloquial }
+      : null,
+    reviews: rv.length
+      ? {
+          reviewed: rv.length,
+          meanTotal: rv.reduce((n, r) => n + r.total, 0) / rv.length,
+          totals,
+          screenerYes: rv.filter((r) => r.fits_context).length,
+          kept: describeCounts(await datasetCounts(pool, batchId)),
+        }
+      : null,
   };
 }
 
@@ -109,31 +143,75 @@ export function formatStats(batchId: string, s: BatchStats): string {
   const rows: Array<[string, string, string]> = [
     ['conversations', String(s.conversations), PUBLISHED_MUSE.conversations.toLocaleString('en')],
     ['utterances', String(s.utterances), PUBLISHED_MUSE.utterances.toLocaleString('en')],
-    ['utterances per conversation', s.utterancesPerConversation.toFixed(2), PUBLISHED_MUSE.utterancesPerConversation.toFixed(2)],
-    ['  by length', Object.entries(s.lengthDistribution).map(([k, v]) => `${k}: ${v}`).join(', '), ''],
+    [
+      'utterances per conversation',
+      s.utterancesPerConversation.toFixed(2),
+      PUBLISHED_MUSE.utterancesPerConversation.toFixed(2),
+    ],
+    [
+      '  by length',
+      Object.entries(s.lengthDistribution)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+      '',
+    ],
     ['words per utterance', s.wordsPerUtterance.toFixed(1), ''],
     ['image openings', pct(s.imageOpenings, s.conversations), ''],
     ['images per conversation', s.imagesPerConversation.toFixed(2), ''],
-    ['actions', Object.entries(s.actions).map(([k, v]) => `${k} ${((100 * v) / s.utterances).toFixed(1)} %`).join(', '), ''],
+    [
+      'actions',
+      Object.entries(s.actions)
+        .map(([k, v]) => `${k} ${((100 * v) / s.utterances).toFixed(1)} %`)
+        .join(', '),
+      '',
+    ],
     ['target reached by retrieval', pct(s.targetByRetrieval, s.conversations), ''],
     ['target forced at max_round', pct(s.targetForced, s.conversations), ''],
-    ['retrieved recommendations by', Object.entries(s.retrievers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none', ''],
+    [
+      'retrieved recommendations by',
+      Object.entries(s.retrievers)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
+      '',
+    ],
     ['distinct scenarios', String(s.distinctScenarios), ''],
     ['distinct target categories', String(s.distinctCategories), ''],
     ['tokens (input / output)', `${s.inputTokens} / ${s.outputTokens}`, ''],
     ['cost', s.costUsd === null ? 'partly unpriced' : `$${s.costUsd.toFixed(4)}`, ''],
     ['Distinct-1 / 2 / 3', `${s.distinct1.toFixed(3)} / ${s.distinct2.toFixed(3)} / ${s.distinct3.toFixed(3)}`, ''],
     [`self-BLEU (${s.selfBleuSample} conversations)`, s.selfBleu.toFixed(3), ''],
-    ...Object.entries(s.repeatedOpenings).map(([sp, r]) => [`${sp} turns opening like another`, `${(100 * r.share).toFixed(1)} %${r.top.length ? ` (most: "${r.top[0][0]}" ×${r.top[0][1]})` : ''}`, ''] as [string, string, string]),
-    ['rewrite acceptance rate', s.rewrites
-      ? `${(100 * s.rewrites.accepted / s.rewrites.utterances).toFixed(1)} % of ${s.rewrites.utterances} (${s.rewrites.rewritten} reworded, ${s.rewrites.colloquial} colloquial)`
-      : 'not measured: stage 4 has not run on this batch', ''],
-    ...(s.reviews ? [
-      ['review total (0-6)', `mean ${s.reviews.meanTotal.toFixed(2)}; ${Object.entries(s.reviews.totals).map(([k, v]) => `${k}: ${v}`).join(', ')}`, ''],
-      ['screener: fits the context', pct(s.reviews.screenerYes, s.reviews.reviewed), ''],
-      ['dataset at total >= 4, screener yes', s.reviews.kept, ''],
-    ] as Array<[string, string, string]> : []),
+    ...Object.entries(s.repeatedOpenings).map(
+      ([sp, r]) =>
+        [
+          `${sp} turns opening like another`,
+          `${(100 * r.share).toFixed(1)} %${r.top.length ? ` (most: "${r.top[0][0]}" ×${r.top[0][1]})` : ''}`,
+          '',
+        ] as [string, string, string],
+    ),
+    [
+      'rewrite acceptance rate',
+      s.rewrites
+        ? `${((100 * s.rewrites.accepted) / s.rewrites.utterances).toFixed(1)} % of ${s.rewrites.utterances} (${s.rewrites.rewritten} reworded, ${s.rewrites.colloquial} colloquial)`
+        : 'not measured: stage 4 has not run on this batch',
+      '',
+    ],
+    ...(s.reviews
+      ? ([
+          [
+            'review total (0-6)',
+            `mean ${s.reviews.meanTotal.toFixed(2)}; ${Object.entries(s.reviews.totals)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join(', ')}`,
+            '',
+          ],
+          ['screener: fits the context', pct(s.reviews.screenerYes, s.reviews.reviewed), ''],
+          ['dataset at total >= 4, screener yes', s.reviews.kept, ''],
+        ] as Array<[string, string, string]>)
+      : []),
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
-  return [`${''.padEnd(w0)}  ${batchId}  |  Muse (published)`, ...rows.map(([k, v, m]) => `${k.padEnd(w0)}  ${v}${m ? `  |  ${m}` : ''}`)].join('\n');
+  return [
+    `${''.padEnd(w0)}  ${batchId}  |  Muse (published)`,
+    ...rows.map(([k, v, m]) => `${k.padEnd(w0)}  ${v}${m ? `  |  ${m}` : ''}`),
+  ].join('\n');
 }

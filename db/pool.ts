@@ -12,13 +12,23 @@ export type PoolClient = pg.PoolClient;
 export const CONNECT_TIMEOUT_MS = Number(process.env.MUSE_PG_CONNECT_TIMEOUT_MS ?? 10_000);
 
 /** A client with our timeouts; every connection muse opens goes through here or createPool. */
-export const newClient = (url: string) => new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+export const newClient = (url: string) =>
+  new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
 
 export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
   // An idle connection whose server went away (a restart: 57P01) is dropped by the pool, which connects
   // anew on the next query. Without a listener, that 'error' event would kill the process.
-  pool.on('error', (e) => console.error(`muse: lost an idle PostgreSQL connection (${(e as { code?: string }).code ?? e.message}); the next query reconnects`));
+  pool.on('error', (e) =>
+    console.error(
+      `muse: lost an idle PostgreSQL connection (${(e as { code?: string }).code ?? e.message}); the next query reconnects`,
+    ),
+  );
   return pool;
 }
 
@@ -45,12 +55,18 @@ export function describeConnectError(url: string, e: unknown): string {
   }
   const host = `${u.hostname}:${u.port || 5432}`;
   switch (err.code) {
-    case 'ECONNREFUSED': return `${where} refused the connection: nothing listens on ${host}; start PostgreSQL there, or unset DATABASE_URL and run \`muse up\``;
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `${where}: the host ${host.split(':')[0]} is not known; check DATABASE_URL`;
-    case '28P01': return `${where} rejected the password of user ${u.username || '(none)'}; check DATABASE_URL`;
-    case '28000': return `${where} does not let this user in (${err.message}); check DATABASE_URL or the server's pg_hba.conf`;
+    case 'ECONNREFUSED':
+      return `${where} refused the connection: nothing listens on ${host}; start PostgreSQL there, or unset DATABASE_URL and run \`muse up\``;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${where}: the host ${host.split(':')[0]} is not known; check DATABASE_URL`;
+    case '28P01':
+      return `${where} rejected the password of user ${u.username || '(none)'}; check DATABASE_URL`;
+    case '28000':
+      return `${where} does not let this user in (${err.message}); check DATABASE_URL or the server's pg_hba.conf`;
     default:
-      if (/timeout/i.test(err.message ?? '')) return `${where} accepted no session within ${CONNECT_TIMEOUT_MS / 1000} s (connect timeout): is ${host} really PostgreSQL, and up?`;
+      if (/timeout/i.test(err.message ?? ''))
+        return `${where} accepted no session within ${CONNECT_TIMEOUT_MS / 1000} s (connect timeout): is ${host} really PostgreSQL, and up?`;
       return `${where}: ${err.message ?? String(e)}`;
   }
 }

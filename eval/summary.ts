@@ -1,8 +1,10 @@
 import { DIMENSIONS, type Dimension, type JudgeScores } from './schema';
 
 /** Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
-  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /** t(0.975, df): the table up to 30, then the Cornish-Fisher expansion around the normal 1.96 (error < 1e-3). */
 export function tQuantile975(df: number): number {
@@ -29,11 +31,19 @@ export function meanCi(xs: readonly number[]): MeanCi {
 
 /** Mean and 95 % CI per dimension; a null score (no image shown) counts for none. */
 export function summarize(scores: readonly JudgeScores[]): Record<Dimension, MeanCi> {
-  return Object.fromEntries(DIMENSIONS.map((d) => [d, meanCi(scores.map((s) => s[d]).filter((v): v is number => v !== null))])) as Record<Dimension, MeanCi>;
+  return Object.fromEntries(
+    DIMENSIONS.map((d) => [d, meanCi(scores.map((s) => s[d]).filter((v): v is number => v !== null))]),
+  ) as Record<Dimension, MeanCi>;
 }
 
 export function formatSummary(title: string, s: Record<Dimension, MeanCi>): string {
   const w = Math.max(...DIMENSIONS.map((d) => d.length));
-  return [`${title}`, `${'dimension'.padEnd(w)}   mean   ±95% CI    n`,
-    ...DIMENSIONS.map((d) => `${d.padEnd(w)}   ${Number.isNaN(s[d].mean) ? '  -  ' : s[d].mean.toFixed(2)}   ${Number.isNaN(s[d].ci95) ? '   -   ' : `±${s[d].ci95.toFixed(2)}`.padEnd(7)}   ${s[d].n}`)].join('\n');
+  return [
+    `${title}`,
+    `${'dimension'.padEnd(w)}   mean   ±95% CI    n`,
+    ...DIMENSIONS.map(
+      (d) =>
+        `${d.padEnd(w)}   ${Number.isNaN(s[d].mean) ? '  -  ' : s[d].mean.toFixed(2)}   ${Number.isNaN(s[d].ci95) ? '   -   ' : `±${s[d].ci95.toFixed(2)}`.padEnd(7)}   ${s[d].n}`,
+    ),
+  ].join('\n');
 }

@@ -43,7 +43,16 @@ async function selectConversations(pool: Pool, batchId: string, thresholds: Part
      WHERE c.batch_id = $1 ORDER BY c.idx`,
     [batchId],
   );
-  const counts: DatasetCounts = { thresholds: t, considered: convs.rowCount ?? 0, kept: 0, dropped: 0, notCompleted: 0, notReviewed: 0, belowMinScore: 0, screenerNo: 0 };
+  const counts: DatasetCounts = {
+    thresholds: t,
+    considered: convs.rowCount ?? 0,
+    kept: 0,
+    dropped: 0,
+    notCompleted: 0,
+    notReviewed: 0,
+    belowMinScore: 0,
+    screenerNo: 0,
+  };
   const kept = convs.rows.filter((c) => {
     if (c.status !== 'completed') counts.notCompleted++;
     else if (c.pass === null) counts.notReviewed++;
@@ -59,7 +68,11 @@ async function selectConversations(pool: Pool, batchId: string, thresholds: Part
 }
 
 /** How many conversations the thresholds keep and drop, and why, without reading a single utterance. */
-export async function datasetCounts(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<DatasetCounts> {
+export async function datasetCounts(
+  pool: Pool,
+  batchId: string,
+  thresholds: Partial<Thresholds> = {},
+): Promise<DatasetCounts> {
   return (await selectConversations(pool, batchId, thresholds)).counts;
 }
 
@@ -67,18 +80,39 @@ export async function datasetCounts(pool: Pool, batchId: string, thresholds: Par
  * The models that answered each stage's calls of each conversation, from the ledger (cache hits count:
  * the answer came from that model): "<conversation>|<stage>" -> sorted model names.
  */
-async function modelsByStage(pool: Pool, convs: Array<{ id: string; profile_seed: string; profile_seq: number }>): Promise<Map<string, string[]>> {
-  const stageOf = `CASE ${Object.entries(STAGE_AGENTS).map(([st, agents]) => `WHEN agent IN (${agents.map((a) => `'${a}'`).join(', ')}) THEN '${st}'`).join(' ')} ELSE 'Conversation' END`;
+async function modelsByStage(
+  pool: Pool,
+  convs: Array<{ id: string; profile_seed: string; profile_seq: number }>,
+): Promise<Map<string, string[]>> {
+  const stageOf = `CASE ${Object.entries(STAGE_AGENTS)
+    .map(([st, agents]) => `WHEN agent IN (${agents.map((a) => `'${a}'`).join(', ')}) THEN '${st}'`)
+    .join(' ')} ELSE 'Conversation' END`;
   const out = new Map<string, string[]>();
   const ids = convs.map((c) => c.id);
-  for (const r of (await pool.query(
-    `SELECT conversation_id AS id, ${stageOf} AS stage, array_agg(DISTINCT model ORDER BY model) AS models
-     FROM llm_calls WHERE conversation_id = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1, 2`, [ids])).rows) out.set(`${r.id}|${r.stage}`, r.models);
+  for (const r of (
+    await pool.query(
+      `SELECT conversation_id AS id, ${stageOf} AS stage, array_agg(DISTINCT model ORDER BY model) AS models
+     FROM llm_calls WHERE conversation_id = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1, 2`,
+      [ids],
+    )
+  ).rows)
+    out.set(`${r.id}|${r.stage}`, r.models);
   // Stage 2's calls belong to no conversation: they are found by the profile's keys.
-  const byKey = new Map(convs.flatMap((c) => [`profile:${c.profile_seed}:${c.profile_seq}`, `profile:${c.profile_seed}:${c.profile_seq}:gate`].map((k) => [k, c.id])));
-  for (const r of (await pool.query(
-    `SELECT call_key, array_agg(DISTINCT model ORDER BY model) AS models FROM llm_calls
-     WHERE conversation_id IS NULL AND call_key = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1`, [[...byKey.keys()]])).rows) {
+  const byKey = new Map(
+    convs.flatMap((c) =>
+      [`profile:${c.profile_seed}:${c.profile_seq}`, `profile:${c.profile_seed}:${c.profile_seq}:gate`].map((k) => [
+        k,
+        c.id,
+      ]),
+    ),
+  );
+  for (const r of (
+    await pool.query(
+      `SELECT call_key, array_agg(DISTINCT model ORDER BY model) AS models FROM llm_calls
+     WHERE conversation_id IS NULL AND call_key = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1`,
+      [[...byKey.keys()]],
+    )
+  ).rows) {
     const key = `${byKey.get(r.call_key)}|Profile`;
     out.set(key, [...new Set([...(out.get(key) ?? []), ...r.models])].sort());
   }
@@ -89,7 +123,11 @@ async function modelsByStage(pool: Pool, convs: Array<{ id: string; profile_seed
  * A batch's conversations as Muse records, each validated by its schema: completed, reviewed, and
  * passing the thresholds. Utterances carry the accepted rewrite when there is one. No LLM is called.
  */
-export async function buildRecords(pool: Pool, batchId: string, thresholds: Partial<Thresholds> = {}): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
+export async function buildRecords(
+  pool: Pool,
+  batchId: string,
+  thresholds: Partial<Thresholds> = {},
+): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
   const { kept, counts } = await selectConversations(pool, batchId, thresholds);
   const utts = await pool.query(
     `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
@@ -114,28 +152,39 @@ export async function buildRecords(pool: Pool, batchId: string, thresholds: Part
       return u.speaker === 'User' ? { User: u.text, ...fields } : { Assistant: u.text, ...fields };
     });
     const mentioned = [...new Set(turns.flatMap((t) => t.Mentioned_item))];
-    records.push(ConversationRecord.parse({
-      Conversation_id: c.id,
-      Batch_id: batchId,
-      Persona: personaLine(c),
-      Scenario: c.backstory,
-      Requirement: c.requirement,
-      Target_item: c.target_item_id,
-      Mentioned_items: mentioned,
-      Opening: c.opening,
-      Target_reached_by: c.outcome,
-      Provider: c.provider,
-      Simulated: c.provider === 'simulated',
-      Provenance: {
-        Profile: { Provider: c.profile_provider, Models: models.get(`${c.id}|Profile`) ?? [] },
-        ...Object.fromEntries((['Conversation', 'Rewrite', 'Review'] as const).map((st) => [st, { Provider: c.provider, Models: models.get(`${c.id}|${st}`) ?? [] }])),
-      },
-      Review: {
-        Pass: c.pass, Content_quality: c.content_quality, Logical_fluency: c.logical_fluency, User_consistency: c.user_consistency,
-        Total: c.total, Fits_context: c.fits_context,
-      },
-      Conversations: turns,
-    }));
+    records.push(
+      ConversationRecord.parse({
+        Conversation_id: c.id,
+        Batch_id: batchId,
+        Persona: personaLine(c),
+        Scenario: c.backstory,
+        Requirement: c.requirement,
+        Target_item: c.target_item_id,
+        Mentioned_items: mentioned,
+        Opening: c.opening,
+        Target_reached_by: c.outcome,
+        Provider: c.provider,
+        Simulated: c.provider === 'simulated',
+        Provenance: {
+          Profile: { Provider: c.profile_provider, Models: models.get(`${c.id}|Profile`) ?? [] },
+          ...Object.fromEntries(
+            (['Conversation', 'Rewrite', 'Review'] as const).map((st) => [
+              st,
+              { Provider: c.provider, Models: models.get(`${c.id}|${st}`) ?? [] },
+            ]),
+          ),
+        },
+        Review: {
+          Pass: c.pass,
+          Content_quality: c.content_quality,
+          Logical_fluency: c.logical_fluency,
+          User_consistency: c.user_consistency,
+          Total: c.total,
+          Fits_context: c.fits_context,
+        },
+        Conversations: turns,
+      }),
+    );
   }
   return { records, images, counts };
 }
@@ -162,7 +211,8 @@ function isMuseExport(dir: string): boolean {
 function checkTarget(dir: string, force: boolean): void {
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (!st) return;
-  if (!st.isDirectory()) throw new Error(`--out ${dir} is a file, not a folder: name a new or empty folder (nothing was written)`);
+  if (!st.isDirectory())
+    throw new Error(`--out ${dir} is a file, not a folder: name a new or empty folder (nothing was written)`);
   const entries = fs.readdirSync(dir);
   const ours = isMuseExport(dir);
   // A temporary folder left by an export that was killed is ours too (it is replaced on the next run).
@@ -170,10 +220,15 @@ function checkTarget(dir: string, force: boolean): void {
   if (foreign.length === 0) return;
   const listed = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');
   if (!force) {
-    throw new Error(`--out ${dir} holds files muse did not write (${listed}): name a new or empty folder, or add --force to write the export into it beside them (nothing else there is touched)`);
+    throw new Error(
+      `--out ${dir} holds files muse did not write (${listed}): name a new or empty folder, or add --force to write the export into it beside them (nothing else there is touched)`,
+    );
   }
   const clash = ours ? [] : entries.filter((e) => OWN_ENTRIES.includes(e));
-  if (clash.length) throw new Error(`--out ${dir}: ${clash.join(', ')} already there and not written by muse, so --force would replace it: move it or name another folder (nothing was written)`);
+  if (clash.length)
+    throw new Error(
+      `--out ${dir}: ${clash.join(', ')} already there and not written by muse, so --force would replace it: move it or name another folder (nothing was written)`,
+    );
 }
 
 /**
@@ -182,21 +237,34 @@ function checkTarget(dir: string, force: boolean): void {
  * written beside its old version and swapped in by rename, so no half-written file is ever left behind
  * and nothing but the export's own entries is replaced.
  */
-export async function exportBatch(pool: Pool, batchId: string, out: string, thresholds: Partial<Thresholds> = {}, o: { force?: boolean } = {}): Promise<ExportReport> {
+export async function exportBatch(
+  pool: Pool,
+  batchId: string,
+  out: string,
+  thresholds: Partial<Thresholds> = {},
+  o: { force?: boolean } = {},
+): Promise<ExportReport> {
   const dir = path.resolve(out);
   checkTarget(dir, !!o.force);
   const { records, images, counts } = await buildRecords(pool, batchId, thresholds);
   if (counts.considered === 0) throw new Error(`no batch ${batchId} in the database`);
-  if (records.length === 0) throw new Error(`batch ${batchId} has no conversation to export: ${describeCounts(counts)}`);
+  if (records.length === 0)
+    throw new Error(`batch ${batchId} has no conversation to export: ${describeCounts(counts)}`);
   const exists = fs.existsSync(dir);
   const tmp = exists ? path.join(dir, `${MARKER}.tmp-${process.pid}`) : `${dir}.tmp-${process.pid}`;
-  if (exists) for (const e of fs.readdirSync(dir)) if (e.startsWith(`${MARKER}.tmp-`)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+  if (exists)
+    for (const e of fs.readdirSync(dir))
+      if (e.startsWith(`${MARKER}.tmp-`)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.join(tmp, 'conversations'), { recursive: true });
   fs.mkdirSync(path.join(tmp, 'images'), { recursive: true });
-  for (const r of records) fs.writeFileSync(path.join(tmp, 'conversations', `${r.Conversation_id}.json`), JSON.stringify(r, null, 2) + '\n');
+  for (const r of records)
+    fs.writeFileSync(path.join(tmp, 'conversations', `${r.Conversation_id}.json`), JSON.stringify(r, null, 2) + '\n');
   fs.writeFileSync(path.join(tmp, 'dataset.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  fs.writeFileSync(path.join(tmp, 'summary.json'), JSON.stringify({ batch: batchId, exportedAt: new Date().toISOString(), ...counts }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(tmp, 'summary.json'),
+    JSON.stringify({ batch: batchId, exportedAt: new Date().toISOString(), ...counts }, null, 2) + '\n',
+  );
   for (const [name, stored] of images) fs.copyFileSync(imageAbsolutePath(stored.path), path.join(tmp, name));
   fs.writeFileSync(path.join(tmp, MARKER), JSON.stringify({ tool: 'muse', batch: batchId }) + '\n');
   if (!exists) {
@@ -212,14 +280,27 @@ export async function exportBatch(pool: Pool, batchId: string, out: string, thre
     }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return { dir, conversations: records.length, utterances: records.reduce((n, r) => n + r.Conversations.length, 0), images: images.size, counts, ids: records.map((r) => r.Conversation_id) };
+  return {
+    dir,
+    conversations: records.length,
+    utterances: records.reduce((n, r) => n + r.Conversations.length, 0),
+    images: images.size,
+    counts,
+    ids: records.map((r) => r.Conversation_id),
+  };
 }
 
 /** "kept 180 of 200; dropped 20: 12 below score 4, 9 screener no, ..." (zero reasons left out). */
 export function describeCounts(c: DatasetCounts): string {
-  const why = ([
-    [c.notCompleted, 'not completed'], [c.notReviewed, 'not reviewed (run `muse optimize`)'],
-    [c.belowMinScore, `review total below ${c.thresholds.minScore}`], [c.screenerNo, 'screener said no'],
-  ] as const).filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
+  const why = (
+    [
+      [c.notCompleted, 'not completed'],
+      [c.notReviewed, 'not reviewed (run `muse optimize`)'],
+      [c.belowMinScore, `review total below ${c.thresholds.minScore}`],
+      [c.screenerNo, 'screener said no'],
+    ] as const
+  )
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`);
   return `kept ${c.kept} of ${c.considered}` + (c.dropped ? `; dropped ${c.dropped}: ${why.join(', ')}` : '');
 }

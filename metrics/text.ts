@@ -16,10 +16,15 @@ export function ngrams(toks: readonly string[], n: number): Map<string, number> 
 }
 
 /** Clipped matches and total n-grams of the hypothesis, against the highest count in any reference. */
-export function modifiedPrecision(references: ReadonlyArray<readonly string[]>, hypothesis: readonly string[], n: number): { matched: number; total: number } {
+export function modifiedPrecision(
+  references: ReadonlyArray<readonly string[]>,
+  hypothesis: readonly string[],
+  n: number,
+): { matched: number; total: number } {
   const hyp = ngrams(hypothesis, n);
   const maxRef = new Map<string, number>();
-  for (const r of references) for (const [g, c] of ngrams(r, n)) if (hyp.has(g)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
+  for (const r of references)
+    for (const [g, c] of ngrams(r, n)) if (hyp.has(g)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
   let matched = 0;
   let total = 0;
   for (const [g, c] of hyp) {
@@ -31,15 +36,21 @@ export function modifiedPrecision(references: ReadonlyArray<readonly string[]>, 
 
 function brevityPenalty(references: ReadonlyArray<readonly string[]>, hypLength: number): number {
   // The closest reference length; on a tie the shorter one, as NLTK does.
-  const closest = references.map((r) => r.length).reduce((best, len) => {
-    const d = Math.abs(len - hypLength);
-    const bd = Math.abs(best - hypLength);
-    return d < bd || (d === bd && len < best) ? len : best;
-  }, Infinity);
+  const closest = references
+    .map((r) => r.length)
+    .reduce((best, len) => {
+      const d = Math.abs(len - hypLength);
+      const bd = Math.abs(best - hypLength);
+      return d < bd || (d === bd && len < best) ? len : best;
+    }, Infinity);
   return hypLength > closest ? 1 : hypLength === 0 ? 0 : Math.exp(1 - closest / hypLength);
 }
 
-export function sentenceBleu(references: ReadonlyArray<readonly string[]>, hypothesis: readonly string[], maxN = 4): number {
+export function sentenceBleu(
+  references: ReadonlyArray<readonly string[]>,
+  hypothesis: readonly string[],
+  maxN = 4,
+): number {
   let logSum = 0;
   for (let n = 1; n <= maxN; n++) {
     const { matched, total } = modifiedPrecision(references, hypothesis, n);
@@ -67,7 +78,11 @@ export function selfBleu(documents: readonly string[]): number {
   const docs = documents.map(tokens);
   if (docs.length < 2) return 0;
   let sum = 0;
-  for (let i = 0; i < docs.length; i++) sum += sentenceBleu(docs.filter((_, j) => j !== i), docs[i]);
+  for (let i = 0; i < docs.length; i++)
+    sum += sentenceBleu(
+      docs.filter((_, j) => j !== i),
+      docs[i],
+    );
   return sum / docs.length;
 }
 
@@ -77,6 +92,9 @@ export function repeatedOpenings(turns: readonly string[], words = 4): { share: 
   const counts = new Map<string, number>();
   for (const o of openings) counts.set(o, (counts.get(o) ?? 0) + 1);
   const repeated = openings.filter((o) => counts.get(o)! > 1).length;
-  const top = [...counts].filter(([, c]) => c > 1).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const top = [...counts]
+    .filter(([, c]) => c > 1)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
   return { share: openings.length ? repeated / openings.length : 0, top };
 }

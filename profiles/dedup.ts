@@ -38,11 +38,15 @@ export class BleuIndex {
   nearest(text: string, stopAbove = Infinity): Nearest {
     const hyp = tokens(text);
     const shared = new Map<string, number>();
-    for (const g of ngrams(hyp, 4).keys()) for (const id of this.postings.get(g) ?? []) shared.set(id, (shared.get(id) ?? 0) + 1);
+    for (const g of ngrams(hyp, 4).keys())
+      for (const id of this.postings.get(g) ?? []) shared.set(id, (shared.get(id) ?? 0) + 1);
     let best: Nearest = { score: 0, compared: 0 };
     for (const [id] of [...shared].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) {
       const score = sentenceBleu([this.docs.get(id)!], hyp);
-      best = score > best.score ? { score, against: id, compared: best.compared + 1 } : { ...best, compared: best.compared + 1 };
+      best =
+        score > best.score
+          ? { score, against: id, compared: best.compared + 1 }
+          : { ...best, compared: best.compared + 1 };
       if (best.score > stopAbove) break;
     }
     return best;
@@ -55,7 +59,11 @@ export function nearestNaive(docs: ReadonlyMap<string, readonly string[]>, text:
   let best: Nearest = { score: 0, compared: 0 };
   for (const [id, d] of docs) {
     const score = sentenceBleu([d], hyp);
-    best = { score: Math.max(best.score, score), against: score > best.score ? id : best.against, compared: best.compared + 1 };
+    best = {
+      score: Math.max(best.score, score),
+      against: score > best.score ? id : best.against,
+      compared: best.compared + 1,
+    };
   }
   return best;
 }

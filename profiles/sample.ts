@@ -1,7 +1,13 @@
 import type { Pool } from '../db/pool';
 import { Rng } from '../random';
 import { ProfileSample, ScenarioGroup } from '../schemas/profile';
-import { AGE_RANGE, GENDER_WEIGHTS, MAX_AGE_WITHOUT_PROFESSION, MIN_ITEMS_PER_CATEGORY, SCENARIO_GROUP_WEIGHTS } from './method';
+import {
+  AGE_RANGE,
+  GENDER_WEIGHTS,
+  MAX_AGE_WITHOUT_PROFESSION,
+  MIN_ITEMS_PER_CATEGORY,
+  SCENARIO_GROUP_WEIGHTS,
+} from './method';
 import scenarios from './scenarios.json';
 import people from './people.json';
 
@@ -15,7 +21,8 @@ export interface CategoryPool {
   eligible: Set<string>;
 }
 
-export const NO_TARGETS = 'the catalog has no product-type category with a captioned item that has an image: import a catalog (or `muse catalog demo`), then run `muse catalog caption` and `muse catalog filter` (stage 1)';
+export const NO_TARGETS =
+  'the catalog has no product-type category with a captioned item that has an image: import a catalog (or `muse catalog demo`), then run `muse catalog caption` and `muse catalog filter` (stage 1)';
 
 /** Product-type categories with enough items, and which of their items can be targets. */
 export async function loadCategoryPools(pool: Pool): Promise<CategoryPool[]> {
@@ -50,5 +57,14 @@ export function sampleProfile(categories: readonly CategoryPool[], ...key: Array
   const gender = rng.weighted(GENDER_WEIGHTS);
   const name = rng.pick(people.names[gender]);
   const profession = age <= MAX_AGE_WITHOUT_PROFESSION ? null : rng.pick(people.professions);
-  return ProfileSample.parse({ category: category.name, targetItemId, scenarioGroup, scenario, age, gender, name, profession });
+  return ProfileSample.parse({
+    category: category.name,
+    targetItemId,
+    scenarioGroup,
+    scenario,
+    age,
+    gender,
+    name,
+    profession,
+  });
 }

@@ -18,20 +18,28 @@ export async function assignProfiles(pool: Pool, b: BatchSpec): Promise<number> 
   return inTransaction(pool, async (c) => {
     await c.query("SELECT pg_advisory_xact_lock(hashtext('muse.assign-profiles'))");
     await createBatch(c, b);
-    const have = (await c.query('SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1', [b.batchId])).rows[0].n as number;
+    const have = (await c.query('SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1', [b.batchId]))
+      .rows[0].n as number;
     if (have >= b.size) return have;
     const unused = async () =>
-      (await c.query(
-        // A batch's profiles come from its own provider: records must not claim one provider for another's work.
-        `SELECT id FROM profiles p WHERE status = 'accepted' AND provider = $2 AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.profile_id = p.id)
-         ORDER BY accepted_order LIMIT $1`, [b.size - have, b.provider])).rows.map((r) => r.id as string);
+      (
+        await c.query(
+          // A batch's profiles come from its own provider: records must not claim one provider for another's work.
+          `SELECT id FROM profiles p WHERE status = 'accepted' AND provider = $2 AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.profile_id = p.id)
+         ORDER BY accepted_order LIMIT $1`,
+          [b.size - have, b.provider],
+        )
+      ).rows.map((r) => r.id as string);
     const ids = await unused();
     for (const [k, profileId] of ids.entries()) {
       const idx = have + k;
-      await c.query(
-        `INSERT INTO conversations (id, batch_id, idx, profile_id, seed) VALUES ($1, $2, $3, $4, $5)`,
-        [conversationId(b.batchId, idx), b.batchId, idx, profileId, conversationSeed(b.seed, idx)],
-      );
+      await c.query(`INSERT INTO conversations (id, batch_id, idx, profile_id, seed) VALUES ($1, $2, $3, $4, $5)`, [
+        conversationId(b.batchId, idx),
+        b.batchId,
+        idx,
+        profileId,
+        conversationSeed(b.seed, idx),
+      ]);
     }
     return have + ids.length;
   });

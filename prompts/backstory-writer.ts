@@ -1,9 +1,13 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'backstoryWriter', version: 'backstory-writer@1', role: 'profile', temperature: 0.7,
+  agent: 'backstoryWriter',
+  version: 'backstory-writer@1',
+  role: 'profile',
+  temperature: 0.7,
   sees: ['target'],
-  system: 'You invent believable shoppers for a clothing store. You write compact third-person stories, never product descriptions.',
+  system:
+    'You invent believable shoppers for a clothing store. You write compact third-person stories, never product descriptions.',
   user: ({ sample, persona, target }) => `Shopper: ${persona}
 Situation: ${sample.scenario}
 The product they will end up buying (shown in the image; for your eyes only):

@@ -1,10 +1,16 @@
 import { definePrompt } from './prompt';
 
 export default definePrompt({
-  agent: 'categoryFilter', version: 'category-filter@1', role: 'catalog', temperature: 0.2,
+  agent: 'categoryFilter',
+  version: 'category-filter@1',
+  role: 'catalog',
+  temperature: 0.2,
   sees: [],
   system: 'You sort the category tags of a clothing catalog.',
-  user: ({ category, examples }) => `Is the tag "${category}" a type of clothing, footwear or accessory, a kind of product a shopper could ask for by name?
+  user: ({
+    category,
+    examples,
+  }) => `Is the tag "${category}" a type of clothing, footwear or accessory, a kind of product a shopper could ask for by name?
 Examples of items with this tag: ${examples.slice(0, 5).join('; ') || '(none)'}.
 
 Some answers, to show the line:

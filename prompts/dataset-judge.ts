@@ -2,10 +2,18 @@ import { definePrompt } from './prompt';
 
 /** The rubric is anchored at 1, 3 and 5 so that scores mean the same across datasets and runs. */
 export default definePrompt({
-  agent: 'datasetJudge', version: 'dataset-judge@1', role: 'reviewer', temperature: 0,
+  agent: 'datasetJudge',
+  version: 'dataset-judge@1',
+  role: 'reviewer',
+  temperature: 0,
   sees: ['images'],
-  system: 'You rate conversations from conversational-recommendation datasets for a research comparison. You follow the rubric literally and judge every dataset by the same standard.',
-  user: ({ persona, scenario, dialogue }) => `The shopper${persona ? `: ${persona}` : ''}.${scenario ? ` Their situation: ${scenario}` : ''}
+  system:
+    'You rate conversations from conversational-recommendation datasets for a research comparison. You follow the rubric literally and judge every dataset by the same standard.',
+  user: ({
+    persona,
+    scenario,
+    dialogue,
+  }) => `The shopper${persona ? `: ${persona}` : ''}.${scenario ? ` Their situation: ${scenario}` : ''}
 The conversation (images are attached in order; a turn lists the numbers of the images shown with it):
 ${dialogue.map((t) => `${t.speaker}: ${t.text}${t.images.length ? ` [image ${t.images.join(', ')}]` : ''}`).join('\n')}
 

@@ -1,9 +1,13 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'imageOpening', version: 'image-opening@1', role: 'manager', temperature: 0.2,
+  agent: 'imageOpening',
+  version: 'image-opening@1',
+  role: 'manager',
+  temperature: 0.2,
   sees: ['bought', 'target'],
-  system: 'You script the start of a conversation in which a shopper shows an online stylist a photo of something they own.',
+  system:
+    'You script the start of a conversation in which a shopper shows an online stylist a photo of something they own.',
   user: ({ user, bought, target }) => `Shopper: ${user.persona}
 First image, which the shopper bought recently and shows in the chat:
 ${itemText(bought, 'Owned')}

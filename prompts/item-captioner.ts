@@ -1,7 +1,10 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'itemCaptioner', version: 'item-captioner@1', role: 'catalog', temperature: 0.4,
+  agent: 'itemCaptioner',
+  version: 'item-captioner@1',
+  role: 'catalog',
+  temperature: 0.4,
   sees: ['item'],
   system: 'You write product descriptions for an online clothing catalog from a product photo and its listing.',
   user: ({ item }) => `The listing:

@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
-  agent: 'needsAnalyser', version: 'needs-analyser@1', role: 'recommender', temperature: 0.2,
+  agent: 'needsAnalyser',
+  version: 'needs-analyser@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: [],
   system: 'You are the analyst behind an online clothing store assistant.',
   user: ({ dialogue }) => `The conversation so far:

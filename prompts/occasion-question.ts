@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
-  agent: 'occasionQuestion', version: 'occasion-question@1', role: 'recommender', temperature: 0.2,
+  agent: 'occasionQuestion',
+  version: 'occasion-question@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: [],
   system: 'You are a friendly online clothing store assistant.',
   user: ({ dialogue }) => `The conversation so far:

@@ -1,7 +1,10 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'outfitJudge', version: 'outfit-judge@1', role: 'manager', temperature: 0.2,
+  agent: 'outfitJudge',
+  version: 'outfit-judge@1',
+  role: 'manager',
+  temperature: 0.2,
   sees: ['target', 'candidate'],
   system: 'You judge outfits strictly and briefly.',
   user: ({ user, target, candidate }) => `Context: ${user.backstory}

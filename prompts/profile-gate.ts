@@ -1,7 +1,10 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'profileGate', version: 'profile-gate@2', role: 'profile', temperature: 0.2,
+  agent: 'profileGate',
+  version: 'profile-gate@2',
+  role: 'profile',
+  temperature: 0.2,
   sees: ['target'],
   system: 'You check whether a shopper profile is believable before it is used.',
   user: ({ sample, persona, target }) => `Shopper: ${persona}

@@ -32,7 +32,10 @@ export interface Picture {
 /** A prompt module as it is used: with its reply's zod schema (from the agent registry, the one definition). */
 export type PromptModule<A extends AgentName> = Prompt<A> & { output: (typeof AGENT_CALLS)[A]['output'] };
 
-export const definePrompt = <A extends AgentName>(p: Prompt<A>): PromptModule<A> => ({ ...p, output: AGENT_CALLS[p.agent].output });
+export const definePrompt = <A extends AgentName>(p: Prompt<A>): PromptModule<A> => ({
+  ...p,
+  output: AGENT_CALLS[p.agent].output,
+});
 
 /** The images that go with a call, read from its input by the prompt's `sees`. */
 export const imagesOf = <A extends AgentName>(p: Prompt<A>, input: AgentInput<A>): Picture[] =>

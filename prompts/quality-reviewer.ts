@@ -1,10 +1,16 @@
 import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
-  agent: 'qualityReviewer', version: 'quality-reviewer@1', role: 'reviewer', temperature: 0.2,
+  agent: 'qualityReviewer',
+  version: 'quality-reviewer@1',
+  role: 'reviewer',
+  temperature: 0.2,
   sees: [],
   system: 'You review synthetic shopping conversations for a research dataset. You are strict and consistent.',
-  user: ({ user, dialogue }) => `The shopper: ${user.persona}. Their story: ${user.backstory} Their needs: ${user.requirement}
+  user: ({
+    user,
+    dialogue,
+  }) => `The shopper: ${user.persona}. Their story: ${user.backstory} Their needs: ${user.requirement}
 The conversation:
 ${dialogueText(dialogue)}
 

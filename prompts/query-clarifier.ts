@@ -1,7 +1,10 @@
 import { definePrompt } from './prompt';
 
 export default definePrompt({
-  agent: 'queryClarifier', version: 'query-clarifier@1', role: 'recommender', temperature: 0.2,
+  agent: 'queryClarifier',
+  version: 'query-clarifier@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: [],
   system: 'You turn shopping needs into product search queries.',
   user: ({ needs }) => `Needs: ${needs}

@@ -1,7 +1,10 @@
 import { definePrompt } from './prompt';
 
 export default definePrompt({
-  agent: 'queryMerger', version: 'query-merger@1', role: 'recommender', temperature: 0.2,
+  agent: 'queryMerger',
+  version: 'query-merger@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: [],
   system: 'You maintain a product search query across a conversation.',
   user: ({ previous, current }) => `Previous query: ${previous}

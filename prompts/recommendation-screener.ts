@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'recommendationScreener', version: 'recommendation-screener@1', role: 'reviewer', temperature: 0.2,
+  agent: 'recommendationScreener',
+  version: 'recommendation-screener@1',
+  role: 'reviewer',
+  temperature: 0.2,
   sees: [],
   system: 'You screen shopping conversations for a research dataset.',
   user: ({ user, dialogue, recommendedItems }) => `The shopper's story: ${user.backstory}

@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'recommendation', version: 'recommendation@1', role: 'recommender', temperature: 0.2,
+  agent: 'recommendation',
+  version: 'recommendation@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: ['item'],
   system: 'You are a helpful online clothing store assistant.',
   user: ({ item, dialogue }) => `The conversation so far:

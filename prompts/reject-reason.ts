@@ -1,7 +1,10 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'rejectReason', version: 'reject-reason@1', role: 'user', temperature: 0.2,
+  agent: 'rejectReason',
+  version: 'reject-reason@1',
+  role: 'user',
+  temperature: 0.2,
   sees: ['target', 'recommended'],
   system: 'You compare two products precisely.',
   user: ({ target, recommended }) => `First image, the wanted product:

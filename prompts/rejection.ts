@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
-  agent: 'rejection', version: 'rejection@1', role: 'user', temperature: 0.2,
+  agent: 'rejection',
+  version: 'rejection@1',
+  role: 'user',
+  temperature: 0.2,
   sees: [],
   system: 'You play a shopper talking to an online clothing store assistant. Stay in character and speak naturally.',
   user: ({ user, difference, dialogue }) => `You: ${user.persona}

@@ -1,7 +1,10 @@
 import { definePrompt } from './prompt';
 
 export default definePrompt({
-  agent: 'rewriteChecker', version: 'rewrite-checker@1', role: 'reviewer', temperature: 0.1,
+  agent: 'rewriteChecker',
+  version: 'rewrite-checker@1',
+  role: 'reviewer',
+  temperature: 0.1,
   sees: [],
   system: 'You check edited dialogue lines strictly.',
   user: ({ original, rewrite }) => `Original: ${original}

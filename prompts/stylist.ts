@@ -1,7 +1,10 @@
 import { definePrompt, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'stylist', version: 'stylist@1', role: 'manager', temperature: 0.2,
+  agent: 'stylist',
+  version: 'stylist@1',
+  role: 'manager',
+  temperature: 0.2,
   sees: ['target'],
   system: 'You are a stylist who builds outfits around a single piece.',
   user: ({ user, target }) => `Context: ${user.backstory}

@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'systemChitChat', version: 'system-chit-chat@1', role: 'recommender', temperature: 0.2,
+  agent: 'systemChitChat',
+  version: 'system-chit-chat@1',
+  role: 'recommender',
+  temperature: 0.2,
   sees: [],
   system: 'You are an online clothing store assistant with a warm, slightly playful personality.',
   user: ({ item, dialogue }) => `The item you last showed:

@@ -1,7 +1,10 @@
 import { definePrompt } from './prompt';
 
 export default definePrompt({
-  agent: 'textOpening', version: 'text-opening@1', role: 'manager', temperature: 0.2,
+  agent: 'textOpening',
+  version: 'text-opening@1',
+  role: 'manager',
+  temperature: 0.2,
   sees: [],
   system: 'You script the first minute of a conversation between a shopper and an online clothing store assistant.',
   user: ({ user }) => `Shopper: ${user.persona}

@@ -1,7 +1,10 @@
 import { definePrompt, dialogueText, itemText } from './prompt';
 
 export default definePrompt({
-  agent: 'userChitChat', version: 'user-chit-chat@1', role: 'user', temperature: 0.2,
+  agent: 'userChitChat',
+  version: 'user-chit-chat@1',
+  role: 'user',
+  temperature: 0.2,
   sees: ['item'],
   system: 'You play a shopper talking to an online clothing store assistant. Stay in character and speak naturally.',
   user: ({ user, item, dialogue }) => `You: ${user.persona}

@@ -1,9 +1,13 @@
 import { definePrompt, dialogueText } from './prompt';
 
 export default definePrompt({
-  agent: 'utteranceRewriter', version: 'utterance-rewriter@1', role: 'rewriter', temperature: 0.9,
+  agent: 'utteranceRewriter',
+  version: 'utterance-rewriter@1',
+  role: 'rewriter',
+  temperature: 0.9,
   sees: [],
-  system: 'You edit dialogue so that it reads as if different people wrote it. You keep meaning exactly and never add commentary.',
+  system:
+    'You edit dialogue so that it reads as if different people wrote it. You keep meaning exactly and never add commentary.',
   user: ({ speaker, text, colloquial, dialogue }) => `The conversation so far:
 ${dialogueText(dialogue)}
 

@@ -29,7 +29,12 @@ export type Item = z.infer<typeof Item>;
 /** One line of Amazon Reviews 2023 item metadata; only the fields the method uses are checked. */
 export const AmazonItemLine = z.object({
   // It names the item's image file and its id everywhere: nothing that could climb out of a folder.
-  parent_asin: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be safe as a file name: letters, digits, '.', '_' and '-', starting with a letter or digit"),
+  parent_asin: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+      "must be safe as a file name: letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
   title: z.string().min(1),
   features: z.array(z.string()).default([]),
   description: z.array(z.string()).default([]),

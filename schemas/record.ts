@@ -37,7 +37,14 @@ export const ConversationRecord = z.strictObject({
   Provider: z.string(),
   Simulated: z.boolean(),
   /** Who made each stage of this record: the provider and the models its calls were answered by (none for the simulated provider). */
-  Provenance: z.strictObject({ Profile: StageProvenance, Conversation: StageProvenance, Rewrite: StageProvenance, Review: StageProvenance }).optional(),
+  Provenance: z
+    .strictObject({
+      Profile: StageProvenance,
+      Conversation: StageProvenance,
+      Rewrite: StageProvenance,
+      Review: StageProvenance,
+    })
+    .optional(),
   /** Stage 4's stored verdict; the export's thresholds were applied to it. */
   Review: z.strictObject({
     Pass: z.string(),

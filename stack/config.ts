@@ -7,7 +7,9 @@ export const config = {
   get home() {
     return path.resolve(process.env.MUSE_HOME ?? path.join(__dirname, '..', '.muse'));
   },
-  cacheDir: path.resolve(process.env.MUSE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'muse')),
+  cacheDir: path.resolve(
+    process.env.MUSE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'muse'),
+  ),
   temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
   temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
   temporalUiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),

@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { config, paths, uiUrl } from './config';
 import { canConnect, ensureTemporalCli, registerSearchAttributes, startDevServer, waitForTemporal } from './temporal';
-import { ensureDatabase, runningPostmaster, startEmbeddedPostgres, waitForPostgres, type RunningPostgres } from './postgres';
+import {
+  ensureDatabase,
+  runningPostmaster,
+  startEmbeddedPostgres,
+  waitForPostgres,
+  type RunningPostgres,
+} from './postgres';
 import type { StackState } from './index';
 
 const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
@@ -27,7 +33,10 @@ export async function runStackDaemon(): Promise<void> {
     await postgres?.stop().catch((e) => log(`postgres stop: ${e}`));
     if (temporal && temporal.exitCode === null && temporal.signalCode === null) {
       temporal.kill('SIGTERM');
-      const gone = await Promise.race([new Promise((r) => temporal!.once('exit', () => r(true))), sleep(10_000).then(() => false)]);
+      const gone = await Promise.race([
+        new Promise((r) => temporal!.once('exit', () => r(true))),
+        sleep(10_000).then(() => false),
+      ]);
       if (!gone) temporal.kill('SIGKILL');
     }
     process.exit(code);
@@ -107,15 +116,21 @@ export async function runStackDaemon(): Promise<void> {
  * it (`pg_ctl restart`: a new postmaster answers within seconds, and is watched in turn) or the daemon
  * starts it again.
  */
-async function watchPostgres(url: string, stopping: () => boolean, start: () => Promise<void>,
-  restart: (what: string, start: () => Promise<void>) => Promise<void>): Promise<void> {
+async function watchPostgres(
+  url: string,
+  stopping: () => boolean,
+  start: () => Promise<void>,
+  restart: (what: string, start: () => Promise<void>) => Promise<void>,
+): Promise<void> {
   let watched = runningPostmaster(paths.pgData());
   while (!stopping()) {
     await sleep(1000);
     const now = runningPostmaster(paths.pgData());
     if (stopping() || now === watched) continue;
     if (now) {
-      log(`embedded PostgreSQL was restarted outside muse (postmaster ${watched} -> ${now}); it answers again, watching the new server`);
+      log(
+        `embedded PostgreSQL was restarted outside muse (postmaster ${watched} -> ${now}); it answers again, watching the new server`,
+      );
     } else {
       log('the embedded PostgreSQL exited');
       try {

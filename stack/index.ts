@@ -40,7 +40,8 @@ export function stackEndpoints(): { temporalAddress: string; databaseUrl: string
  * What the stack daemon and the servers it starts are given of the caller's environment: where things
  * are and how to reach them, never an LLM key (they make no LLM call).
  */
-const STACK_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|DATABASE_URL|MUSE_(HOME|PG_PORT|CACHE_DIR|IMAGE_DIR|PG_CONNECT_TIMEOUT_MS)|TEMPORAL_(ADDRESS|NAMESPACE|UI_PORT|CLI_PATH))$/;
+const STACK_ENV =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|XDG_[A-Z_]+|NODE_EXTRA_CA_CERTS|DATABASE_URL|MUSE_(HOME|PG_PORT|CACHE_DIR|IMAGE_DIR|PG_CONNECT_TIMEOUT_MS)|TEMPORAL_(ADDRESS|NAMESPACE|UI_PORT|CLI_PATH))$/;
 export const stackEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(env).filter(([k]) => STACK_ENV.test(k)));
 
@@ -56,7 +57,13 @@ export async function up(log: (m: string) => void = console.log): Promise<StackS
     if (temporalUp && config.databaseUrl) {
       await registerSearchAttributes(config.temporalAddress);
       await ensureDatabase(config.databaseUrl);
-      state = { temporalAddress: config.temporalAddress, uiUrl: uiUrl(), databaseUrl: config.databaseUrl, startedTemporal: false, startedPostgres: false };
+      state = {
+        temporalAddress: config.temporalAddress,
+        uiUrl: uiUrl(),
+        databaseUrl: config.databaseUrl,
+        startedTemporal: false,
+        startedPostgres: false,
+      };
       log('attached to a running Temporal and to DATABASE_URL: nothing to start');
     } else {
       // Built here, not in the daemon, so a first build's progress shows on the user's terminal.
@@ -104,10 +111,17 @@ export async function down(log: (m: string) => void = console.log): Promise<void
   // The daemon stops each server within a bound of its own (PostgreSQL 20 s, Temporal 10 s).
   const until = Date.now() + 45_000;
   while (alive(s.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  if (alive(s.pid)) throw new Error(`the stack daemon (pid ${s.pid}) did not stop within 45 s; its log: ${path.join(paths.logs(), 'stack.log')}`);
-  log(`stopped ${[s.startedTemporal && 'Temporal', s.startedPostgres && 'PostgreSQL'].filter(Boolean).join(' and ') || 'nothing (attached only)'}`);
+  if (alive(s.pid))
+    throw new Error(
+      `the stack daemon (pid ${s.pid}) did not stop within 45 s; its log: ${path.join(paths.logs(), 'stack.log')}`,
+    );
+  log(
+    `stopped ${[s.startedTemporal && 'Temporal', s.startedPostgres && 'PostgreSQL'].filter(Boolean).join(' and ') || 'nothing (attached only)'}`,
+  );
 }
 
 export function describeStack(s: { temporalAddress: string; uiUrl: string; databaseUrl: string }): string {
-  return [`Temporal:   ${s.temporalAddress}`, `Web UI:     ${s.uiUrl}`, `PostgreSQL: ${redact(s.databaseUrl)}`].join('\n');
+  return [`Temporal:   ${s.temporalAddress}`, `Web UI:     ${s.uiUrl}`, `PostgreSQL: ${redact(s.databaseUrl)}`].join(
+    '\n',
+  );
 }

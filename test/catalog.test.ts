@@ -19,19 +19,43 @@ beforeAll(async () => {
   pool = createPool(env().databaseUrl);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-amazon-'));
   fs.mkdirSync(path.join(dir, 'img'));
-  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#b8302f' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#b8302f' } })
+    .png()
+    .toBuffer();
   fs.writeFileSync(path.join(dir, 'img', `${tag}A.png`), png);
   // Named like the MAIN image's URL, the way the Amazon dumps name their files.
   fs.writeFileSync(path.join(dir, 'img', '71abcXYZ.jpg'), await sharp(png).jpeg().toBuffer());
   const lines = [
-    line({ parent_asin: `${tag}A`, title: 'Red Linen Wrap Dress', features: ['Linen', 'Adjustable waist tie'], description: ['A red linen wrap dress for summer weddings.'], categories: ['Clothing, Shoes & Jewelry', 'Women', 'Clothing', 'Dresses'], price: 49.5, images: [], details: { Color: 'Red' }, store: 'Acme' }),
+    line({
+      parent_asin: `${tag}A`,
+      title: 'Red Linen Wrap Dress',
+      features: ['Linen', 'Adjustable waist tie'],
+      description: ['A red linen wrap dress for summer weddings.'],
+      categories: ['Clothing, Shoes & Jewelry', 'Women', 'Clothing', 'Dresses'],
+      price: 49.5,
+      images: [],
+      details: { Color: 'Red' },
+      store: 'Acme',
+    }),
     '{"parent_asin": "broken", "title": ',
     line({ parent_asin: `${tag}C`, features: ['no title here'] }),
     line({ parent_asin: `${tag}D`, title: 'Bad price', price: 'about twenty' }),
     '',
-    line({ parent_asin: `${tag}E`, title: 'Navy Wool Coat', description: ['Warm navy wool coat.'], categories: ['Clothing, Shoes & Jewelry', 'Men', 'Clothing', 'Coats'], price: '$120.00', images: [{ variant: 'MAIN', hi_res: 'https://m.media-amazon.com/images/I/71abcXYZ.jpg' }], store: null }),
+    line({
+      parent_asin: `${tag}E`,
+      title: 'Navy Wool Coat',
+      description: ['Warm navy wool coat.'],
+      categories: ['Clothing, Shoes & Jewelry', 'Men', 'Clothing', 'Coats'],
+      price: '$120.00',
+      images: [{ variant: 'MAIN', hi_res: 'https://m.media-amazon.com/images/I/71abcXYZ.jpg' }],
+      store: null,
+    }),
     line({ parent_asin: `${tag}F`, title: 'Plain Socks', categories: 'Socks' }),
-    line({ parent_asin: `${tag}G`, title: 'Grey Beanie', categories: ['Clothing, Shoes & Jewelry', 'Accessories', 'Hats'] }),
+    line({
+      parent_asin: `${tag}G`,
+      title: 'Grey Beanie',
+      categories: ['Clothing, Shoes & Jewelry', 'Accessories', 'Hats'],
+    }),
   ];
   fs.writeFileSync(path.join(dir, 'meta.jsonl'), lines.join('\n') + '\n');
 });
@@ -49,7 +73,12 @@ describe('the Amazon Reviews 2023 importer', () => {
     expect(r.errors[3].problem).toMatch(/^categories: /);
 
     const dress = await getItem(pool, `${tag}A`);
-    expect(dress).toMatchObject({ source: 'amazon', price: 49.5, store: 'Acme', description: 'A red linen wrap dress for summer weddings.' });
+    expect(dress).toMatchObject({
+      source: 'amazon',
+      price: 49.5,
+      store: 'Acme',
+      description: 'A red linen wrap dress for summer weddings.',
+    });
     expect(dress.imagePath).toMatch(/\.png$/);
     expect(readAttributes(dress)).toMatchObject({ noun: 'dress', colour: 'red', material: 'linen' });
     const coat = await getItem(pool, `${tag}E`);
@@ -61,7 +90,8 @@ describe('the Amazon Reviews 2023 importer', () => {
   });
 
   it('is idempotent and makes the items findable by full-text search', async () => {
-    const count = async () => (await pool.query('SELECT count(*)::int AS n FROM items WHERE id LIKE $1', [`${tag}%`])).rows[0].n;
+    const count = async () =>
+      (await pool.query('SELECT count(*)::int AS n FROM items WHERE id LIKE $1', [`${tag}%`])).rows[0].n;
     await importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'img'));
     expect(await count()).toBe(3);
     const hits = await new FullTextRetriever(pool).search('red linen wrap dress for a summer wedding', { k: 3 });
@@ -74,18 +104,25 @@ describe('the Amazon Reviews 2023 importer', () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-amazon-bad-'));
     fs.mkdirSync(path.join(d, 'img'));
     fs.mkdirSync(path.join(d, 'outside'));
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#2f30b8' } }).png().toBuffer();
-    const secret = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123456' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#2f30b8' } })
+      .png()
+      .toBuffer();
+    const secret = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     fs.writeFileSync(path.join(d, 'outside', 'secret.png'), secret);
     fs.symlinkSync(path.join(d, 'outside', 'secret.png'), path.join(d, 'img', `${tag}L.png`));
     fs.writeFileSync(path.join(d, 'img', `${tag}T.png`), png.subarray(0, Math.floor(png.length / 2)));
     fs.writeFileSync(path.join(d, 'img', `${tag}Z.png`), png);
-    const item = (id: string, extra: Record<string, unknown> = {}) => line({ parent_asin: id, title: `Item ${id}`, categories: ['Clothing', 'Shirts'], ...extra });
+    const item = (id: string, extra: Record<string, unknown> = {}) =>
+      line({ parent_asin: id, title: `Item ${id}`, categories: ['Clothing', 'Shirts'], ...extra });
     const lines: Buffer[] = [
       Buffer.from(item(`${tag}N`, { title: 'Nul\u0000 title' })),
       Buffer.concat([Buffer.from(item(`${tag}U`).slice(0, -2)), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
       Buffer.from(item(`${tag}H`, { description: ['x'.repeat(5 * 1024 * 1024)] })),
-      Buffer.from(item(`${tag}V`, { title: Array.from({ length: 200_000 }, (_, i) => `w${i.toString(36)}`).join(' ') })),
+      Buffer.from(
+        item(`${tag}V`, { title: Array.from({ length: 200_000 }, (_, i) => `w${i.toString(36)}`).join(' ') }),
+      ),
       Buffer.from(item('../outside/secret')),
       Buffer.from(item(`${tag}L`)),
       Buffer.from(item(`${tag}T`)),
@@ -106,11 +143,19 @@ describe('the Amazon Reviews 2023 importer', () => {
     expect((await getItem(pool, `${tag}Z`)).imageSha256).not.toBeNull();
     const secretSha = (await import('node:crypto')).createHash('sha256').update(secret).digest('hex');
     expect((await pool.query('SELECT 1 FROM images WHERE sha256 = $1', [secretSha])).rowCount).toBe(0);
-    expect((await pool.query('SELECT 1 FROM items WHERE id = ANY($1)', [[`${tag}N`, `${tag}U`, `${tag}H`, `${tag}V`, `${tag}L`, `${tag}T`]])).rowCount).toBe(0);
+    expect(
+      (
+        await pool.query('SELECT 1 FROM items WHERE id = ANY($1)', [
+          [`${tag}N`, `${tag}U`, `${tag}H`, `${tag}V`, `${tag}L`, `${tag}T`],
+        ])
+      ).rowCount,
+    ).toBe(0);
   });
 
   it('says clearly when the file or the image folder is missing', async () => {
     await expect(importAmazonCatalog(pool, path.join(dir, 'nope.jsonl'))).rejects.toThrow(/nope.jsonl: no such file/);
-    await expect(importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'nope'))).rejects.toThrow(/--images .*nope: not a folder/);
+    await expect(importAmazonCatalog(pool, path.join(dir, 'meta.jsonl'), path.join(dir, 'nope'))).rejects.toThrow(
+      /--images .*nope: not a folder/,
+    );
   });
 });

@@ -9,27 +9,47 @@ import { env } from './helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 
-function muse(envExtra: Record<string, string>, ...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string; ms: number }> {
+function muse(
+  envExtra: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number | string; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...envExtra }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr, ms: Date.now() - t0 }));
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...envExtra }, timeout: 30_000 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? ((err as { code?: number | string }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - t0,
+        }),
+    );
   });
 }
 
 const servers: net.Server[] = [];
-afterAll(() => { for (const s of servers) s.close(); });
+afterAll(() => {
+  for (const s of servers) s.close();
+});
 
 describe('connections to PostgreSQL', () => {
   it('a server that accepts and never answers, a closed port and a malformed URL each end in one line naming the URL, password masked', async () => {
-    const silent = net.createServer((socket) => { socket.on('error', () => {}); /* accept, never answer */ });
+    const silent = net.createServer((socket) => {
+      socket.on('error', () => {}); /* accept, never answer */
+    });
     servers.push(silent);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const silentPort = (silent.address() as net.AddressInfo).port;
     const closedPort = await freePort();
     const cases = [
       [`postgres://muse:s3cret@127.0.0.1:${silentPort}/muse`, /accepted no session within 2 s/],
-      [`postgres://muse:s3cret@127.0.0.1:${closedPort}/muse`, /refused the connection: nothing listens on 127\.0\.0\.1:\d+/],
+      [
+        `postgres://muse:s3cret@127.0.0.1:${closedPort}/muse`,
+        /refused the connection: nothing listens on 127\.0\.0\.1:\d+/,
+      ],
       ['postgres://muse:s3cret@127.0.0.1:notaport/muse', /is not a valid URL/],
     ] as const;
     for (const [url, why] of cases) {
@@ -45,8 +65,13 @@ describe('connections to PostgreSQL', () => {
   });
 
   it('a rejected password names the user, not the password', () => {
-    const line = describeConnectError('postgres://alice:hunter2@db.example:5432/muse', Object.assign(new Error('password authentication failed'), { code: '28P01' }));
-    expect(line).toBe('PostgreSQL at postgres://alice:***@db.example:5432/muse rejected the password of user alice; check DATABASE_URL');
+    const line = describeConnectError(
+      'postgres://alice:hunter2@db.example:5432/muse',
+      Object.assign(new Error('password authentication failed'), { code: '28P01' }),
+    );
+    expect(line).toBe(
+      'PostgreSQL at postgres://alice:***@db.example:5432/muse rejected the password of user alice; check DATABASE_URL',
+    );
   });
 
   it('an idle pooled connection killed by the server (57P01, as on a restart) does not crash the process; the next query reconnects', async () => {
@@ -58,7 +83,10 @@ describe('connections to PostgreSQL', () => {
     await admin.connect();
     try {
       await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 2'), pool.query('SELECT 3')]);
-      const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [name],
+      );
       expect(killed.rowCount).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 500));
       expect((await pool.query('SELECT 42 AS n')).rows[0].n).toBe(42);
@@ -70,7 +98,14 @@ describe('connections to PostgreSQL', () => {
         await c.query('SELECT 2');
       });
       await new Promise((r) => setTimeout(r, 300));
-      expect((await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`, [name])).rowCount).toBe(1);
+      expect(
+        (
+          await admin.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+            [name],
+          )
+        ).rowCount,
+      ).toBe(1);
       await expect(tx).rejects.toThrow();
       await new Promise((r) => setTimeout(r, 300));
       expect((await pool.query('SELECT 43 AS n')).rows[0].n).toBe(43);

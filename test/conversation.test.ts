@@ -54,7 +54,8 @@ describe('a batch follows stage 3 of the method', () => {
 
   it('makes every conversation findable in the Web UI by batch, opening and outcome, with a memo', async () => {
     const query = `MuseBatchId="${batchId}" AND WorkflowType="conversationWorkflow"`;
-    let rows: Array<{ workflowId: string; searchAttributes: Record<string, unknown>; memo?: Record<string, unknown> }> = [];
+    let rows: Array<{ workflowId: string; searchAttributes: Record<string, unknown>; memo?: Record<string, unknown> }> =
+      [];
     for (let i = 0; i < 40 && rows.length < N; i++) {
       rows = [];
       for await (const w of t.client.workflow.list({ query })) rows.push(w as never);

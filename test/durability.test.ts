@@ -6,14 +6,37 @@ import { checkAgainstMethod, loadBatch } from './method-check';
 import { rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 
 const rigs: TestRig[] = [];
-afterAll(async () => { for (const r of rigs) await r.close(); });
+afterAll(async () => {
+  for (const r of rigs) await r.close();
+});
 
 type Step = (input: { conversationId: string; idx?: number }) => Promise<unknown>;
-const UTTERANCE_ACTIVITIES = ['askOccasion', 'answerOccasion', 'userChitChat', 'systemChitChat', 'userRejects', 'systemRecommends', 'systemRecommendsTarget', 'userAccepts'] as const;
+const UTTERANCE_ACTIVITIES = [
+  'askOccasion',
+  'answerOccasion',
+  'userChitChat',
+  'systemChitChat',
+  'userRejects',
+  'systemRecommends',
+  'systemRecommendsTarget',
+  'userAccepts',
+] as const;
 
 /** Wraps every utterance-writing activity with `around`. */
-function wrapAll(real: Activities, around: (name: string, input: { conversationId: string; idx?: number }, call: () => Promise<unknown>) => Promise<unknown>): Partial<Activities> {
-  return Object.fromEntries(UTTERANCE_ACTIVITIES.map((name) => [name, ((input) => around(name, input, () => (real[name] as Step)(input))) as Step])) as Partial<Activities>;
+function wrapAll(
+  real: Activities,
+  around: (
+    name: string,
+    input: { conversationId: string; idx?: number },
+    call: () => Promise<unknown>,
+  ) => Promise<unknown>,
+): Partial<Activities> {
+  return Object.fromEntries(
+    UTTERANCE_ACTIVITIES.map((name) => [
+      name,
+      ((input) => around(name, input, () => (real[name] as Step)(input))) as Step,
+    ]),
+  ) as Partial<Activities>;
 }
 
 describe('durability', () => {
@@ -39,15 +62,21 @@ describe('durability', () => {
 
     const convs = await loadBatch(t.pool, batchId);
     for (const c of convs) checkAgainstMethod(c);
-    const recommendRows = convs.flatMap((c) => c.utterances).filter((u) => u.action === 'recommend' && !u.meta.forced).length;
+    const recommendRows = convs
+      .flatMap((c) => c.utterances)
+      .filter((u) => u.action === 'recommend' && !u.meta.forced).length;
     expect([...seen.values()].every((n) => n === 2)).toBe(true);
     expect(seen.size).toBe(recommendRows);
     expect(replies.every((r) => r.reused)).toBe(true);
-    const recommendationCalls = t.llm.calls.filter((c) => c.agent === 'recommendation' && !c.key.includes('Target')).length;
+    const recommendationCalls = t.llm.calls.filter(
+      (c) => c.agent === 'recommendation' && !c.key.includes('Target'),
+    ).length;
     const forced = convs.filter((c) => c.outcome === 'forced').length;
     expect(recommendationCalls).toBe(recommendRows + forced);
     const dup = await t.pool.query(
-      `SELECT conversation_id, idx, count(*) FROM utterances WHERE conversation_id LIKE $1 GROUP BY 1, 2 HAVING count(*) > 1`, [`muse-${batchId}-%`]);
+      `SELECT conversation_id, idx, count(*) FROM utterances WHERE conversation_id LIKE $1 GROUP BY 1, 2 HAVING count(*) > 1`,
+      [`muse-${batchId}-%`],
+    );
     expect(dup.rowCount).toBe(0);
   });
 
@@ -57,7 +86,8 @@ describe('durability', () => {
     const batchId = uniqueBatch('can');
     const size = 24;
     const h = await t.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-${batchId}`, taskQueue: t.taskQueue,
+      workflowId: `muse-batch-${batchId}`,
+      taskQueue: t.taskQueue,
       args: [{ batchId, size, seed: 8, concurrency: 4, provider: 'simulated', historyBudget: 60 }],
     });
     expect(await t.run(() => h.result())).toMatchObject({ total: size, done: size, failed: 0, running: 0 });
@@ -69,7 +99,11 @@ describe('durability', () => {
       for await (const w of t.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) runs.push(w.runId);
     }
     expect(runs.length).toBeGreaterThan(2);
-    const rows = (await t.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [batchId])).rows;
+    const rows = (
+      await t.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [
+        batchId,
+      ])
+    ).rows;
     expect(rows).toEqual([{ status: 'completed', n: size }]);
     for (const c of await loadBatch(t.pool, batchId)) {
       checkAgainstMethod(c);
@@ -85,10 +119,12 @@ describe('durability', () => {
     const victim = `muse-${batchId}-1`;
     let failing = true;
     const t = await rig({
-      wrap: (real) => wrapAll(real, async (_name, input, call) => {
-        if (failing && input.conversationId === victim && input.idx === 5) throw ApplicationFailure.nonRetryable('injected fault at utterance 5', 'InjectedFault');
-        return call();
-      }),
+      wrap: (real) =>
+        wrapAll(real, async (_name, input, call) => {
+          if (failing && input.conversationId === victim && input.idx === 5)
+            throw ApplicationFailure.nonRetryable('injected fault at utterance 5', 'InjectedFault');
+          return call();
+        }),
     });
     rigs.push(t);
     const h = await startBatch(t, { batchId, size: 3, seed: 5, concurrency: 3, provider: 'simulated' });
@@ -96,8 +132,14 @@ describe('durability', () => {
 
     const status = await batchStatus(t, batchId);
     expect(status.counts).toEqual({ completed: 2, failed: 1 });
-    expect(status.failures).toEqual([{ conversationId: victim, reason: expect.stringContaining('injected fault at utterance 5') }]);
-    const before = (await t.pool.query('SELECT idx, text, updated_at FROM utterances WHERE conversation_id = $1 ORDER BY idx', [victim])).rows;
+    expect(status.failures).toEqual([
+      { conversationId: victim, reason: expect.stringContaining('injected fault at utterance 5') },
+    ]);
+    const before = (
+      await t.pool.query('SELECT idx, text, updated_at FROM utterances WHERE conversation_id = $1 ORDER BY idx', [
+        victim,
+      ])
+    ).rows;
     expect(before.map((r) => r.idx)).toEqual([0, 1, 2, 3, 4]);
     const firstRun = (await t.client.workflow.getHandle(victim).describe()).runId;
 
@@ -111,12 +153,22 @@ describe('durability', () => {
     expect(d.runId).not.toBe(firstRun);
     const [c] = (await loadBatch(t.pool, batchId)).filter((x) => x.id === victim);
     checkAgainstMethod(c);
-    const after = (await t.pool.query('SELECT idx, text, updated_at FROM utterances WHERE conversation_id = $1 AND idx < 5 ORDER BY idx', [victim])).rows;
+    const after = (
+      await t.pool.query(
+        'SELECT idx, text, updated_at FROM utterances WHERE conversation_id = $1 AND idx < 5 ORDER BY idx',
+        [victim],
+      )
+    ).rows;
     expect(after).toEqual(before);
     // Only the missing utterances were generated: no agent call for anything stored before the fault.
     // (Stage 4 rewrites and reviews every utterance afterwards, once: those calls are not counted here.)
-    const calledIdx = t.llm.calls.filter((x) => !['utteranceRewriter', 'rewriteChecker', 'qualityReviewer', 'recommendationScreener'].includes(x.agent))
-      .map((x) => x.key.split(':')).filter((k) => k[0] === victim).map((k) => Number(k[1]));
+    const calledIdx = t.llm.calls
+      .filter(
+        (x) => !['utteranceRewriter', 'rewriteChecker', 'qualityReviewer', 'recommendationScreener'].includes(x.agent),
+      )
+      .map((x) => x.key.split(':'))
+      .filter((k) => k[0] === victim)
+      .map((k) => Number(k[1]));
     expect(calledIdx.length).toBeGreaterThan(0);
     expect(Math.min(...calledIdx)).toBe(5);
     expect(t.llm.calls.every((x) => x.key.startsWith(victim))).toBe(true);

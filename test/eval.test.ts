@@ -42,10 +42,14 @@ describe('muse eval', () => {
       expect(d.mean).toBeLessThanOrEqual(5);
     }
     expect(r.summary.naturalness.n).toBe(8);
-    const stored = (await t.pool.query('SELECT record_id, images, dialogue FROM eval_items WHERE eval_id = $1 ORDER BY k', [r.evalId])).rows;
+    const stored = (
+      await t.pool.query('SELECT record_id, images, dialogue FROM eval_items WHERE eval_id = $1 ORDER BY k', [r.evalId])
+    ).rows;
     expect(stored).toHaveLength(8);
     // Images travel by reference: every turn's image numbers point into the conversation's stored images.
-    for (const s of stored) for (const turn of s.dialogue) for (const n of turn.images) expect(s.images[n - 1].sha256).toMatch(/^[0-9a-f]{64}$/);
+    for (const s of stored)
+      for (const turn of s.dialogue)
+        for (const n of turn.images) expect(s.images[n - 1].sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const again = await runEval(t, batchId, options, (fn) => t.run(fn));
     expect(again.evalId).toBe(r.evalId);
@@ -57,24 +61,35 @@ describe('muse eval', () => {
   it('judges a dataset folder in the Muse record format, reporting and leaving out the bad records', async () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'muse-eval-')), 'ds');
     const exported = await exportBatch(t.pool, batchId, dir, { minScore: 0, requireScreener: false });
-    fs.appendFileSync(path.join(dir, 'dataset.jsonl'), [
-      '{"Conversations": []}',
-      '{"Conversations": [{"User": "hi", "Assistant": "hello"}]}',
-      '{"Conversations": [{"User": "this?", "Image": ["images/missing.png"]}]}',
-    ].join('\n') + '\n');
+    fs.appendFileSync(
+      path.join(dir, 'dataset.jsonl'),
+      [
+        '{"Conversations": []}',
+        '{"Conversations": [{"User": "hi", "Assistant": "hello"}]}',
+        '{"Conversations": [{"User": "this?", "Image": ["images/missing.png"]}]}',
+      ].join('\n') + '\n',
+    );
     const r = await runEval(t, dir, { ...options, sample: 200 }, (fn) => t.run(fn));
     expect(r.available).toBe(exported.conversations);
     expect(r.judged).toBe(exported.conversations);
     expect(r.problems).toHaveLength(3);
     const line = exported.conversations + 1;
-    expect(r.problems[0]).toBe(`${path.join(dir, 'dataset.jsonl')}:${line}: Conversations: Too small: expected array to have >=1 items`);
-    expect(r.problems[1]).toContain(`dataset.jsonl:${line + 1}: Conversations.0: a turn needs exactly one of User or Assistant`);
-    expect(r.problems[2]).toContain(`dataset.jsonl:${line + 2}: Image: 1 file(s) not in the folder, e.g. images/missing.png`);
+    expect(r.problems[0]).toBe(
+      `${path.join(dir, 'dataset.jsonl')}:${line}: Conversations: Too small: expected array to have >=1 items`,
+    );
+    expect(r.problems[1]).toContain(
+      `dataset.jsonl:${line + 1}: Conversations.0: a turn needs exactly one of User or Assistant`,
+    );
+    expect(r.problems[2]).toContain(
+      `dataset.jsonl:${line + 2}: Image: 1 file(s) not in the folder, e.g. images/missing.png`,
+    );
     expect(r.summary.image_text_consistency.n).toBeGreaterThan(0);
   });
 
   it('refuses what it cannot evaluate with a message that says why', async () => {
-    await expect(runEval(t, 'no-such-batch-or-folder', options, (fn) => t.run(fn))).rejects.toThrow(/neither a folder nor a batch/);
+    await expect(runEval(t, 'no-such-batch-or-folder', options, (fn) => t.run(fn))).rejects.toThrow(
+      /neither a folder nor a batch/,
+    );
     await expect(runEval(t, batchId, { ...options, sample: 5000 }, (fn) => t.run(fn))).rejects.toThrow(/at most 1000/);
   });
 });

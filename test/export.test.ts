@@ -29,9 +29,14 @@ describe('export in the Muse record format', () => {
     const lines = fs.readFileSync(path.join(out, 'dataset.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(25);
     const records = lines.map((l) => ConversationRecord.parse(JSON.parse(l)));
-    for (const f of files) expect(JSON.parse(fs.readFileSync(path.join(out, 'conversations', f), 'utf8'))).toEqual(records.find((r) => `${r.Conversation_id}.json` === f));
+    for (const f of files)
+      expect(JSON.parse(fs.readFileSync(path.join(out, 'conversations', f), 'utf8'))).toEqual(
+        records.find((r) => `${r.Conversation_id}.json` === f),
+      );
 
-    const images = (await t.pool.query('SELECT i.id, im.sha256 FROM items i JOIN images im ON im.sha256 = i.image_sha256')).rows;
+    const images = (
+      await t.pool.query('SELECT i.id, im.sha256 FROM items i JOIN images im ON im.sha256 = i.image_sha256')
+    ).rows;
     const digest = new Map(images.map((r) => [r.id, r.sha256]));
     for (const r of records) {
       expect(r.Simulated).toBe(true);
@@ -53,7 +58,12 @@ describe('export in the Muse record format', () => {
         expect(shown.Image[0]).toMatch(new RegExp(`^images/${r.Mentioned_items[0]}\\.(png|jpg|webp)$`));
       }
     }
-    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    const stored = (
+      await t.pool.query(
+        'SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1',
+        [batchId],
+      )
+    ).rows[0].n;
     expect(report.ids).toHaveLength(25);
     expect(records.reduce((n, r) => n + r.Conversations.length, 0)).toBe(stored);
     expect(report.utterances).toBe(stored);
@@ -83,13 +93,22 @@ describe('export in the Muse record format', () => {
     for (let k = 0; k < 2; k++) {
       await exportBatch(t.pool, batchId, folder, {}, { force: true });
       expect(fs.readFileSync(path.join(folder, 'src', 'a.ts'), 'utf8')).toBe('code');
-      expect(fs.readdirSync(folder).sort()).toEqual(['.muse-export', 'conversations', 'dataset.jsonl', 'images', 'src', 'summary.json']);
+      expect(fs.readdirSync(folder).sort()).toEqual([
+        '.muse-export',
+        'conversations',
+        'dataset.jsonl',
+        'images',
+        'src',
+        'summary.json',
+      ]);
     }
     // A user's own images/ is never replaced, even with --force.
     const other = path.join(root, 'photos');
     fs.mkdirSync(path.join(other, 'images'), { recursive: true });
     fs.writeFileSync(path.join(other, 'images', 'cat.png'), 'meow');
-    await expect(exportBatch(t.pool, batchId, other, {}, { force: true })).rejects.toThrow(/images already there and not written by muse/);
+    await expect(exportBatch(t.pool, batchId, other, {}, { force: true })).rejects.toThrow(
+      /images already there and not written by muse/,
+    );
     expect(fs.readdirSync(path.join(other, 'images'))).toEqual(['cat.png']);
 
     // `--out .` in a folder with other files is refused the same way.
@@ -107,7 +126,12 @@ describe('export in the Muse record format', () => {
 
   it('muse stats reports the batch as the database holds it', async () => {
     const st = await batchStats(t.pool, batchId, 10);
-    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1', [batchId])).rows[0].n;
+    const stored = (
+      await t.pool.query(
+        'SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1',
+        [batchId],
+      )
+    ).rows[0].n;
     expect(st.conversations).toBe(25);
     expect(st.utterances).toBe(stored);
     expect(Object.values(st.lengthDistribution).reduce((a, b) => a + b, 0)).toBe(25);
@@ -115,8 +139,12 @@ describe('export in the Muse record format', () => {
     expect(st.actions.accept).toBe(25);
     expect(st.targetByRetrieval + st.targetForced).toBe(25);
     // The shared test database has no dense index: every retrieved recommendation was full-text.
-    const retrieved = (await t.pool.query(
-      `SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean`, [batchId])).rows[0].n;
+    const retrieved = (
+      await t.pool.query(
+        `SELECT count(*)::int AS n FROM utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean`,
+        [batchId],
+      )
+    ).rows[0].n;
     expect(st.retrievers).toEqual({ fulltext: retrieved });
     expect(st.selfBleuSample).toBe(10);
     for (const v of [st.distinct1, st.distinct2, st.distinct3, st.selfBleu]) {

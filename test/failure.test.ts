@@ -9,7 +9,9 @@ import { SimulatedMllm } from '../agents/simulated';
 import { rig, runBatch, type TestRig } from './helpers';
 
 const rigs: TestRig[] = [];
-afterAll(async () => { for (const r of rigs) await r.close(); });
+afterAll(async () => {
+  for (const r of rigs) await r.close();
+});
 
 const fatal = () => ApplicationFailure.nonRetryable('injected: the openai provider needs a key', 'ConfigurationError');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,18 +26,25 @@ function rootMessage(e: unknown): string {
 
 /** Waits for the workflow to end; it must fail (not hang, not loop on its workflow task) with the injected message. */
 async function expectFailedWithoutTaskFailures(t: TestRig, handle: WorkflowHandle, within = 60_000) {
-  const outcome = await t.run(() => Promise.race([
-    handle.result().then(() => 'completed', (e) => e),
-    sleep(within).then(() => 'still running'),
-  ]));
+  const outcome = await t.run(() =>
+    Promise.race([
+      handle.result().then(
+        () => 'completed',
+        (e) => e,
+      ),
+      sleep(within).then(() => 'still running'),
+    ]),
+  );
   expect(outcome).toBeInstanceOf(WorkflowFailedError);
   expect(rootMessage(outcome)).toContain('injected: the openai provider needs a key');
   const history = await handle.fetchHistory();
-  const taskFailures = history.events!.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  const taskFailures = history.events!.filter(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+  );
   expect(taskFailures.length, `${handle.workflowId} failed its workflow task`).toBe(0);
 }
 
-describe('a non-retryable activity failure ends its workflow, failed, with the activity\'s message', () => {
+describe("a non-retryable activity failure ends its workflow, failed, with the activity's message", () => {
   it('profiles: parallel chunks that fail while another is awaited (the hang on a database without stage 1)', async () => {
     const t = await rig({
       wrap: () => ({
@@ -49,16 +58,26 @@ describe('a non-retryable activity failure ends its workflow, failed, with the a
     });
     rigs.push(t);
     const h = await t.client.workflow.start('profilesWorkflow', {
-      workflowId: `profiles-fail-${uid()}`, taskQueue: t.taskQueue, args: [{ seed: 990001, count: 50, provider: 'simulated', concurrency: 4 }],
+      workflowId: `profiles-fail-${uid()}`,
+      taskQueue: t.taskQueue,
+      args: [{ seed: 990001, count: 50, provider: 'simulated', concurrency: 4 }],
     });
     await expectFailedWithoutTaskFailures(t, h);
   });
 
   it('batch: stage 2 fails inside the batch, and a conversation fails fatally', async () => {
-    const t = await rig({ wrap: () => ({ prepareBatch: async () => { throw fatal(); } }) });
+    const t = await rig({
+      wrap: () => ({
+        prepareBatch: async () => {
+          throw fatal();
+        },
+      }),
+    });
     rigs.push(t);
     const h = await t.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-fail-${uid()}`, taskQueue: t.taskQueue, args: [{ batchId: `fail-${uid()}`, size: 3, seed: 1, concurrency: 2, provider: 'simulated' }],
+      workflowId: `muse-batch-fail-${uid()}`,
+      taskQueue: t.taskQueue,
+      args: [{ batchId: `fail-${uid()}`, size: 3, seed: 1, concurrency: 2, provider: 'simulated' }],
     });
     await expectFailedWithoutTaskFailures(t, h);
 
@@ -66,39 +85,62 @@ describe('a non-retryable activity failure ends its workflow, failed, with the a
     const started: string[] = [];
     const t2 = await rig({
       wrap: (real) => ({
-        beginConversation: async (ref) => { started.push(ref.conversationId); throw fatal(); },
+        beginConversation: async (ref) => {
+          started.push(ref.conversationId);
+          throw fatal();
+        },
         markConversationFailed: real.markConversationFailed,
       }),
     });
     rigs.push(t2);
     const batchId = `fail2-${uid()}`;
     const h2 = await t2.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-${batchId}`, taskQueue: t2.taskQueue,
-      args: [{ batchId, size: 10, seed: 2, concurrency: 2, provider: 'simulated', indices: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }],
+      workflowId: `muse-batch-${batchId}`,
+      taskQueue: t2.taskQueue,
+      args: [
+        { batchId, size: 10, seed: 2, concurrency: 2, provider: 'simulated', indices: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      ],
     });
     await expectFailedWithoutTaskFailures(t2, h2);
     expect(started.length).toBeLessThanOrEqual(2);
   });
 
   it('conversation and optimize', async () => {
-    const t = await rig({ wrap: () => ({ beginConversation: async () => { throw fatal(); }, rewriteUtterances: async () => { throw fatal(); } }) });
+    const t = await rig({
+      wrap: () => ({
+        beginConversation: async () => {
+          throw fatal();
+        },
+        rewriteUtterances: async () => {
+          throw fatal();
+        },
+      }),
+    });
     rigs.push(t);
     for (const type of ['conversationWorkflow', 'optimizeWorkflow']) {
-      const h = await t.client.workflow.start(type, { workflowId: `${type}-fail-${uid()}`, taskQueue: t.taskQueue, args: [{ conversationId: 'muse-none-0', seed: 1 }] });
+      const h = await t.client.workflow.start(type, {
+        workflowId: `${type}-fail-${uid()}`,
+        taskQueue: t.taskQueue,
+        args: [{ conversationId: 'muse-none-0', seed: 1 }],
+      });
       await expectFailedWithoutTaskFailures(t, h);
     }
   });
 
   it('caption, filter, index and eval: a fatal unit stops the others', async () => {
     const units: string[] = [];
-    const unit = (name: string) => async () => { units.push(name); throw fatal(); };
+    const unit = (name: string) => async () => {
+      units.push(name);
+      throw fatal();
+    };
     const t = await rig({
       wrap: () => ({
         planCaptions: async () => Array.from({ length: 10 }, (_, k) => ({ fromId: `a${k}`, toId: `a${k}`, items: 1 })),
         captionItems: unit('caption'),
         planCategoryFilter: async () => Array.from({ length: 10 }, (_, k) => `tag${k}`),
         filterCategory: unit('filter'),
-        planEmbeddings: async () => Array.from({ length: 10 }, (_, k) => ({ fromId: `a${k}`, toId: `a${k}`, items: 1 })),
+        planEmbeddings: async () =>
+          Array.from({ length: 10 }, (_, k) => ({ fromId: `a${k}`, toId: `a${k}`, items: 1 })),
         embedItems: unit('index'),
         judgeConversation: unit('eval'),
       }),
@@ -110,22 +152,36 @@ describe('a non-retryable activity failure ends its workflow, failed, with the a
       ['indexWorkflow', { provider: 'simulated', concurrency: 2 }],
       ['evalWorkflow', { evalId: `e-${uid()}`, size: 10, concurrency: 2 }],
     ] as const) {
-      const h = await t.client.workflow.start(type, { workflowId: `${type}-fail-${uid()}`, taskQueue: t.taskQueue, args: [args] });
+      const h = await t.client.workflow.start(type, {
+        workflowId: `${type}-fail-${uid()}`,
+        taskQueue: t.taskQueue,
+        args: [args],
+      });
       await expectFailedWithoutTaskFailures(t, h);
     }
     // Each stopped after the units already in flight (2 lanes), not after all ten.
-    for (const name of ['caption', 'filter', 'index', 'eval']) expect(units.filter((u) => u === name).length, name).toBeLessThanOrEqual(2);
+    for (const name of ['caption', 'filter', 'index', 'eval'])
+      expect(units.filter((u) => u === name).length, name).toBeLessThanOrEqual(2);
   });
 
   it('a non-fatal failure of one unit is still counted, not fatal', async () => {
     const t = await rig({
       wrap: () => ({
         planCategoryFilter: async () => ['x1', 'x2', 'x3'],
-        filterCategory: async ({ name }) => { if (name === 'x2') throw ApplicationFailure.nonRetryable('this tag is odd', 'Http400'); return true; },
+        filterCategory: async ({ name }) => {
+          if (name === 'x2') throw ApplicationFailure.nonRetryable('this tag is odd', 'Http400');
+          return true;
+        },
       }),
     });
     rigs.push(t);
-    const r = await t.run(() => t.client.workflow.execute('categoryFilterWorkflow', { workflowId: `filter-ok-${uid()}`, taskQueue: t.taskQueue, args: [{ provider: 'simulated', concurrency: 2 }] }));
+    const r = await t.run(() =>
+      t.client.workflow.execute('categoryFilterWorkflow', {
+        workflowId: `filter-ok-${uid()}`,
+        taskQueue: t.taskQueue,
+        args: [{ provider: 'simulated', concurrency: 2 }],
+      }),
+    );
     expect(r).toMatchObject({ done: 2, failed: 1 });
   });
 });
@@ -156,7 +212,10 @@ describe('a failed attempt never races its own retry', () => {
       },
     };
     const a = stage4Activities({ pool: t.pool, llm: () => llm });
-    const error = await a.rewriteUtterances({ conversationId, seed: 1 }).then(() => undefined, (e: Error) => e);
+    const error = await a.rewriteUtterances({ conversationId, seed: 1 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toContain('HTTP 500');
     // Nothing was still running when the attempt failed (so a retry cannot send it again)...
     expect(inFlight).toBe(0);
@@ -165,7 +224,9 @@ describe('a failed attempt never races its own retry', () => {
     // ...and nothing started after it.
     expect(started).toBe(startedAtFailure);
     // The siblings that were in flight stored their rewrites: the retry reuses them.
-    const stored = (await t.pool.query('SELECT count(*)::int AS n FROM rewrites WHERE conversation_id = $1', [conversationId])).rows[0].n;
+    const stored = (
+      await t.pool.query('SELECT count(*)::int AS n FROM rewrites WHERE conversation_id = $1', [conversationId])
+    ).rows[0].n;
     expect(stored).toBeGreaterThanOrEqual(1);
     expect(stored).toBeLessThanOrEqual(3);
   });

@@ -40,30 +40,59 @@ export interface TestRig extends Session {
  * A worker on its own task queue, with the real activities over the test database; `wrap` may replace
  * activities (fault injection). Also a Session, so the CLI's batch functions run against it.
  */
-export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => Partial<Activities>; openai?: (pool: Pool) => Mllm; openaiEmbedder?: (pool: Pool) => Embedder; taskQueue?: string } = {}): Promise<TestRig> {
+export async function rig(
+  o: {
+    databaseUrl?: string;
+    wrap?: (a: Activities) => Partial<Activities>;
+    openai?: (pool: Pool) => Mllm;
+    openaiEmbedder?: (pool: Pool) => Embedder;
+    taskQueue?: string;
+  } = {},
+): Promise<TestRig> {
   const { temporalAddress } = env();
   const databaseUrl = o.databaseUrl ?? env().databaseUrl;
   const pool: Pool = createPool(databaseUrl);
   const llm = new CountingMllm();
   const openai = o.openai?.(pool);
-  const embedders: Record<string, Embedder | undefined> = { simulated: new SimulatedEmbedder(), openai: o.openaiEmbedder?.(pool) };
+  const embedders: Record<string, Embedder | undefined> = {
+    simulated: new SimulatedEmbedder(),
+    openai: o.openaiEmbedder?.(pool),
+  };
   const embedder = (name: string) => embedders[name];
-  const deps: ActivityDeps = { pool, llm: (name) => (name === 'openai' && openai ? openai : llm), embedder, retriever: retrieverRegistry(pool, embedder) };
+  const deps: ActivityDeps = {
+    pool,
+    llm: (name) => (name === 'openai' && openai ? openai : llm),
+    embedder,
+    retriever: retrieverRegistry(pool, embedder),
+  };
   const real = createActivities(deps);
   const activities = { ...real, ...(o.wrap?.(real) ?? {}) };
   const taskQueue = o.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const worker = await Worker.create({
-    connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities,
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities,
   });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
   const running = worker.run();
-  const died = running.then(() => { throw new Error('the test worker stopped'); });
+  const died = running.then(() => {
+    throw new Error('the test worker stopped');
+  });
   died.catch(() => {});
   return {
     // One worker serves every provider here, so every provider's work goes to its one queue.
-    client, pool, worker, llm, taskQueue, taskQueueFor: () => taskQueue, temporalAddress, databaseUrl, uiUrl: 'http://127.0.0.1:8233',
+    client,
+    pool,
+    worker,
+    llm,
+    taskQueue,
+    taskQueueFor: () => taskQueue,
+    temporalAddress,
+    databaseUrl,
+    uiUrl: 'http://127.0.0.1:8233',
     run: (fn) => Promise.race([fn(), died]),
     close: async () => {
       worker.shutdown();
@@ -78,9 +107,19 @@ export async function rig(o: { databaseUrl?: string; wrap?: (a: Activities) => P
 export const uniqueBatch = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** Starts a batch on the rig's task queue and waits for it to end: the first step of most tests. */
-export async function runBatch(t: TestRig, prefix: string, o: { size: number; seed: number; concurrency?: number; provider?: string }) {
+export async function runBatch(
+  t: TestRig,
+  prefix: string,
+  o: { size: number; seed: number; concurrency?: number; provider?: string },
+) {
   const batchId = uniqueBatch(prefix);
-  const h = await startBatch(t, { batchId, size: o.size, seed: o.seed, concurrency: o.concurrency ?? o.size, provider: o.provider ?? 'simulated' });
+  const h = await startBatch(t, {
+    batchId,
+    size: o.size,
+    seed: o.seed,
+    concurrency: o.concurrency ?? o.size,
+    provider: o.provider ?? 'simulated',
+  });
   return { batchId, progress: await t.run(() => h.result()) };
 }
 
@@ -111,6 +150,7 @@ export async function freshDatabase(tag: string, o: { stage1?: boolean } = {}): 
 export async function dropFreshDatabases(): Promise<void> {
   const admin = new pg.Client({ connectionString: env().databaseUrl });
   await admin.connect();
-  for (const db of freshDatabases.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
+  for (const db of freshDatabases.splice(0))
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
   await admin.end();
 }

@@ -18,8 +18,18 @@ type Run = { code: number | string; stdout: string; stderr: string; ms: number }
 function muse(env: Record<string, string>, ...args: string[]): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr, ms: Date.now() - t0 }));
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? ((err as { code?: number | string }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - t0,
+        }),
+    );
   });
 }
 
@@ -36,7 +46,9 @@ function expectOneLineFailure(r: Run, why: RegExp) {
 }
 
 let noStage1: string;
-beforeAll(async () => { noStage1 = await freshDatabase('nostage1', { stage1: false }); });
+beforeAll(async () => {
+  noStage1 = await freshDatabase('nostage1', { stage1: false });
+});
 const rigs: TestRig[] = [];
 afterAll(async () => {
   for (const r of rigs) await r.close();
@@ -58,10 +70,25 @@ describe('setup mistakes fail in seconds, in one line, before anything starts', 
     const server = await startOpenAiTestServer(undefined, 0, { apiKey: 'the-right-key' });
     try {
       const base = { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: '' };
-      expectOneLineFailure(await muse(base, 'generate', '-n', '2', '--provider', 'openai'), /needs a key for the \w+ role: set OPENAI_API_KEY/);
-      expectOneLineFailure(await muse({ ...base, OPENAI_API_KEY: 'wrong' }, 'generate', '-n', '2', '--provider', 'openai'), /rejected the key in OPENAI_API_KEY \(HTTP 401\)/);
-      expectOneLineFailure(await muse({ ...base, OPENAI_API_KEY: 'the-right-key', MUSE_API_KEY_REWRITER: 'wrong' }, 'generate', '-n', '2', '--provider', 'openai'),
-        /rejected the key in MUSE_API_KEY_REWRITER/);
+      expectOneLineFailure(
+        await muse(base, 'generate', '-n', '2', '--provider', 'openai'),
+        /needs a key for the \w+ role: set OPENAI_API_KEY/,
+      );
+      expectOneLineFailure(
+        await muse({ ...base, OPENAI_API_KEY: 'wrong' }, 'generate', '-n', '2', '--provider', 'openai'),
+        /rejected the key in OPENAI_API_KEY \(HTTP 401\)/,
+      );
+      expectOneLineFailure(
+        await muse(
+          { ...base, OPENAI_API_KEY: 'the-right-key', MUSE_API_KEY_REWRITER: 'wrong' },
+          'generate',
+          '-n',
+          '2',
+          '--provider',
+          'openai',
+        ),
+        /rejected the key in MUSE_API_KEY_REWRITER/,
+      );
       expect(server.seen).toHaveLength(0);
     } finally {
       await server.close();
@@ -72,16 +99,22 @@ describe('setup mistakes fail in seconds, in one line, before anything starts', 
 describe('a worker takes only work it can do, for its own database', () => {
   it('a worker of another database never sees a batch, and a worker without the openai key never takes an openai batch', async () => {
     const other = await freshDatabase('otherdb');
-    const worker = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, MUSE_TASK_QUEUE: queue, DATABASE_URL: other, OPENAI_API_KEY: '' } });
+    const worker = spawn(process.execPath, [BIN, 'worker'], {
+      env: { ...process.env, MUSE_TASK_QUEUE: queue, DATABASE_URL: other, OPENAI_API_KEY: '' },
+    });
     let said = '';
     worker.stdout.on('data', (d) => (said += d));
     worker.stderr.on('data', (d) => (said += d));
     try {
       for (let k = 0; k < 600 && !said.includes('polling'); k++) await sleep(100);
-      expect(said).toContain('not serving the openai provider: the openai provider needs a key for the catalog role: set OPENAI_API_KEY');
+      expect(said).toContain(
+        'not serving the openai provider: the openai provider needs a key for the catalog role: set OPENAI_API_KEY',
+      );
       // Started with no worker of its own on the main database: the other database's worker must leave it alone.
       const detachAfterStart = async (env: Record<string, string>, ...args: string[]) => {
-        const child = spawn(process.execPath, [BIN, ...args, '--no-worker'], { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env } });
+        const child = spawn(process.execPath, [BIN, ...args, '--no-worker'], {
+          env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env },
+        });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));
@@ -96,18 +129,31 @@ describe('a worker takes only work it can do, for its own database', () => {
       const server = await startOpenAiTestServer();
       const paid = `oadb-${randomUUID().slice(0, 8)}`;
       try {
-        await detachAfterStart({ DATABASE_URL: other, OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'k' }, 'generate', '-n', '2', '--batch', paid, '--provider', 'openai');
+        await detachAfterStart(
+          { DATABASE_URL: other, OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'k' },
+          'generate',
+          '-n',
+          '2',
+          '--batch',
+          paid,
+          '--provider',
+          'openai',
+        );
         await sleep(4000);
         const pool = createPool(other);
         try {
           expect((await pool.query('SELECT count(*)::int AS n FROM batches WHERE id = $1', [mine])).rows[0].n).toBe(0);
-          expect((await pool.query('SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1', [paid])).rows[0].n).toBe(0);
+          expect(
+            (await pool.query('SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1', [paid])).rows[0].n,
+          ).toBe(0);
         } finally {
           await pool.end();
         }
         expect(server.seen).toHaveLength(0);
         const st = await muse({ DATABASE_URL: other }, 'status', paid);
-        expect(st.stdout).toMatch(/no worker is polling task queue \S+\/openai: start `muse worker` with the openai settings/);
+        expect(st.stdout).toMatch(
+          /no worker is polling task queue \S+\/openai: start `muse worker` with the openai settings/,
+        );
       } finally {
         await server.close();
       }
@@ -127,7 +173,11 @@ describe('a batch id is never a dead end', () => {
     // A queue of its own: the server lists a worker of another test as polling for a while after it stopped.
     const own = { MUSE_TASK_QUEUE: `${queue}-nowk` };
     // Started with no worker anywhere on the queue, then detached from.
-    const child = spawn(process.execPath, [BIN, 'generate', '-n', '3', '--batch', batch, '--no-worker', '--seed', '5'], { env: { ...process.env, ...own } });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'generate', '-n', '3', '--batch', batch, '--no-worker', '--seed', '5'],
+      { env: { ...process.env, ...own } },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     for (let k = 0; k < 300 && !out.includes(`batch ${batch}`); k++) await sleep(100);
@@ -151,7 +201,14 @@ describe('a batch id is never a dead end', () => {
 
   it('a batch whose workflow failed in stage 2 resumes, profiles and all', async () => {
     const taskQueue = `life-fail-${randomUUID()}`;
-    const broken = await rig({ taskQueue, wrap: () => ({ prepareBatch: async () => { throw ApplicationFailure.nonRetryable('injected: stage 2 is broken', 'ConfigurationError'); } }) });
+    const broken = await rig({
+      taskQueue,
+      wrap: () => ({
+        prepareBatch: async () => {
+          throw ApplicationFailure.nonRetryable('injected: stage 2 is broken', 'ConfigurationError');
+        },
+      }),
+    });
     const batchId = uniqueBatch('failed');
     const h = await startBatch(broken, { batchId, size: 3, seed: 31, concurrency: 3, provider: 'simulated' });
     await expect(broken.run(() => h.result())).rejects.toThrow();
@@ -162,7 +219,11 @@ describe('a batch id is never a dead end', () => {
     const resumed = await resumeBatch(t, batchId);
     expect(resumed).toMatchObject({ attached: false, conversations: 3 });
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ total: 3, done: 3, failed: 0 });
-    const n = (await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n;
+    const n = (
+      await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [
+        batchId,
+      ])
+    ).rows[0].n;
     expect(n).toBe(3);
   });
 
@@ -172,31 +233,64 @@ describe('a batch id is never a dead end', () => {
     const batchId = uniqueBatch('stuck');
     await createBatch(t.pool, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' });
     // An input the workflow code cannot read: its workflow task throws, and Temporal retries it for ever.
-    await t.client.workflow.start('batchWorkflow', { workflowId: `muse-batch-${batchId}`, taskQueue: t.taskQueue, args: [null] });
-    const attempts = async () => (await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).raw.pendingWorkflowTask?.attempt ?? 0;
+    await t.client.workflow.start('batchWorkflow', {
+      workflowId: `muse-batch-${batchId}`,
+      taskQueue: t.taskQueue,
+      args: [null],
+    });
+    const attempts = async () =>
+      (await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).raw.pendingWorkflowTask?.attempt ?? 0;
     for (let k = 0; k < 600 && (await attempts()) < 3; k++) await sleep(100);
-    await expect(startBatch(t, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' })).rejects.toThrow(`batch ${batchId} is stuck`);
+    await expect(startBatch(t, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' })).rejects.toThrow(
+      `batch ${batchId} is stuck`,
+    );
     expect((await batchStatus(t, batchId)).problem).toMatch(/workflow task has failed \d+ times .*muse resume/);
     const resumed = await resumeBatch(t, batchId);
-    expect(resumed?.restarted).toMatch(/stuck \(workflow task failed \d+ times\), so it was terminated and started again/);
+    expect(resumed?.restarted).toMatch(
+      /stuck \(workflow task failed \d+ times\), so it was terminated and started again/,
+    );
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
   });
 
   it('cancel stops a running batch and keeps what it finished; resume completes the rest, nothing twice', async () => {
     const t = await rig({
-      wrap: (real) => ({ systemRecommends: async (input) => { await sleep(300); return real.systemRecommends(input); } }),
+      wrap: (real) => ({
+        systemRecommends: async (input) => {
+          await sleep(300);
+          return real.systemRecommends(input);
+        },
+      }),
     });
     rigs.push(t);
     const batchId = uniqueBatch('cancel');
     const h = await startBatch(t, { batchId, size: 8, seed: 41, concurrency: 2, provider: 'simulated' });
-    const done = async () => (await t.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [batchId])).rows[0].n as number;
+    const done = async () =>
+      (
+        await t.pool.query(
+          `SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`,
+          [batchId],
+        )
+      ).rows[0].n as number;
     for (let k = 0; k < 600 && (await done()) < 2; k++) await sleep(100);
     expect(await cancelBatch(t, batchId)).toEqual([`muse-batch-${batchId}`]);
     await expect(t.run(() => h.result())).rejects.toThrow();
     expect((await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).status.name).toBe('CANCELLED');
     // A conversation in its last step may still finish as the cancel lands: wait until none runs, then count.
     const ids = Array.from({ length: 8 }, (_, k) => `muse-${batchId}-${k}`);
-    const running = async () => (await Promise.all(ids.map((id) => t.client.workflow.getHandle(id).describe().then((d) => d.status.name, () => 'none')))).filter((st) => st === 'RUNNING').length;
+    const running = async () =>
+      (
+        await Promise.all(
+          ids.map((id) =>
+            t.client.workflow
+              .getHandle(id)
+              .describe()
+              .then(
+                (d) => d.status.name,
+                () => 'none',
+              ),
+          ),
+        )
+      ).filter((st) => st === 'RUNNING').length;
     for (let k = 0; k < 100 && (await running()) > 0; k++) await sleep(100);
     const kept = await done();
     expect(kept).toBeGreaterThanOrEqual(2);
@@ -207,7 +301,10 @@ describe('a batch id is never a dead end', () => {
     expect(resumed?.conversations).toBe(8 - kept);
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 8 - kept, failed: 0 });
     expect(await done()).toBe(8);
-    const dup = await t.pool.query(`SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`, [`muse-${batchId}-%`]);
+    const dup = await t.pool.query(
+      `SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`,
+      [`muse-${batchId}-%`],
+    );
     expect(dup.rowCount).toBe(0);
   });
 });

@@ -9,16 +9,29 @@ export interface StoredConversation {
   outcome: 'retrieval' | 'forced';
   target: string;
   bought: string | null;
-  utterances: Array<{ idx: number; speaker: string; text: string; action: string; mentioned_item_ids: string[]; images: Array<{ itemId: string }>; meta: Record<string, unknown> }>;
+  utterances: Array<{
+    idx: number;
+    speaker: string;
+    text: string;
+    action: string;
+    mentioned_item_ids: string[];
+    images: Array<{ itemId: string }>;
+    meta: Record<string, unknown>;
+  }>;
 }
 
 export async function loadBatch(pool: Pool, batchId: string): Promise<StoredConversation[]> {
   const convs = await pool.query(
     `SELECT c.id, c.opening, c.outcome, p.target_item_id AS target, c.image_opening->>'boughtItemId' AS bought
-     FROM conversations c JOIN profiles p ON p.id = c.profile_id WHERE c.batch_id = $1 ORDER BY c.idx`, [batchId]);
+     FROM conversations c JOIN profiles p ON p.id = c.profile_id WHERE c.batch_id = $1 ORDER BY c.idx`,
+    [batchId],
+  );
   const out: StoredConversation[] = [];
   for (const c of convs.rows) {
-    const u = await pool.query('SELECT idx, speaker, text, action, mentioned_item_ids, images, meta FROM utterances WHERE conversation_id = $1 ORDER BY idx', [c.id]);
+    const u = await pool.query(
+      'SELECT idx, speaker, text, action, mentioned_item_ids, images, meta FROM utterances WHERE conversation_id = $1 ORDER BY idx',
+      [c.id],
+    );
     out.push({ ...c, utterances: u.rows });
   }
   return out;
@@ -43,7 +56,10 @@ export function checkAgainstMethod(c: StoredConversation): Shape {
   if (c.opening === 'image') {
     expect(c.bought, c.id).toBeTruthy();
     expect(u[1].mentioned_item_ids, where(1)).toEqual([c.bought]);
-    expect(u[1].images.map((i) => i.itemId), where(1)).toEqual([c.bought]);
+    expect(
+      u[1].images.map((i) => i.itemId),
+      where(1),
+    ).toEqual([c.bought]);
   } else u.slice(0, 4).forEach((x, k) => expect(x.mentioned_item_ids, where(k)).toEqual([]));
 
   const maxRound = MAX_ROUND[c.opening];
@@ -54,11 +70,17 @@ export function checkAgainstMethod(c: StoredConversation): Shape {
     expect(r.mentioned_item_ids.length, where(k)).toBe(1);
     const item = r.mentioned_item_ids[0];
     expect(recommended.has(item), `${where(k)} recommends an item already mentioned`).toBe(false);
-    expect(r.images.map((i) => i.itemId), where(k)).toEqual([item]);
+    expect(
+      r.images.map((i) => i.itemId),
+      where(k),
+    ).toEqual([item]);
     if (!r.meta.forced) {
       const cands = r.meta.candidates as string[];
       expect(cands.length, where(k)).toBeLessThanOrEqual(RETRIEVAL_TOP_K);
-      expect(cands.some((x) => recommended.has(x)), `${where(k)}: a mentioned item among the candidates`).toBe(false);
+      expect(
+        cands.some((x) => recommended.has(x)),
+        `${where(k)}: a mentioned item among the candidates`,
+      ).toBe(false);
       if (cands.length) expect(cands, where(k)).toContain(item);
       else expect(item, where(k)).toBe(c.target);
     }
@@ -80,7 +102,10 @@ export function checkAgainstMethod(c: StoredConversation): Shape {
     }
     expect(round, `${c.id}: the conversation went past max_round`).toBeLessThanOrEqual(maxRound);
     if (u[k].action === 'chit-chat') {
-      expect(round < maxRound && previous !== 'chit-chat', `${where(k)}: chit-chat where the method must recommend`).toBe(true);
+      expect(
+        round < maxRound && previous !== 'chit-chat',
+        `${where(k)}: chit-chat where the method must recommend`,
+      ).toBe(true);
       expect(round, where(k)).toBeLessThan(4);
       expect([u[k].speaker, u[k + 1].speaker, u[k + 1].action], where(k)).toEqual(['User', 'Assistant', 'chit-chat']);
       expect(u[k].mentioned_item_ids, where(k)).toEqual([last]);

@@ -5,7 +5,9 @@ import { CHIT_CHAT_PROBABILITY, nextAction } from '../workflows/method';
 import { expectedCalls } from '../client/estimate';
 
 describe('the action schedule of stage 3', () => {
-  const never = () => { throw new Error('no draw expected'); };
+  const never = () => {
+    throw new Error('no draw expected');
+  };
   it('recommends at max_round and after a chit-chat round, without drawing', () => {
     expect(nextAction(4, 4, 'recommend', never)).toBe('recommend');
     expect(nextAction(3, 3, 'recommend', never)).toBe('recommend');
@@ -25,8 +27,16 @@ describe('the action schedule of stage 3', () => {
 
 describe('stage 2 sampling', () => {
   const cats: CategoryPool[] = [
-    { name: 'Dresses', itemIds: Array.from({ length: 30 }, (_, i) => `d${i}`), eligible: new Set(Array.from({ length: 30 }, (_, i) => `d${i}`).filter((_, i) => i % 3 !== 0)) },
-    { name: 'Boots', itemIds: Array.from({ length: 10 }, (_, i) => `b${i}`), eligible: new Set(Array.from({ length: 10 }, (_, i) => `b${i}`)) },
+    {
+      name: 'Dresses',
+      itemIds: Array.from({ length: 30 }, (_, i) => `d${i}`),
+      eligible: new Set(Array.from({ length: 30 }, (_, i) => `d${i}`).filter((_, i) => i % 3 !== 0)),
+    },
+    {
+      name: 'Boots',
+      itemIds: Array.from({ length: 10 }, (_, i) => `b${i}`),
+      eligible: new Set(Array.from({ length: 10 }, (_, i) => `b${i}`)),
+    },
   ];
   const samples = Array.from({ length: 20_000 }, (_, i) => sampleProfile(cats, 3, i));
   const share = (f: (s: (typeof samples)[number]) => boolean) => samples.filter(f).length / samples.length;
@@ -68,7 +78,10 @@ describe('the call model behind muse estimate', () => {
   });
 
   it('counts stage 2 as it runs: a gate call per sample, a backstory per sample let through, rejected ones included', () => {
-    const calls = expectedCalls({ imageSuccess: 0.5, hit: 0.1, samplesPerProfile: 2.5, backstoriesPerProfile: 1.25, source: 'test' }, 2_000);
+    const calls = expectedCalls(
+      { imageSuccess: 0.5, hit: 0.1, samplesPerProfile: 2.5, backstoriesPerProfile: 1.25, source: 'test' },
+      2_000,
+    );
     expect(calls.profileGate).toBeCloseTo(2.5, 10);
     expect(calls.backstoryWriter).toBeCloseTo(1.25, 10);
   });

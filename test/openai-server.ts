@@ -29,34 +29,75 @@ export type Behaviour =
   /** A 200 whose `choices` is empty. */
   | 'empty';
 
-type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; items?: JsonSchema; minItems?: number; anyOf?: JsonSchema[] };
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  minItems?: number;
+  anyOf?: JsonSchema[];
+};
 
 /** A value that satisfies the schema, with words a product search can use; `tag` (when set) marks every text with the request it answers. */
 function instance(s: JsonSchema, agent: string, key = '', tag = ''): unknown {
-  const type = Array.isArray(s.type) ? s.type[0] : s.type ?? (s.anyOf ? undefined : 'string');
+  const type = Array.isArray(s.type) ? s.type[0] : (s.type ?? (s.anyOf ? undefined : 'string'));
   if (!type && s.anyOf) return instance(s.anyOf[0], agent, key);
   switch (type) {
     case 'object':
       return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instance(v, agent, k, tag)]));
     case 'array':
-      return Array.from({ length: s.minItems ?? 1 }, (_, i) => `(${agent} ${i + 1}${tag}) a navy linen dress for a summer wedding`);
+      return Array.from(
+        { length: s.minItems ?? 1 },
+        (_, i) => `(${agent} ${i + 1}${tag}) a navy linen dress for a summer wedding`,
+      );
     case 'boolean':
       return true;
     case 'number':
     case 'integer':
       return 1;
     default:
-      return key === 'query' || key === 'description' ? 'navy linen dress'
-        : key === 'scenario' ? story(agent)
-        : `(${agent}${tag}) a navy linen dress would suit a summer wedding`;
+      return key === 'query' || key === 'description'
+        ? 'navy linen dress'
+        : key === 'scenario'
+          ? story(agent)
+          : `(${agent}${tag}) a navy linen dress would suit a summer wedding`;
   }
 }
 
 /** A backstory unlike every other one (as a real model's would be), so that stage 2's BLEU dedup lets it through. */
 let stories = 0;
 function story(agent: string): string {
-  const words = ['harbour', 'violin', 'orchard', 'lantern', 'meadow', 'pepper', 'glacier', 'saffron', 'compass', 'willow', 'velvet', 'cobalt', 'thistle', 'ember',
-    'prairie', 'quartz', 'juniper', 'marble', 'falcon', 'tundra', 'cinder', 'lagoon', 'basil', 'granite', 'hazel', 'indigo', 'jasmine', 'kestrel', 'lilac', 'mosaic'];
+  const words = [
+    'harbour',
+    'violin',
+    'orchard',
+    'lantern',
+    'meadow',
+    'pepper',
+    'glacier',
+    'saffron',
+    'compass',
+    'willow',
+    'velvet',
+    'cobalt',
+    'thistle',
+    'ember',
+    'prairie',
+    'quartz',
+    'juniper',
+    'marble',
+    'falcon',
+    'tundra',
+    'cinder',
+    'lagoon',
+    'basil',
+    'granite',
+    'hazel',
+    'indigo',
+    'jasmine',
+    'kestrel',
+    'lilac',
+    'mosaic',
+  ];
   let x = 2654435761 * ++stories;
   const pick = () => words[(x = (x * 1103515245 + 12345) >>> 0) % words.length];
   return `(${agent}) ${Array.from({ length: 24 }, pick).join(' ')}.`;
@@ -70,7 +111,10 @@ export interface RequestBody {
 
 /** Answers a request as a failing endpoint does: the status, an OpenAI-style error body, and Retry-After when given. */
 function fail(res: http.ServerResponse, b: { status: number; retryAfter?: number; message?: string }): void {
-  res.writeHead(b.status, { 'content-type': 'application/json', ...(b.retryAfter !== undefined ? { 'retry-after': String(b.retryAfter) } : {}) });
+  res.writeHead(b.status, {
+    'content-type': 'application/json',
+    ...(b.retryAfter !== undefined ? { 'retry-after': String(b.retryAfter) } : {}),
+  });
   res.end(JSON.stringify({ error: { message: b.message ?? `test server says ${b.status}`, type: 'test' } }));
 }
 
@@ -80,8 +124,15 @@ function fail(res: http.ServerResponse, b: { status: number; retryAfter?: number
  * system prompt when the client fell back to JSON mode or plain text), records what each request
  * carried, and lets `behave` pick a failure for any request.
  */
-export async function startOpenAiTestServer(behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined, port = 0,
-  o: { apiKey?: string; /** Replies depend on the request (like a model at temperature 0), so conversations differ. */ vary?: boolean; onAnswer?: (body: string, ok: boolean) => void } = {}) {
+export async function startOpenAiTestServer(
+  behave: (agent: string, n: number, body: RequestBody) => Behaviour = () => undefined,
+  port = 0,
+  o: {
+    apiKey?: string;
+    /** Replies depend on the request (like a model at temperature 0), so conversations differ. */ vary?: boolean;
+    onAnswer?: (body: string, ok: boolean) => void;
+  } = {},
+) {
   const seen: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
   const open = new Set<http.ServerResponse>();
@@ -92,22 +143,36 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       // With apiKey set, any other key gets the 401 a real endpoint answers (GET /models included).
-      if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`) return fail(res, { status: 401, message: 'Incorrect API key provided' });
+      if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`)
+        return fail(res, { status: 401, message: 'Incorrect API key provided' });
       if (req.method === 'GET' && req.url?.endsWith('/models')) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model', owned_by: 'muse-test' }] }));
+        return res.end(
+          JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model', owned_by: 'muse-test' }] }),
+        );
       }
       const r = JSON.parse(body);
       if (req.url?.endsWith('/embeddings')) return embeddings(r, req, res);
       const system: string = r.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';
-      const schema: JsonSchema = r.response_format?.json_schema?.schema ?? JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
+      const schema: JsonSchema =
+        r.response_format?.json_schema?.schema ??
+        JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
       const agent: string = r.response_format?.json_schema?.name ?? agentFromSchema(schema);
       const parts = r.messages.flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []));
-      const imageUrls = parts.filter((p: { type: string }) => p.type === 'image_url').map((p: { image_url: { url: string } }) => p.image_url.url);
+      const imageUrls = parts
+        .filter((p: { type: string }) => p.type === 'image_url')
+        .map((p: { image_url: { url: string } }) => p.image_url.url);
       const lastUser = [...r.messages].reverse().find((m: { role: string }) => m.role === 'user');
       seen.push({
-        at: Date.now(), agent, model: r.model, temperature: r.temperature, images: imageUrls.length, imageUrls,
-        responseFormat: r.response_format?.type, lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '', auth: req.headers.authorization ?? '',
+        at: Date.now(),
+        agent,
+        model: r.model,
+        temperature: r.temperature,
+        images: imageUrls.length,
+        imageUrls,
+        responseFormat: r.response_format?.type,
+        lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '',
+        auth: req.headers.authorization ?? '',
       });
       const b = behave(agent, seen.length, r);
       if (b === 'hang') {
@@ -117,13 +182,23 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
       if (b && typeof b === 'object') return fail(res, b);
       if (b === 'reset') return req.socket.destroy();
       const tag = o.vary ? ` #${createHash('sha256').update(body).digest('hex').slice(0, 8)}` : '';
-      const content = b === 'malformed' ? 'Sure! Here is what you asked for: {"text": '
-        : b === 'schema-breaking' ? JSON.stringify({ unexpected: true })
-        : JSON.stringify(instance(schema, agent, '', tag));
+      const content =
+        b === 'malformed'
+          ? 'Sure! Here is what you asked for: {"text": '
+          : b === 'schema-breaking'
+            ? JSON.stringify({ unexpected: true })
+            : JSON.stringify(instance(schema, agent, '', tag));
       const reply = JSON.stringify({
-        id: `chatcmpl-${seen.length}`, object: 'chat.completion', created: 0, model: r.model,
+        id: `chatcmpl-${seen.length}`,
+        object: 'chat.completion',
+        created: 0,
+        model: r.model,
         choices: b === 'empty' ? [] : [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-        usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: 0 },
+        usage: {
+          prompt_tokens: Math.ceil(body.length / 4),
+          completion_tokens: Math.ceil(content.length / 4),
+          total_tokens: 0,
+        },
       });
       if (b === 'cut') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(reply.length) });
@@ -135,20 +210,39 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
     });
   });
   /** Word-hash vectors, of the length asked for (64 by default), unnormalised and listed last first, as a real server may. */
-  function embeddings(r: { model: string; input: string | string[]; dimensions?: number }, req: http.IncomingMessage, res: http.ServerResponse) {
+  function embeddings(
+    r: { model: string; input: string | string[]; dimensions?: number },
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ) {
     const inputs = Array.isArray(r.input) ? r.input : [r.input];
-    seen.push({ at: Date.now(), agent: 'embeddings', model: r.model, temperature: 0, images: 0, imageUrls: [], responseFormat: undefined, lastUserText: inputs.join('\n'), auth: req.headers.authorization ?? '' });
+    seen.push({
+      at: Date.now(),
+      agent: 'embeddings',
+      model: r.model,
+      temperature: 0,
+      images: 0,
+      imageUrls: [],
+      responseFormat: undefined,
+      lastUserText: inputs.join('\n'),
+      auth: req.headers.authorization ?? '',
+    });
     const b = behave('embeddings', seen.length, r);
     if (b && typeof b === 'object') return fail(res, b);
     const dims = r.dimensions ?? 64;
-    const data = inputs.map((text, index) => {
-      const v = new Array<number>(dims).fill(0);
-      for (const w of text.toLowerCase().match(/[a-z]{3,}/g) ?? []) v[[...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_003, 7) % dims] += 3;
-      return { object: 'embedding', index, embedding: v };
-    }).reverse();
+    const data = inputs
+      .map((text, index) => {
+        const v = new Array<number>(dims).fill(0);
+        for (const w of text.toLowerCase().match(/[a-z]{3,}/g) ?? [])
+          v[[...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_003, 7) % dims] += 3;
+        return { object: 'embedding', index, embedding: v };
+      })
+      .reverse();
     const tokens = Math.ceil(inputs.join(' ').length / 4);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ object: 'list', model: r.model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+    res.end(
+      JSON.stringify({ object: 'list', model: r.model, data, usage: { prompt_tokens: tokens, total_tokens: tokens } }),
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -157,11 +251,12 @@ export async function startOpenAiTestServer(behave: (agent: string, n: number, b
     seen,
     /** Requests received and not yet answered (or dropped). */
     active: () => open.size,
-    close: () => new Promise<void>((r) => {
-      for (const h of hanging) h.destroy();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const h of hanging) h.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -173,5 +268,7 @@ function agentFromSchema(s: JsonSchema): string {
 // `npx tsx test/openai-server.ts [port]`: the same server on its own, to run the CLI against by hand
 // (OPENAI_BASE_URL=<printed URL> OPENAI_API_KEY=any muse generate --provider openai ...).
 if (require.main === module) {
-  void startOpenAiTestServer(undefined, Number(process.argv[2] ?? 0)).then((s) => console.log(`OpenAI-compatible test server at ${s.baseURL} (Ctrl-C stops it)`));
+  void startOpenAiTestServer(undefined, Number(process.argv[2] ?? 0)).then((s) =>
+    console.log(`OpenAI-compatible test server at ${s.baseURL} (Ctrl-C stops it)`),
+  );
 }

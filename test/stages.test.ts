@@ -25,7 +25,13 @@ afterAll(() => dropFreshDatabases());
 const uid = () => Math.random().toString(36).slice(2, 10);
 /** Runs a stage-1 workflow on the rig's queue under an id of its own (the CLI's ids are shared by every test file). */
 const stage1 = (t: TestRig, type: string, provider = 'simulated') =>
-  t.run(() => t.client.workflow.execute(type, { workflowId: `${type}-${uid()}`, taskQueue: t.taskQueue, args: [{ provider, concurrency: 4 }] })) as Promise<BatchProgress>;
+  t.run(() =>
+    t.client.workflow.execute(type, {
+      workflowId: `${type}-${uid()}`,
+      taskQueue: t.taskQueue,
+      args: [{ provider, concurrency: 4 }],
+    }),
+  ) as Promise<BatchProgress>;
 
 describe('reciprocal rank fusion', () => {
   it('sums 1 / (60 + rank) over the lists, ties broken by id', () => {
@@ -53,8 +59,17 @@ describe('the simulated embedding model', () => {
   });
 
   it('places related words nearer than unrelated ones', async () => {
-    const [trainers, sneakers, necklace, navy, blue, red, gala, cocktail, hiking] =
-      await e.embed(['trainers', 'sneakers', 'necklace', 'navy', 'blue', 'red', 'gala', 'cocktail', 'hiking']);
+    const [trainers, sneakers, necklace, navy, blue, red, gala, cocktail, hiking] = await e.embed([
+      'trainers',
+      'sneakers',
+      'necklace',
+      'navy',
+      'blue',
+      'red',
+      'gala',
+      'cocktail',
+      'hiking',
+    ]);
     expect(cos(trainers, sneakers)).toBeGreaterThan(cos(trainers, necklace) + 0.15);
     expect(cos(navy, blue)).toBeGreaterThan(cos(navy, red) + 0.15);
     expect(cos(gala, cocktail)).toBeGreaterThan(cos(gala, hiking) + 0.15);
@@ -63,19 +78,25 @@ describe('the simulated embedding model', () => {
 
 describe('stage 1 as workflows', () => {
   let t: TestRig;
-  const server = startOpenAiTestServer((_agent, _n, body) => (body.model === 'refused-model' ? { status: 400, message: 'no such model' } : undefined));
+  const server = startOpenAiTestServer((_agent, _n, body) =>
+    body.model === 'refused-model' ? { status: 400, message: 'no such model' } : undefined,
+  );
   let oa: Awaited<typeof server>;
   beforeAll(async () => {
     oa = await server;
     t = await rig({
       databaseUrl: await freshDatabase('stage1'),
-      openaiEmbedder: () => new OpenAiEmbedder({ baseURL: oa.baseURL, apiKey: 'test', model: 'test-embed', dimensions: 32, batchSize: 16 }),
+      openaiEmbedder: () =>
+        new OpenAiEmbedder({ baseURL: oa.baseURL, apiKey: 'test', model: 'test-embed', dimensions: 32, batchSize: 16 }),
     });
     // freshDatabase ran stage 1 directly; undo it so the workflows start from an uncaptioned, unjudged catalog.
     await t.pool.query('UPDATE items SET caption = NULL, caption_source = NULL');
     await t.pool.query('UPDATE categories SET verdict_source = NULL, item_ids = NULL');
   });
-  afterAll(async () => { await t?.close(); await oa?.close(); });
+  afterAll(async () => {
+    await t?.close();
+    await oa?.close();
+  });
 
   it('captions every item once and judges every tag used 5+ times; a second run does nothing', async () => {
     const items = (await t.pool.query('SELECT count(*)::int AS n FROM items')).rows[0].n;
@@ -89,7 +110,11 @@ describe('stage 1 as workflows', () => {
 
     const tags = (await t.pool.query('SELECT count(*)::int AS n FROM categories WHERE item_count >= 5')).rows[0].n;
     expect(await stage1(t, 'categoryFilterWorkflow')).toMatchObject({ done: tags, failed: 0 });
-    const judged = (await t.pool.query(`SELECT count(*)::int AS n FROM categories WHERE verdict_source LIKE 'simulated:category-filter@%' AND item_ids IS NOT NULL`)).rows[0].n;
+    const judged = (
+      await t.pool.query(
+        `SELECT count(*)::int AS n FROM categories WHERE verdict_source LIKE 'simulated:category-filter@%' AND item_ids IS NOT NULL`,
+      )
+    ).rows[0].n;
     expect(judged).toBe(tags);
 
     const calls = t.llm.calls.length;
@@ -104,11 +129,15 @@ describe('stage 1 as workflows', () => {
     const items = (await t.pool.query('SELECT count(*)::int AS n FROM items')).rows[0].n;
     expect(await stage1(t, 'indexWorkflow')).toMatchObject({ done: items, failed: 0 });
     const model = new SimulatedEmbedder().model;
-    const stored = (await t.pool.query('SELECT count(*)::int AS n, min(dims) AS dims FROM item_embeddings WHERE model = $1', [model])).rows[0];
+    const stored = (
+      await t.pool.query('SELECT count(*)::int AS n, min(dims) AS dims FROM item_embeddings WHERE model = $1', [model])
+    ).rows[0];
     expect(stored).toEqual({ n: items, dims: 256 });
 
     expect(await stage1(t, 'indexWorkflow')).toMatchObject({ done: 0, total: 0 });
-    await t.pool.query(`UPDATE items SET caption = coalesce(caption, '') || ' Now also in a gift box.' WHERE id = (SELECT min(id) FROM items)`);
+    await t.pool.query(
+      `UPDATE items SET caption = coalesce(caption, '') || ' Now also in a gift box.' WHERE id = (SELECT min(id) FROM items)`,
+    );
     expect(await stage1(t, 'indexWorkflow')).toMatchObject({ done: 1 });
 
     const hybrid = await retrieverRegistry(t.pool, () => new SimulatedEmbedder())('simulated');
@@ -118,15 +147,23 @@ describe('stage 1 as workflows', () => {
 
     const { batchId, progress } = await runBatch(t, 'hyb', { size: 4, seed: 5 });
     expect(progress).toMatchObject({ done: 4, failed: 0 });
-    const recommends = (await loadBatch(t.pool, batchId)).flatMap((c) => c.utterances).filter((u) => u.action === 'recommend' && !u.meta.forced);
+    const recommends = (await loadBatch(t.pool, batchId))
+      .flatMap((c) => c.utterances)
+      .filter((u) => u.action === 'recommend' && !u.meta.forced);
     expect(recommends.length).toBeGreaterThan(0);
     expect(new Set(recommends.map((u) => u.meta.retriever))).toEqual(new Set([`hybrid:${model}`]));
-    const plans = (await t.pool.query(`SELECT image_opening FROM conversations WHERE batch_id = $1 AND image_opening IS NOT NULL`, [batchId])).rows;
+    const plans = (
+      await t.pool.query(`SELECT image_opening FROM conversations WHERE batch_id = $1 AND image_opening IS NOT NULL`, [
+        batchId,
+      ])
+    ).rows;
     for (const p of plans) expect(p.image_opening.retriever).toBe(`hybrid:${model}`);
 
     // A worker's index follows the table: vectors read back exactly, and a change is picked up.
     const dense = new DenseIndex(t.pool, model, 0);
-    const [probe] = await new SimulatedEmbedder().embed([(await t.pool.query('SELECT index_text FROM items WHERE id = $1', [hits[0].itemId])).rows[0].index_text]);
+    const [probe] = await new SimulatedEmbedder().embed([
+      (await t.pool.query('SELECT index_text FROM items WHERE id = $1', [hits[0].itemId])).rows[0].index_text,
+    ]);
     const [self] = await dense.search(probe, { k: 1 });
     expect(self.itemId).toBe(hits[0].itemId);
     expect(self.score).toBeCloseTo(1, 5);
@@ -141,7 +178,9 @@ describe('stage 1 as workflows', () => {
     expect(await stage1(t, 'indexWorkflow', 'openai')).toMatchObject({ done: items, failed: 0 });
     const requests = oa.seen.slice(before).filter((r) => r.agent === 'embeddings');
     // 64 items an activity, 16 texts a request.
-    const perChunk = Array.from({ length: Math.ceil(items / 64) }, (_, k) => Math.ceil(Math.min(64, items - 64 * k) / 16));
+    const perChunk = Array.from({ length: Math.ceil(items / 64) }, (_, k) =>
+      Math.ceil(Math.min(64, items - 64 * k) / 16),
+    );
     expect(requests.length).toBe(perChunk.reduce((a, b) => a + b, 0));
     expect(requests.every((r) => r.model === 'test-embed' && r.auth === 'Bearer test')).toBe(true);
     const rows = (await t.pool.query(`SELECT dims, vector FROM item_embeddings WHERE model = 'test-embed@32'`)).rows;
@@ -156,7 +195,8 @@ describe('stage 1 as workflows', () => {
   it('a refused embedding request (4xx) fails at once, without retries, and stores nothing', async () => {
     const refusing = await rig({
       databaseUrl: t.databaseUrl,
-      openaiEmbedder: () => new OpenAiEmbedder({ baseURL: oa.baseURL, apiKey: 'test', model: 'refused-model', batchSize: 64 }),
+      openaiEmbedder: () =>
+        new OpenAiEmbedder({ baseURL: oa.baseURL, apiKey: 'test', model: 'refused-model', batchSize: 64 }),
     });
     try {
       const before = oa.seen.length;
@@ -165,7 +205,9 @@ describe('stage 1 as workflows', () => {
       expect(r).toMatchObject({ done: 0, failed: items });
       // One request per chunk: no retry of a 400.
       expect(oa.seen.length - before).toBe(Math.ceil(items / 64));
-      expect((await t.pool.query(`SELECT count(*)::int AS n FROM item_embeddings WHERE model = 'refused-model'`)).rows[0].n).toBe(0);
+      expect(
+        (await t.pool.query(`SELECT count(*)::int AS n FROM item_embeddings WHERE model = 'refused-model'`)).rows[0].n,
+      ).toBe(0);
     } finally {
       await refusing.close();
     }
@@ -174,19 +216,27 @@ describe('stage 1 as workflows', () => {
 
 describe('stage 2 as a workflow', () => {
   let databaseUrl: string;
-  beforeAll(async () => { databaseUrl = await freshDatabase('stage2'); });
+  beforeAll(async () => {
+    databaseUrl = await freshDatabase('stage2');
+  });
 
   it('accepts N profiles, keeps gated-out samples with their reason, and no two accepted backstories exceed BLEU 0.15', async () => {
     const t = await rig({ databaseUrl });
     try {
       // A small history budget makes the run continue as new several times, with chunks generated ahead of it.
       const handle = await t.client.workflow.start('profilesWorkflow', {
-        workflowId: `profiles-${uid()}`, taskQueue: t.taskQueue, args: [{ seed: 7, count: 40, provider: 'simulated', concurrency: 4, historyBudget: 60 }],
+        workflowId: `profiles-${uid()}`,
+        taskQueue: t.taskQueue,
+        args: [{ seed: 7, count: 40, provider: 'simulated', concurrency: 4, historyBudget: 60 }],
       });
       const r = (await t.run(() => handle.result())) as ProfilesProgress;
       expect(r.done).toBe(40);
       expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
-      const rows = (await t.pool.query(`SELECT id, seq, status, backstory, gate, max_bleu, duplicate_of FROM profiles WHERE seed = 7 ORDER BY seq`)).rows;
+      const rows = (
+        await t.pool.query(
+          `SELECT id, seq, status, backstory, gate, max_bleu, duplicate_of FROM profiles WHERE seed = 7 ORDER BY seq`,
+        )
+      ).rows;
       const by = (s: string) => rows.filter((x) => x.status === s);
       expect(by('accepted')).toHaveLength(40);
       // The counts the run reports are those of the samples it reached, each counted once.
@@ -200,7 +250,9 @@ describe('stage 2 as a workflow', () => {
         expect(g.gate.fits_person && g.gate.fits_scenario).toBe(false);
       }
       const accepted = by('accepted').map((a) => tokens(a.backstory));
-      for (let i = 0; i < accepted.length; i++) for (let j = 0; j < accepted.length; j++) if (i !== j) expect(sentenceBleu([accepted[j]], accepted[i])).toBeLessThanOrEqual(MAX_BLEU);
+      for (let i = 0; i < accepted.length; i++)
+        for (let j = 0; j < accepted.length; j++)
+          if (i !== j) expect(sentenceBleu([accepted[j]], accepted[i])).toBeLessThanOrEqual(MAX_BLEU);
       const acceptedIds = new Set(by('accepted').map((a) => a.id));
       for (const d of by('duplicate')) {
         expect(d.max_bleu).toBeGreaterThan(MAX_BLEU);
@@ -217,10 +269,23 @@ describe('stage 2 as a workflow', () => {
       // 300 simulated backstories of the method's samples, gate skipped: many near-duplicates among them.
       const categories = await loadCategoryPools(t.pool);
       const samples = Array.from({ length: 300 }, (_, seq) => sampleProfile(categories, 99, seq));
-      const items = await getItems(t.pool, samples.map((x) => x.targetItemId));
+      const items = await getItems(
+        t.pool,
+        samples.map((x) => x.targetItemId),
+      );
       const writer = new SimulatedMllm();
-      const texts = await Promise.all(samples.map(async (sample, seq) =>
-        (await writer.call('backstoryWriter', { sample, persona: personaLine(sample), target: items.get(sample.targetItemId)! }, { key: `t:${seq}` })).scenario));
+      const texts = await Promise.all(
+        samples.map(
+          async (sample, seq) =>
+            (
+              await writer.call(
+                'backstoryWriter',
+                { sample, persona: personaLine(sample), target: items.get(sample.targetItemId)! },
+                { key: `t:${seq}` },
+              )
+            ).scenario,
+        ),
+      );
       let duplicates = 0;
       const index = new BleuIndex();
       const docs = new Map<string, string[]>();
@@ -243,14 +308,18 @@ describe('stage 2 as a workflow', () => {
     const taskQueue = `kill-${uid()}`;
     const seed = 11;
     const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'worker'], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, MUSE_TASK_QUEUE: taskQueue }, stdio: 'ignore',
+      env: { ...process.env, DATABASE_URL: databaseUrl, MUSE_TASK_QUEUE: taskQueue },
+      stdio: 'ignore',
     });
     const died = new Promise((resolve) => child.once('exit', resolve));
     const t = await rig({ databaseUrl });
     try {
       // Where `muse worker` polls for this database's simulated work.
       const cliQueue = taskQueueFor(await databaseTaskQueue(t.pool, taskQueue), 'simulated');
-      const { handle } = await startProfiles({ ...t, taskQueue: cliQueue, taskQueueFor: () => cliQueue }, { count: 60, seed, provider: 'simulated', concurrency: 2 });
+      const { handle } = await startProfiles(
+        { ...t, taskQueue: cliQueue, taskQueueFor: () => cliQueue },
+        { count: 60, seed, provider: 'simulated', concurrency: 2 },
+      );
       // Let the outside worker store some samples, then kill it without warning.
       for (;;) {
         const n = (await t.pool.query('SELECT count(*)::int AS n FROM profiles WHERE seed = $1', [seed])).rows[0].n;
@@ -259,7 +328,12 @@ describe('stage 2 as a workflow', () => {
       }
       child.kill('SIGKILL');
       await died;
-      const storedAtKill = new Map<number, string>((await t.pool.query('SELECT seq, status FROM profiles WHERE seed = $1', [seed])).rows.map((r) => [r.seq, r.status]));
+      const storedAtKill = new Map<number, string>(
+        (await t.pool.query('SELECT seq, status FROM profiles WHERE seed = $1', [seed])).rows.map((r) => [
+          r.seq,
+          r.status,
+        ]),
+      );
       expect(storedAtKill.size).toBeGreaterThanOrEqual(40);
 
       // A new worker on the same queue: Temporal hands it the killed worker's work once its heartbeat times out.
@@ -267,8 +341,16 @@ describe('stage 2 as a workflow', () => {
       try {
         const r = (await next.run(() => handle.result())) as ProfilesProgress;
         expect(r.done).toBe(60);
-        expect((await t.pool.query(`SELECT count(*)::int AS n FROM profiles WHERE seed = $1 AND status = 'accepted'`, [seed])).rows[0].n).toBe(60);
-        const redone = next.llm.calls.filter((c) => storedAtKill.has(Number(/^profile:\d+:(\d+)/.exec(c.key)?.[1] ?? -1)));
+        expect(
+          (
+            await t.pool.query(`SELECT count(*)::int AS n FROM profiles WHERE seed = $1 AND status = 'accepted'`, [
+              seed,
+            ])
+          ).rows[0].n,
+        ).toBe(60);
+        const redone = next.llm.calls.filter((c) =>
+          storedAtKill.has(Number(/^profile:\d+:(\d+)/.exec(c.key)?.[1] ?? -1)),
+        );
         expect(redone).toEqual([]);
         expect(next.llm.calls.length).toBeGreaterThan(0);
       } finally {

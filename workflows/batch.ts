@@ -1,5 +1,13 @@
 import {
-  ApplicationFailure, condition, continueAsNew, executeChild, ParentClosePolicy, patched, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { conversationWorkflow } from './conversation';
@@ -49,24 +57,46 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   const queue = input.indices ?? Array.from({ length: input.size }, (_, i) => i);
   let cursor = input.cursor ?? 0;
   const progress: BatchProgress = {
-    batchId: input.batchId, total: queue.length, done: input.done ?? 0, failed: input.failed ?? 0, running: 0,
+    batchId: input.batchId,
+    total: queue.length,
+    done: input.done ?? 0,
+    failed: input.failed ?? 0,
+    running: 0,
     startedAt: input.startedAt ?? Date.now(),
   };
   setHandler(progressQuery, () => progress);
 
   const optimize = input.job === 'optimize';
   if (!optimize && input.cursor === undefined && (input.indices === undefined || input.prepare)) {
-    const spec = { batchId: input.batchId, size: input.size, seed: input.seed, concurrency: input.concurrency, provider: input.provider };
+    const spec = {
+      batchId: input.batchId,
+      size: input.size,
+      seed: input.seed,
+      concurrency: input.concurrency,
+      provider: input.provider,
+    };
     // Histories from before stage 2 was a workflow assigned once; now stage 2 makes the profiles the batch
     // lacks and the batch asks again, since a concurrent batch may have taken the unused ones meanwhile.
     if (!patched('profiles-workflow')) await act.prepareBatch(spec);
     else {
-      for (let round = 0, have = await act.prepareBatch(spec); have < input.size; round++, have = await act.prepareBatch(spec)) {
+      for (
+        let round = 0, have = await act.prepareBatch(spec);
+        have < input.size;
+        round++, have = await act.prepareBatch(spec)
+      ) {
         let made: Awaited<ReturnType<typeof profilesWorkflow>>;
         try {
           made = await executeChild(profilesWorkflow, {
             workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
-            args: [{ seed: input.seed, count: input.size - have, provider: input.provider, concurrency: input.concurrency, batchId: input.batchId }],
+            args: [
+              {
+                seed: input.seed,
+                count: input.size - have,
+                provider: input.provider,
+                concurrency: input.concurrency,
+                batchId: input.batchId,
+              },
+            ],
             parentClosePolicy: ParentClosePolicy.TERMINATE,
           });
         } catch (e) {
@@ -76,7 +106,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
           progress.paused = budget.message;
           return progress;
         }
-        if (made.done === 0) throw ApplicationFailure.nonRetryable(`stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`);
+        if (made.done === 0)
+          throw ApplicationFailure.nonRetryable(
+            `stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`,
+          );
       }
     }
   }
@@ -105,23 +138,41 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       const fatal = stopOnFatal ? fatalCause(e) : undefined;
       if (fatal) stop ??= failWith(fatal);
       // A failed re-optimisation leaves the finished conversation and its earlier review as they were.
-      if (!optimize) await act.markConversationFailed({ conversationId: id, reason: describeFailure(e), ...(budget ? { paused: true } : {}) });
+      if (!optimize)
+        await act.markConversationFailed({
+          conversationId: id,
+          reason: describeFailure(e),
+          ...(budget ? { paused: true } : {}),
+        });
     } finally {
       progress.running--;
     }
   };
-  const launch = (idx: number) => run(idx).catch((e) => {
-    // Recording the failure failed too (the database is gone): stop, rather than leave the rejection unhandled.
-    stop ??= ApplicationFailure.nonRetryable(`could not record a failed conversation: ${describeFailure(e)}`, 'BookkeepingFailed');
-  });
+  const launch = (idx: number) =>
+    run(idx).catch((e) => {
+      // Recording the failure failed too (the database is gone): stop, rather than leave the rejection unhandled.
+      stop ??= ApplicationFailure.nonRetryable(
+        `could not record a failed conversation: ${describeFailure(e)}`,
+        'BookkeepingFailed',
+      );
+    });
 
   while (cursor < queue.length && !stop && !progress.paused) {
     await condition(() => progress.running < input.concurrency || !!stop || !!progress.paused);
     if (stop || progress.paused) break;
-    if (workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) || workflowInfo().continueAsNewSuggested) {
+    if (
+      workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
+      workflowInfo().continueAsNewSuggested
+    ) {
       await condition(() => progress.running === 0);
       if (stop || progress.paused) break; // met while the window drained: no fresh run to hand over to
-      await continueAsNew<typeof batchWorkflow>({ ...input, cursor, done: progress.done, failed: progress.failed, startedAt: progress.startedAt });
+      await continueAsNew<typeof batchWorkflow>({
+        ...input,
+        cursor,
+        done: progress.done,
+        failed: progress.failed,
+        startedAt: progress.startedAt,
+      });
     }
     void launch(queue[cursor++]);
   }
@@ -133,6 +184,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
 /** The innermost cause's message: what actually went wrong in the conversation. */
 function describeFailure(e: unknown): string {
   const parts: string[] = [];
-  for (let c = e as { message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c) if (c.message) parts.push(c.message);
+  for (let c = e as { message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c)
+    if (c.message) parts.push(c.message);
   return parts.slice(-2).join(': ') || String(e);
 }

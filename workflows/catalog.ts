@@ -15,32 +15,74 @@ export interface CatalogInput {
 const UNITS_PER_RUN = 1_000;
 
 /** One activity per unit of work, bounded and counted; past UNITS_PER_RUN the rest goes to a fresh run. */
-async function eachWithProgress(label: string, units: number, weight: (k: number) => number, input: CatalogInput, work: (k: number) => Promise<unknown>): Promise<BatchProgress> {
+async function eachWithProgress(
+  label: string,
+  units: number,
+  weight: (k: number) => number,
+  input: CatalogInput,
+  work: (k: number) => Promise<unknown>,
+): Promise<BatchProgress> {
   const total = Array.from({ length: units }, (_, k) => weight(k)).reduce((a, b) => a + b, 0);
   const c = input.carried ?? { done: 0, failed: 0, startedAt: Date.now() };
-  const progress: BatchProgress = { batchId: label, total: total + c.done + c.failed, done: c.done, failed: c.failed, running: 0, startedAt: c.startedAt };
+  const progress: BatchProgress = {
+    batchId: label,
+    total: total + c.done + c.failed,
+    done: c.done,
+    failed: c.failed,
+    running: 0,
+    startedAt: c.startedAt,
+  };
   setHandler(progressQuery, () => progress);
   // Runs recorded before a fatal failure stopped the workflow counted it and went on; they must replay so.
-  await inCountedLanes(progress, Math.min(units, UNITS_PER_RUN), input.concurrency, work, weight, patched('fatal-stops-workflow'));
+  await inCountedLanes(
+    progress,
+    Math.min(units, UNITS_PER_RUN),
+    input.concurrency,
+    work,
+    weight,
+    patched('fatal-stops-workflow'),
+  );
   // What is left is planned again by the next run (only work not yet stored is planned).
-  if (units > UNITS_PER_RUN) await continueAsNew({ ...input, carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt } });
+  if (units > UNITS_PER_RUN)
+    await continueAsNew({
+      ...input,
+      carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt },
+    });
   return progress;
 }
 
 /** Stage 1, re-captioning: every item without a caption, in chunks of 20, each item's text and image to the captioner. */
 export async function captionWorkflow(input: CatalogInput): Promise<BatchProgress> {
   const chunks = await act.planCaptions({ size: 20 });
-  return eachWithProgress('caption', chunks.length, (k) => chunks[k].items, input, (k) => act.captionItems({ ...chunks[k], provider: input.provider }));
+  return eachWithProgress(
+    'caption',
+    chunks.length,
+    (k) => chunks[k].items,
+    input,
+    (k) => act.captionItems({ ...chunks[k], provider: input.provider }),
+  );
 }
 
 /** Stage 1, category filter: every tag used by at least 5 items, to the filter agent. */
 export async function categoryFilterWorkflow(input: CatalogInput): Promise<BatchProgress> {
   const names = await act.planCategoryFilter();
-  return eachWithProgress('category filter', names.length, () => 1, input, (k) => act.filterCategory({ name: names[k], provider: input.provider }));
+  return eachWithProgress(
+    'category filter',
+    names.length,
+    () => 1,
+    input,
+    (k) => act.filterCategory({ name: names[k], provider: input.provider }),
+  );
 }
 
 /** Stage 1, retrieval index: every item missing from the provider's dense index (or changed since), in chunks of 64. */
 export async function indexWorkflow(input: CatalogInput): Promise<BatchProgress> {
   const chunks = await act.planEmbeddings({ size: 64, provider: input.provider });
-  return eachWithProgress('index', chunks.length, (k) => chunks[k].items, input, (k) => act.embedItems({ ...chunks[k], provider: input.provider }));
+  return eachWithProgress(
+    'index',
+    chunks.length,
+    (k) => chunks[k].items,
+    input,
+    (k) => act.embedItems({ ...chunks[k], provider: input.provider }),
+  );
 }

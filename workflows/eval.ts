@@ -14,8 +14,22 @@ export interface EvalInput {
  * judge could not score is counted as failed; the others' scores stand (a re-run judges only the rest).
  */
 export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
-  const progress: BatchProgress = { batchId: evalId, total: size, done: 0, failed: 0, running: 0, startedAt: Date.now() };
+  const progress: BatchProgress = {
+    batchId: evalId,
+    total: size,
+    done: 0,
+    failed: 0,
+    running: 0,
+    startedAt: Date.now(),
+  };
   setHandler(progressQuery, () => progress);
-  await inCountedLanes(progress, size, concurrency, (k) => act.judgeConversation({ evalId, k }), undefined, patched('fatal-stops-workflow'));
+  await inCountedLanes(
+    progress,
+    size,
+    concurrency,
+    (k) => act.judgeConversation({ evalId, k }),
+    undefined,
+    patched('fatal-stops-workflow'),
+  );
   return progress;
 }

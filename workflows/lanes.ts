@@ -32,8 +32,14 @@ const PAUSE = { paused: true };
  * `stopOnFatal`, a failure that says the setup is wrong (see failures.ts) stops them all and is thrown.
  * A unit refused for the budget stops them too, and the run ends early with `progress.paused`.
  */
-export async function inCountedLanes(progress: BatchProgress, n: number, concurrency: number, work: (k: number) => Promise<unknown>,
-  weight: (k: number) => number = () => 1, stopOnFatal = false): Promise<void> {
+export async function inCountedLanes(
+  progress: BatchProgress,
+  n: number,
+  concurrency: number,
+  work: (k: number) => Promise<unknown>,
+  weight: (k: number) => number = () => 1,
+  stopOnFatal = false,
+): Promise<void> {
   await inLanes(n, concurrency, async (k) => {
     progress.running += weight(k);
     try {

@@ -16,7 +16,14 @@ export interface ProfilesInput {
   maxAttempts?: number;
   historyBudget?: number;
   /** Carried across continue-as-new. */
-  carried?: { start: number; cursor: number; accepted: number; gatedOut: number; duplicates: number; startedAt: number };
+  carried?: {
+    start: number;
+    cursor: number;
+    accepted: number;
+    gatedOut: number;
+    duplicates: number;
+    startedAt: number;
+  };
 }
 export interface ProfilesProgress extends BatchProgress {
   gatedOut: number;
@@ -31,15 +38,31 @@ export interface ProfilesProgress extends BatchProgress {
  */
 export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesProgress> {
   const chunk = input.chunk ?? 10;
-  const c = input.carried ?? { start: await act.firstProfileSeq({ seed: input.seed }), cursor: -1, accepted: 0, gatedOut: 0, duplicates: 0, startedAt: Date.now() };
+  const c = input.carried ?? {
+    start: await act.firstProfileSeq({ seed: input.seed }),
+    cursor: -1,
+    accepted: 0,
+    gatedOut: 0,
+    duplicates: 0,
+    startedAt: Date.now(),
+  };
   const start = c.start;
   let acceptFrom = c.cursor < 0 ? start : c.cursor;
   const end = start + (input.maxAttempts ?? input.count * 20 + 100);
   const progress: ProfilesProgress = {
-    batchId: `profiles of seed ${input.seed}`, total: input.count, done: c.accepted, failed: 0, running: 0, startedAt: c.startedAt,
-    gatedOut: c.gatedOut, duplicates: c.duplicates, attempts: acceptFrom - start,
+    batchId: `profiles of seed ${input.seed}`,
+    total: input.count,
+    done: c.accepted,
+    failed: 0,
+    running: 0,
+    startedAt: c.startedAt,
+    gatedOut: c.gatedOut,
+    duplicates: c.duplicates,
+    attempts: acceptFrom - start,
   };
-  const note = () => { progress.note = `gated out ${progress.gatedOut} · duplicates ${progress.duplicates}`; };
+  const note = () => {
+    progress.note = `gated out ${progress.gatedOut} · duplicates ${progress.duplicates}`;
+  };
   note();
   setHandler(progressQuery, () => progress);
 
@@ -50,8 +73,17 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       const from = nextChunk;
       nextChunk += chunk;
       progress.running++;
-      const generated = act.generateProfiles({ seed: input.seed, from, to: Math.min(from + chunk, end), provider: input.provider, ...(input.batchId ? { batchId: input.batchId } : {}) })
-        .finally(() => { progress.running--; });
+      const generated = act
+        .generateProfiles({
+          seed: input.seed,
+          from,
+          to: Math.min(from + chunk, end),
+          provider: input.provider,
+          ...(input.batchId ? { batchId: input.batchId } : {}),
+        })
+        .finally(() => {
+          progress.running--;
+        });
       // A chunk ahead may fail while another is awaited: its failure is thrown when acceptance reaches it,
       // not left unhandled (an unhandled rejection fails the workflow task, which Temporal retries for ever).
       generated.catch(() => {});
@@ -59,7 +91,12 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
     }
     await generating.get(acceptFrom);
     generating.delete(acceptFrom);
-    const r = await act.acceptProfiles({ seed: input.seed, from: acceptFrom, to: Math.min(acceptFrom + chunk, end), want: input.count - progress.done });
+    const r = await act.acceptProfiles({
+      seed: input.seed,
+      from: acceptFrom,
+      to: Math.min(acceptFrom + chunk, end),
+      want: input.count - progress.done,
+    });
     // Counted as each chunk is accepted, once per chunk: chunks generated ahead are counted when reached.
     progress.done += r.accepted;
     progress.duplicates += r.duplicates;
@@ -67,9 +104,22 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
     note();
     acceptFrom += chunk;
     progress.attempts = Math.min(acceptFrom, end) - start;
-    if (progress.done < input.count && (workflowInfo().historyLength > (input.historyBudget ?? 8_000) || workflowInfo().continueAsNewSuggested)) {
+    if (
+      progress.done < input.count &&
+      (workflowInfo().historyLength > (input.historyBudget ?? 8_000) || workflowInfo().continueAsNewSuggested)
+    ) {
       await Promise.allSettled(generating.values());
-      await continueAsNew<typeof profilesWorkflow>({ ...input, carried: { start, cursor: acceptFrom, accepted: progress.done, gatedOut: progress.gatedOut, duplicates: progress.duplicates, startedAt: progress.startedAt } });
+      await continueAsNew<typeof profilesWorkflow>({
+        ...input,
+        carried: {
+          start,
+          cursor: acceptFrom,
+          accepted: progress.done,
+          gatedOut: progress.gatedOut,
+          duplicates: progress.duplicates,
+          startedAt: progress.startedAt,
+        },
+      });
     }
   }
   // Chunks generated ahead of need stay stored as pending: the seed's next run accepts them first.
