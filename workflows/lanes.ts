@@ -1,21 +1,33 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { BatchProgress } from './progress';
 import { budgetCause, failWith, fatalCause } from './failures';
 
+const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable === true;
+
 /**
  * Runs `work` for 0..n-1 with at most `concurrency` at a time, in order of index. Pure (no Temporal
- * API), so workflows bound their activities with it and activities their LLM calls. When a unit fails,
- * no new unit starts, the ones in flight finish (and store what they made), and then the first failure
- * is thrown: a retried activity must never race its own previous attempt and pay twice.
+ * API), so workflows bound their activities with it and activities their LLM calls. A unit that fails
+ * does not stop the others (each stores what it made, so the retry redoes only the failed ones), unless
+ * `stopOn` says its failure dooms them all (by default: a non-retryable one); then no new unit starts.
+ * Either way the first failure is thrown only once no unit is in flight: a retried activity must never
+ * race its own previous attempt and pay twice.
  */
-export async function inLanes(n: number, concurrency: number, work: (k: number) => Promise<void>): Promise<void> {
+export async function inLanes(
+  n: number,
+  concurrency: number,
+  work: (k: number) => Promise<void>,
+  stopOn: (e: unknown) => boolean = nonRetryable,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
+  let stopped = false;
   const lane = async () => {
-    while (next < n && !failure) {
+    while (next < n && !stopped) {
       try {
         await work(next++);
       } catch (error) {
         failure ??= { error };
+        if (stopOn(error)) stopped = true;
       }
     }
   };
@@ -40,24 +52,29 @@ export async function inCountedLanes(
   weight: (k: number) => number = () => 1,
   stopOnFatal = false,
 ): Promise<void> {
-  await inLanes(n, concurrency, async (k) => {
-    progress.running += weight(k);
-    try {
-      await work(k);
-      progress.done += weight(k);
-    } catch (e) {
-      const budget = budgetCause(e);
-      if (budget) {
-        progress.paused ??= budget.message;
-        throw PAUSE;
+  await inLanes(
+    n,
+    concurrency,
+    async (k) => {
+      progress.running += weight(k);
+      try {
+        await work(k);
+        progress.done += weight(k);
+      } catch (e) {
+        const budget = budgetCause(e);
+        if (budget) {
+          progress.paused ??= budget.message;
+          throw PAUSE;
+        }
+        progress.failed += weight(k);
+        const fatal = stopOnFatal ? fatalCause(e) : undefined;
+        if (fatal) throw failWith(fatal);
+      } finally {
+        progress.running -= weight(k);
       }
-      progress.failed += weight(k);
-      const fatal = stopOnFatal ? fatalCause(e) : undefined;
-      if (fatal) throw failWith(fatal);
-    } finally {
-      progress.running -= weight(k);
-    }
-  }).catch((e) => {
+    },
+    () => true,
+  ).catch((e) => {
     if (e !== PAUSE) throw e;
   });
 }
