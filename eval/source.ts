@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { listProblems, parseJsonl } from '../benchmark/files';
+import { listProblems, parseJsonl } from '../rec-benchmark/files';
 import { storeImage } from '../catalog/images';
 import type { Pool } from '../db/pool';
 import { buildRecords, describeCounts } from '../export';

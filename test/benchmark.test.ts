@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBenchmark, fullTextBaseline, NEGATIVES } from '../benchmark/build';
-import { score } from '../benchmark/score';
-import type { BenchmarkSample } from '../benchmark/schema';
+import { buildBenchmark, fullTextBaseline, NEGATIVES } from '../rec-benchmark/build';
+import { score } from '../rec-benchmark/score';
+import type { BenchmarkSample } from '../rec-benchmark/schema';
 import { Rng } from '../random';
 import { rig, runBatch, type TestRig } from './helpers';
 
