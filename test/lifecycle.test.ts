@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchStatus, cancelBatch, resumeBatch, startBatch } from '../client/batches';
 import { createBatch } from '../profiles/store';
-import { dropFreshDatabases, freshDatabase, rig, type TestRig, uniqueBatch } from './helpers';
+import { dropFreshDatabases, freshDatabase, rig, runMuse, type CliRun, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { createPool } from '../db/pool';
 
@@ -14,27 +14,11 @@ const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const queue = `life-${randomUUID()}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Run = { code: number | string; stdout: string; stderr: string; ms: number };
-function muse(env: Record<string, string>, ...args: string[]): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, MUSE_TASK_QUEUE: queue, ...env }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({
-          code: err ? ((err as { code?: number | string }).code ?? 1) : 0,
-          stdout,
-          stderr,
-          ms: Date.now() - t0,
-        }),
-    );
-  });
-}
+const muse = (env: Record<string, string>, ...args: string[]) =>
+  runMuse({ ...process.env, MUSE_TASK_QUEUE: queue, ...env }, args);
 
 /** A failed command: exit 1, quickly, one line on stderr that names a log file holding the details. */
-function expectOneLineFailure(r: Run, why: RegExp) {
+function expectOneLineFailure(r: CliRun, why: RegExp) {
   expect(r.code, r.stderr + r.stdout).toBe(1);
   expect(r.ms).toBeLessThan(30_000);
   const lines = r.stderr.trim().split('\n');

