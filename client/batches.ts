@@ -2,9 +2,11 @@ import {
   CancelledFailure,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  type Workflow,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
-import type { BatchInput, BatchProgress } from '../workflows/batch';
+import { batchWorkflow, progressQuery, type BatchInput, type BatchProgress } from '../workflows/batch';
 import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
@@ -65,28 +67,22 @@ const stuckAttempts = (d: Awaited<ReturnType<typeof describeOrUndefined>>) => {
 
 /**
  * Starts a workflow under a fixed id on its provider's task queue, or attaches to the run of it that is
- * still going (a second command while it runs).
+ * still going (a second command while it runs). Typed by the workflow function, as Temporal's samples do.
  */
-export async function startOrAttach(
+export async function startOrAttach<W extends Workflow>(
   s: Session,
-  type: string,
+  workflow: W,
   workflowId: string,
-  input: unknown,
+  input: Parameters<W>[0],
   o: { provider: string; memo?: Record<string, unknown> },
-): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+): Promise<{ handle: WorkflowHandle<W>; attached: boolean }> {
   try {
-    return {
-      handle: await s.client.workflow.start(type, {
-        workflowId,
-        taskQueue: s.taskQueueFor(o.provider),
-        args: [input],
-        memo: o.memo ?? {},
-      }),
-      attached: false,
-    };
+    const options = { workflowId, taskQueue: s.taskQueueFor(o.provider), args: [input], memo: o.memo ?? {} };
+    const handle = await s.client.workflow.start(workflow, options as unknown as WorkflowStartOptions<W>);
+    return { handle, attached: false };
   } catch (e) {
     if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-    return { handle: s.client.workflow.getHandle(workflowId), attached: true };
+    return { handle: s.client.workflow.getHandle<W>(workflowId), attached: true };
   }
 }
 
@@ -96,7 +92,7 @@ function startBatchWorkflow(
   memo: Record<string, unknown>,
   workflowId = batchWorkflowId(input.batchId),
 ): Promise<WorkflowHandle> {
-  return s.client.workflow.start('batchWorkflow', {
+  return s.client.workflow.start(batchWorkflow, {
     workflowId,
     taskQueue: s.taskQueueFor(input.provider),
     args: [input],
@@ -203,7 +199,7 @@ export async function watchBatch(
   try {
     while (!finished && !failed && !detached) {
       asking ??= handle
-        .query<BatchProgress>('progress')
+        .query(progressQuery)
         .then(
           (p) => {
             if (watching) line.update(p);

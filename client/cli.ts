@@ -41,6 +41,8 @@ import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
 import { formatSummary } from '../eval/summary';
 import { PROMPTS } from '../prompts';
+import { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from '../workflows/catalog';
+import { catalogWorkflowId } from '../workflows/ids';
 
 const int =
   (name: string, min = 0) =>
@@ -196,15 +198,18 @@ catalog
   );
 
 interface Stage1Step {
-  /** The workflow id; one per step unless the step's work depends on the provider. */
-  workflowId?: (o: { provider: string }) => string;
   /** Checks and preparation before the workflow starts (a clear error beats a failed workflow). */
   before?: (s: Session, o: Record<string, unknown> & { provider: string }) => Promise<void>;
   options?: (c: Command) => Command;
   done: (r: BatchProgress, s: Session, o: { provider: string }) => string | Promise<string>;
 }
 /** Stage 1 steps share their shape: one workflow per step, started or attached to, watched, summarised. */
-const stage1 = (name: string, type: string, description: string, step: Stage1Step) =>
+const stage1 = (
+  name: 'caption' | 'filter' | 'index',
+  workflow: typeof captionWorkflow,
+  description: string,
+  step: Stage1Step,
+) =>
   (step.options ?? ((c) => c))(catalog.command(name).description(description))
     .addOption(providerOption())
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
@@ -213,11 +218,10 @@ const stage1 = (name: string, type: string, description: string, step: Stage1Ste
       withSession(async (s) => {
         await checkProvider(o.provider);
         await step.before?.(s, o);
-        const workflowId = step.workflowId?.(o) ?? `muse-${name}`;
         const { handle, attached } = await startOrAttach(
           s,
-          type,
-          workflowId,
+          workflow,
+          catalogWorkflowId(name, o.provider),
           { provider: o.provider, concurrency: o.concurrency },
           { provider: o.provider, memo: { provider: o.provider } },
         );
@@ -233,7 +237,7 @@ const stage1 = (name: string, type: string, description: string, step: Stage1Ste
 const took = (r: BatchProgress) => `${((Date.now() - r.startedAt) / 1000).toFixed(1)} s`;
 stage1(
   'caption',
-  'captionWorkflow',
+  captionWorkflow,
   'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)',
   {
     done: (r) => `captioned ${r.done} items (${r.failed} failed) in ${took(r)}; run it again to retry failures`,
@@ -241,7 +245,7 @@ stage1(
 );
 stage1(
   'filter',
-  'categoryFilterWorkflow',
+  categoryFilterWorkflow,
   'stage 1: ask the filter agent which tags (used by 5+ items) are clothing, footwear or accessory types; only those drive sampling',
   {
     done: (r) =>
@@ -250,10 +254,9 @@ stage1(
 );
 stage1(
   'index',
-  'indexWorkflow',
+  indexWorkflow,
   "stage 1: embed every item missing from the provider's dense index (or changed since); once built, retrieval fuses full-text and dense search",
   {
-    workflowId: (o) => `muse-index-${o.provider}`,
     options: (c) =>
       c.option(
         '--rebuild',

@@ -5,6 +5,8 @@ import { describeStack, up } from '../stack';
 import { batchUiUrl, openSession } from './connection';
 import { startBatch, startOrAttach, watchBatch } from './batches';
 import { withInlineWorker } from './inline-worker';
+import { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from '../workflows/catalog';
+import { catalogWorkflowId } from '../workflows/ids';
 
 /** `npm run demo`: everything from a fresh clone to an exported dataset, on the simulated provider. */
 export async function runDemo(count: number): Promise<void> {
@@ -22,19 +24,20 @@ export async function runDemo(count: number): Promise<void> {
     const batchId = `demo-${n + 1}`;
     const r = await withInlineWorker(s, true, async () => {
       // Stage 1 (captions, category filter, dense index): each workflow only does what is not stored yet.
-      for (const [type, id] of [
-        ['captionWorkflow', 'muse-caption'],
-        ['categoryFilterWorkflow', 'muse-filter'],
-        ['indexWorkflow', 'muse-index-simulated'],
-      ]) {
+      for (const [step, workflow] of [
+        ['caption', captionWorkflow],
+        ['filter', categoryFilterWorkflow],
+        ['index', indexWorkflow],
+      ] as const) {
+        const id = catalogWorkflowId(step, 'simulated');
         const { handle } = await startOrAttach(
           s,
-          type,
+          workflow,
           id,
           { provider: 'simulated', concurrency: 10 },
           { provider: 'simulated' },
         );
-        await watchBatch(handle, id.replace('muse-', ''));
+        await watchBatch(handle, step);
       }
       const handle = await startBatch(s, { batchId, size: count, seed: n + 1, concurrency: 10, provider: 'simulated' });
       return watchBatch(handle, batchId);

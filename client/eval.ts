@@ -8,7 +8,8 @@ import type { Dimension } from '../eval/schema';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
 import type { Thresholds } from '../schemas/review';
-import type { EvalInput } from '../workflows/eval';
+import { evalWorkflow, type EvalInput } from '../workflows/eval';
+import { evalWorkflowId } from '../workflows/ids';
 import type { BatchProgress } from '../workflows/batch';
 import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
@@ -90,7 +91,7 @@ export async function runEval(
   let run: EvalReport['run'];
   if (pending > 0) {
     const input: EvalInput = { evalId, size: n, concurrency: o.concurrency };
-    const { handle } = await startOrAttach(s, 'evalWorkflow', `muse-eval-${evalId}`, input, {
+    const { handle } = await startOrAttach(s, evalWorkflow, evalWorkflowId(evalId), input, {
       provider: o.provider,
       memo: { source: loaded.source, sample: n, judge },
     });

@@ -1,4 +1,5 @@
-import type { ProfilesInput, ProfilesProgress } from '../workflows/profiles';
+import { profilesWorkflow, type ProfilesInput, type ProfilesProgress } from '../workflows/profiles';
+import { seedProfilesWorkflowId } from '../workflows/ids';
 import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
 
@@ -12,7 +13,7 @@ export interface ProfilesOptions {
 /** Stage 2 as one workflow per seed (`muse-profiles-s<seed>`): a second command while it runs attaches to it. */
 export async function startProfiles(s: Session, o: ProfilesOptions) {
   const input: ProfilesInput = { seed: o.seed, count: o.count, provider: o.provider, concurrency: o.concurrency };
-  return startOrAttach(s, 'profilesWorkflow', `muse-profiles-s${o.seed}`, input, {
+  return startOrAttach(s, profilesWorkflow, seedProfilesWorkflowId(o.seed), input, {
     provider: o.provider,
     memo: { count: o.count, provider: o.provider },
   });

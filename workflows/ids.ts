@@ -7,5 +7,11 @@ export const optimizeWorkflowId = (conversationId: string) => `${conversationId}
 export const optimizeBatchWorkflowId = (batchId: string) => `muse-optimize-${batchId}`;
 export const profilesWorkflowId = (batchId: string) => `muse-profiles-${batchId}`;
 export const batchWorkflowId = (batchId: string) => `muse-batch-${batchId}`;
+/** `muse profiles` runs one stage-2 workflow per seed, so a second command while it runs attaches to it. */
+export const seedProfilesWorkflowId = (seed: number) => `muse-profiles-s${seed}`;
+export const evalWorkflowId = (evalId: string) => `muse-eval-${evalId}`;
+/** Stage 1: one caption and one filter workflow for the catalog, one index workflow per provider's embedding model. */
+export const catalogWorkflowId = (step: 'caption' | 'filter' | 'index', provider: string) =>
+  step === 'index' ? `muse-index-${provider}` : `muse-${step}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */
 export const conversationSeed = (batchSeed: number, idx: number) => hashSeed('conversation', batchSeed, idx);
