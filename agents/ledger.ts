@@ -102,9 +102,13 @@ export class Ledger {
         row.batchId ?? null,
       ],
     );
+    // The id is a batch's or an evaluation's: one round trip adds the cost to whichever it is.
     if (row.batchId && row.costUsd) {
-      await this.pool.query('UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
-      await this.pool.query('UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1', [row.batchId, row.costUsd]);
+      await this.pool.query(
+        `WITH b AS (UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1)
+         UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1`,
+        [row.batchId, row.costUsd],
+      );
     }
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { batchWorkflow, progressQuery, type BatchInput, type BatchProgress } from '../workflows/batch';
 import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
+import { findCause } from '../workflows/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
 import { inTransaction, redact } from '../db/pool';
@@ -229,11 +230,7 @@ export async function watchBatch(
   }
 }
 
-function isCancellation(e: unknown): boolean {
-  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c)
-    if (c instanceof CancelledFailure) return true;
-  return false;
-}
+const isCancellation = (e: unknown) => !!findCause(e, (c): c is CancelledFailure => c instanceof CancelledFailure);
 
 function rootCause(e: unknown): string {
   let c = e as { message?: string; cause?: unknown };

@@ -7,21 +7,22 @@ import { ApplicationFailure } from '@temporalio/common';
  */
 export const FATAL_FAILURE_TYPES = ['ConfigurationError', 'NoTargets', 'Http401', 'Http403', 'Http404'] as const;
 
-/** The fatal ApplicationFailure somewhere in a failure's cause chain (activity in child in workflow), if any. */
-export function fatalCause(e: unknown): ApplicationFailure | undefined {
-  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) {
-    if (c instanceof ApplicationFailure && (FATAL_FAILURE_TYPES as readonly string[]).includes(c.type ?? '')) return c;
-  }
+/** The first failure in a cause chain (activity in child in workflow) that passes `test`, if any. */
+export function findCause<T>(e: unknown, test: (c: unknown) => c is T): T | undefined {
+  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) if (test(c)) return c;
   return undefined;
 }
 
+const ofType =
+  (types: readonly string[]) =>
+  (c: unknown): c is ApplicationFailure =>
+    c instanceof ApplicationFailure && types.includes(c.type ?? '');
+
+/** The fatal ApplicationFailure somewhere in a failure's cause chain, if any. */
+export const fatalCause = (e: unknown) => findCause(e, ofType(FATAL_FAILURE_TYPES));
+
 /** A call refused because its batch spent its budget cap: the batch pauses (nothing fails), and a resume with a higher cap goes on. */
-export function budgetCause(e: unknown): ApplicationFailure | undefined {
-  for (let c = e as { cause?: unknown } | undefined; c; c = c.cause as typeof c) {
-    if (c instanceof ApplicationFailure && c.type === 'BudgetExceeded') return c;
-  }
-  return undefined;
-}
+export const budgetCause = (e: unknown) => findCause(e, ofType(['BudgetExceeded']));
 
 /** The same failure, raised again by the workflow that met it, so the workflow fails with its message and type. */
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);
