@@ -5,7 +5,7 @@ import { getItems } from '../catalog/store';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
-import { IMAGE_OPENING_PROBABILITY, MAX_ROUND, nextAction, type RoundAction } from '../workflows/method';
+import { runConversation } from '../workflows/method';
 
 export interface Rates {
   /** Share of image-opening attempts whose pairing item passes the judge. */
@@ -72,64 +72,49 @@ export async function measuredRates(pool: Pool): Promise<Rates> {
   };
 }
 
-/** Expected calls of each agent per conversation: the workflow's own schedule, played many times. */
-export function expectedCalls(rates: Rates, samples = 50_000): Record<AgentName, number> {
+/**
+ * Expected calls of each agent per conversation: the workflow's own schedule (runConversation) played
+ * many times over steps that count calls instead of making them, with hits drawn at the given rates.
+ */
+export async function expectedCalls(rates: Rates, samples = 50_000): Promise<Record<AgentName, number>> {
   const n = Object.fromEntries(Object.keys(PROMPTS).map((a) => [a, 0])) as Record<AgentName, number>;
-  const rng = new Rng('estimate');
+  const outcomes = new Rng('estimate', 'outcomes');
+  const target = 'target';
   for (let i = 0; i < samples; i++) {
     // Stage 2: every sample is gated; those let through get a backstory, some of which BLEU drops.
     n.profileGate += rates.samplesPerProfile ?? 1;
     n.backstoryWriter += rates.backstoriesPerProfile ?? 1;
-    let opening: 'text' | 'image' = 'text';
-    if (rng.chance(IMAGE_OPENING_PROBABILITY)) {
-      n.stylist++;
-      n.outfitJudge++;
-      if (rng.chance(rates.imageSuccess)) {
-        opening = 'image';
-        n.imageOpening++;
-        n.occasionQuestion++;
-        n.occasionAnswer++;
-      }
-    }
-    if (opening === 'text') n.textOpening++;
-    const maxRound = MAX_ROUND[opening];
-    // Utterances, for stage 4: the opening's, then one per recommendation, rejection and acceptance, two per chit-chat round.
-    let utterances = opening === 'image' ? 6 : 4;
-    const recommend = (first: boolean) => {
-      utterances++;
-      n.needsAnalyser++;
-      n.queryClarifier++;
-      if (!first) n.queryMerger++;
-      n.recommendation++;
-      return rng.chance(rates.hit);
+    let recommendations = 0;
+    const count = (...agents: AgentName[]) => {
+      for (const a of agents) n[a]++;
+      return Promise.resolve();
     };
-    let hit = recommend(true);
-    let previous: RoundAction = 'recommend';
-    for (let round = 2; ; round++) {
-      if (hit) {
-        n.acceptance++;
-        utterances++;
-        break;
-      }
-      const action = nextAction(round, maxRound, previous, () => rng.next());
-      if (action === 'chit-chat') {
-        n.userChitChat++;
-        n.systemChitChat++;
-        utterances += 2;
-      } else {
-        n.rejectReason++;
-        n.rejection++;
-        utterances++;
-        if (round >= maxRound) {
-          n.recommendation++;
-          n.acceptance++;
-          utterances += 2;
-          break;
-        }
-        hit = recommend(false);
-      }
-      previous = action;
-    }
+    const { utterances } = await runConversation(
+      {
+        begin: async () => ({ targetItemId: target }),
+        planImageOpening: async () => {
+          await count('stylist', 'outfitJudge');
+          return outcomes.chance(rates.imageSuccess) ? { ok: true, boughtItemId: 'bought' } : { ok: false };
+        },
+        writeImageOpening: () => count('imageOpening'),
+        askOccasion: () => count('occasionQuestion'),
+        answerOccasion: () => count('occasionAnswer'),
+        writeTextOpening: () => count('textOpening'),
+        opened: () => undefined,
+        systemRecommends: async () => {
+          await count('needsAnalyser', 'queryClarifier', 'recommendation');
+          if (recommendations++ > 0) n.queryMerger++;
+          return outcomes.chance(rates.hit) ? target : 'other';
+        },
+        systemRecommendsTarget: () => count('recommendation'),
+        userAccepts: () => count('acceptance'),
+        userRejects: () => count('rejectReason', 'rejection'),
+        userChitChat: () => count('userChitChat'),
+        systemChitChat: () => count('systemChitChat'),
+      },
+      new Rng('estimate', i),
+    );
+    // Stage 4: every utterance is rewritten and checked; the conversation is reviewed and screened once.
     n.utteranceRewriter += utterances;
     n.rewriteChecker += utterances;
     n.qualityReviewer++;
@@ -180,7 +165,7 @@ export async function estimateBatch(
   const roles = resolveRoles(config, env);
   const prices = priceTable(config.prices);
   const rates = await measuredRates(pool);
-  const calls = expectedCalls(rates);
+  const calls = await expectedCalls(rates);
   const measured = new Map(
     (
       await pool.query(

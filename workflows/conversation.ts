@@ -1,7 +1,7 @@
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { Rng } from '../random';
 import type { Opening, Outcome } from '../schemas/conversation';
-import { IMAGE_OPENING_PROBABILITY, MAX_ROUND, nextAction, type RoundAction } from './method';
+import { runConversation } from './method';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
 import { optimizeAndReview } from './optimize';
@@ -25,66 +25,40 @@ export interface ConversationResult {
  * recommender, then its optimisation and review, so one conversation is one durable unit.
  */
 export async function conversationWorkflow({ conversationId, seed }: ConversationInput): Promise<ConversationResult> {
-  const rng = new Rng('conversation', seed);
   const ref = { conversationId };
-  const who = await act.beginConversation(ref);
-  upsertMemo({ persona: who.persona, scenario: who.scenario, targetItem: `${who.targetItemId}: ${who.targetTitle}` });
-  upsertSearchAttributes([{ key: SA.TargetItem, value: who.targetItemId }]);
+  const { opening, outcome, utterances } = await runConversation(
+    {
+      begin: async () => {
+        const who = await act.beginConversation(ref);
+        upsertMemo({
+          persona: who.persona,
+          scenario: who.scenario,
+          targetItem: `${who.targetItemId}: ${who.targetTitle}`,
+        });
+        upsertSearchAttributes([{ key: SA.TargetItem, value: who.targetItemId }]);
+        return who;
+      },
+      planImageOpening: () => act.planImageOpening(ref),
+      writeImageOpening: (boughtItemId) => act.writeImageOpening({ ...ref, boughtItemId }),
+      askOccasion: (idx) => act.askOccasion({ ...ref, idx }),
+      answerOccasion: (idx) => act.answerOccasion({ ...ref, idx }),
+      writeTextOpening: () => act.writeTextOpening(ref),
+      opened: (opening) => upsertSearchAttributes([{ key: SA.Opening, value: opening }]),
+      systemRecommends: async (idx, pick) => (await act.systemRecommends({ ...ref, idx, pick })).mentionedItemIds[0],
+      systemRecommendsTarget: (idx) => act.systemRecommendsTarget({ ...ref, idx }),
+      userAccepts: (idx, itemId) => act.userAccepts({ ...ref, idx, itemId }),
+      userRejects: (idx, itemId) => act.userRejects({ ...ref, idx, itemId }),
+      userChitChat: (idx, itemId) => act.userChitChat({ ...ref, idx, itemId }),
+      systemChitChat: (idx, itemId) => act.systemChitChat({ ...ref, idx, itemId }),
+    },
+    new Rng('conversation', seed),
+  );
 
-  // Opening: try the image opening with probability 0.2; fall back to the text opening.
-  let opening: Opening = 'text';
-  let idx = 0;
-  if (rng.chance(IMAGE_OPENING_PROBABILITY)) {
-    const plan = await act.planImageOpening(ref);
-    if (plan.ok) {
-      opening = 'image';
-      await act.writeImageOpening({ ...ref, boughtItemId: plan.boughtItemId });
-      await act.askOccasion({ ...ref, idx: 4 });
-      await act.answerOccasion({ ...ref, idx: 5 });
-      idx = 6;
-    }
-  }
-  if (opening === 'text') {
-    await act.writeTextOpening(ref);
-    idx = 4;
-  }
-  upsertSearchAttributes([{ key: SA.Opening, value: opening }]);
-  const maxRound = MAX_ROUND[opening];
-
-  // Round 1: the system recommends.
-  let last = await act.systemRecommends({ ...ref, idx: idx++, pick: rng.next() });
-  let lastItem = last.mentionedItemIds[0];
-  let previous: RoundAction = 'recommend';
-  let outcome: Outcome = 'retrieval';
-
-  for (let round = 2; ; round++) {
-    if (lastItem === who.targetItemId) {
-      await act.userAccepts({ ...ref, idx: idx++, itemId: lastItem });
-      break;
-    }
-    const action = nextAction(round, maxRound, previous, () => rng.next());
-    if (action === 'chit-chat') {
-      await act.userChitChat({ ...ref, idx: idx++, itemId: lastItem });
-      await act.systemChitChat({ ...ref, idx: idx++, itemId: lastItem });
-    } else {
-      await act.userRejects({ ...ref, idx: idx++, itemId: lastItem });
-      if (round >= maxRound) {
-        await act.systemRecommendsTarget({ ...ref, idx: idx++ });
-        await act.userAccepts({ ...ref, idx: idx++, itemId: who.targetItemId });
-        outcome = 'forced';
-        break;
-      }
-      last = await act.systemRecommends({ ...ref, idx: idx++, pick: rng.next() });
-      lastItem = last.mentionedItemIds[0];
-    }
-    previous = action;
-  }
-
-  await act.finishConversation({ ...ref, opening, outcome, utterances: idx });
+  await act.finishConversation({ ...ref, opening, outcome, utterances });
   upsertSearchAttributes([{ key: SA.Outcome, value: outcome }]);
 
   // Histories recorded before stage 4 was part of the workflow end here and must still replay.
-  if (!patched('stage-4')) return { opening, outcome, utterances: idx };
+  if (!patched('stage-4')) return { opening, outcome, utterances };
   const review = await optimizeAndReview({ conversationId, seed });
-  return { opening, outcome, utterances: idx, review };
+  return { opening, outcome, utterances, review };
 }
