@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool';
 import { Rng } from '../random';
 import { garmentSvg } from './svg';
 import { storeImage } from './images';
-import { refreshCategories, upsertItem } from './store';
+import { refreshCategories, upsertItem, type NewItem } from './store';
 import {
   AUDIENCE_PREFIX,
   COLOURS,
@@ -108,6 +108,22 @@ async function renderImage(d: DemoItem): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png({ compressionLevel: 9, palette: false }).toBuffer();
 }
 
+/** A demo item's catalog record, without its image (rendered and stored on import). */
+export function demoRecord(d: DemoItem): Omit<NewItem, 'imageSha256'> {
+  return {
+    id: d.id,
+    source: 'demo',
+    title: demoTitle(d),
+    description: demoDescription(d),
+    features: [cap(d.material), cap(d.style), ...d.features.map(cap), `Ideal for ${d.occasion}`],
+    categories: ['Clothing, Shoes & Jewelry', d.audience, d.type.department, d.type.category],
+    price: d.price,
+    store: d.brand,
+    details: { Colour: d.colour, Material: d.material, Pattern: d.pattern, Style: d.style, Department: d.audience },
+    imageUrl: null,
+  };
+}
+
 /** Renders and stores the demo catalog; safe to run again (items and images are upserted). */
 export async function importDemoCatalog(
   pool: Pool,
@@ -117,19 +133,7 @@ export async function importDemoCatalog(
   let done = 0;
   for (const d of items) {
     const image = await storeImage(pool, await renderImage(d));
-    await upsertItem(pool, {
-      id: d.id,
-      source: 'demo',
-      title: demoTitle(d),
-      description: demoDescription(d),
-      features: [cap(d.material), cap(d.style), ...d.features.map(cap), `Ideal for ${d.occasion}`],
-      categories: ['Clothing, Shoes & Jewelry', d.audience, d.type.department, d.type.category],
-      price: d.price,
-      store: d.brand,
-      details: { Colour: d.colour, Material: d.material, Pattern: d.pattern, Style: d.style, Department: d.audience },
-      imageSha256: image.sha256,
-      imageUrl: null,
-    });
+    await upsertItem(pool, { ...demoRecord(d), imageSha256: image.sha256 });
     onProgress(++done, items.length);
   }
   await refreshCategories(pool);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../random';
-import { sampleProfile, type CategoryPool } from '../profiles/sample';
-import { CHIT_CHAT_PROBABILITY, nextAction } from '../workflows/method';
-import { expectedCalls } from '../client/estimate';
+import { Rng } from '../../random';
+import { sampleProfile, type CategoryPool } from '../../profiles/sample';
+import {
+  CHIT_CHAT_PROBABILITY,
+  MAX_ROUND,
+  nextAction,
+  runConversation,
+  type ConversationSteps,
+} from '../../workflows/method';
+import { expectedCalls } from '../../client/estimate';
 
 describe('the action schedule of stage 3', () => {
   const never = () => {
@@ -59,16 +65,85 @@ describe('stage 2 sampling', () => {
   });
 });
 
+/** Steps that log what the conversation asks for; recommendations hit the target when `hits` says so. */
+function fakeSteps(opts: { imageOk: boolean; hits: (n: number) => boolean }) {
+  const log: string[] = [];
+  const written: number[] = [];
+  let recommended = 0;
+  const at = (name: string) => async (idx: number) => {
+    log.push(name);
+    written.push(idx);
+  };
+  const steps: ConversationSteps = {
+    begin: async () => (log.push('begin'), { targetItemId: 'T' }),
+    planImageOpening: async () => (log.push('plan'), opts.imageOk ? { ok: true, boughtItemId: 'B' } : { ok: false }),
+    writeImageOpening: async () => (log.push('imageOpening'), written.push(0, 1, 2, 3)),
+    askOccasion: at('askOccasion'),
+    answerOccasion: at('answerOccasion'),
+    writeTextOpening: async () => (log.push('textOpening'), written.push(0, 1, 2, 3)),
+    opened: (o) => log.push(`opened:${o}`),
+    systemRecommends: async (idx) => (log.push('recommend'), written.push(idx), opts.hits(recommended++) ? 'T' : 'X'),
+    systemRecommendsTarget: at('recommendTarget'),
+    userAccepts: at('accept'),
+    userRejects: at('reject'),
+    userChitChat: at('userChitChat'),
+    systemChitChat: at('systemChitChat'),
+  };
+  return { steps, log, written };
+}
+
+describe('runConversation, the method of stage 3 over any steps', () => {
+  it('accepts at once when the first recommendation is the target', async () => {
+    // A seed whose first draw skips the image opening.
+    let seed = 0;
+    while (new Rng('t', seed).next() < 0.2) seed++;
+    const f = fakeSteps({ imageOk: true, hits: () => true });
+    const r = await runConversation(f.steps, new Rng('t', seed));
+    expect(r).toEqual({ opening: 'text', outcome: 'retrieval', utterances: 6 });
+    expect(f.log).toEqual(['begin', 'textOpening', 'opened:text', 'recommend', 'accept']);
+  });
+
+  it('writes every utterance index once, in order, and forces the target by max_round, over many seeds', async () => {
+    const seen = { image: 0, text: 0, chitChat: 0 };
+    for (let seed = 0; seed < 300; seed++) {
+      const f = fakeSteps({ imageOk: seed % 2 === 0, hits: () => false });
+      const r = await runConversation(f.steps, new Rng('t', seed));
+      expect(f.written).toEqual([...Array(r.utterances).keys()]);
+      expect(r.outcome).toBe('forced');
+      expect(f.log.at(-2)).toBe('recommendTarget');
+      // One rejection per round from 2 to max_round, less those spent on chit-chat.
+      const rounds = f.log.filter((s) => s === 'reject' || s === 'userChitChat').length;
+      expect(rounds).toBe(MAX_ROUND[r.opening] - 1);
+      if (r.opening === 'image')
+        expect(f.log.slice(0, 5)).toEqual(['begin', 'plan', 'imageOpening', 'askOccasion', 'answerOccasion']);
+      seen[r.opening]++;
+      if (f.log.includes('userChitChat')) seen.chitChat++;
+    }
+    expect(seen.image).toBeGreaterThan(0);
+    expect(seen.text).toBeGreaterThan(0);
+    expect(seen.chitChat).toBeGreaterThan(0);
+  });
+
+  it('falls back to the text opening when the judge turns the pairing down', async () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const f = fakeSteps({ imageOk: false, hits: (n) => n === 1 });
+      const r = await runConversation(f.steps, new Rng('t', seed));
+      expect(r.opening).toBe('text');
+      expect(f.log).not.toContain('imageOpening');
+    }
+  });
+});
+
 describe('the call model behind muse estimate', () => {
-  it('plays the workflow schedule: one opening, one acceptance, and no rejection when every recommendation hits', () => {
-    const sure = expectedCalls({ imageSuccess: 1, hit: 1, source: 'test' }, 20_000);
+  it('plays the workflow schedule: one opening, one acceptance, and no rejection when every recommendation hits', async () => {
+    const sure = await expectedCalls({ imageSuccess: 1, hit: 1, source: 'test' }, 20_000);
     expect(sure.acceptance).toBe(1);
     expect(sure.recommendation).toBe(1);
     expect(sure.rejection).toBe(0);
     expect(sure.textOpening + sure.imageOpening).toBeCloseTo(1, 10);
     expect(Math.abs(sure.imageOpening - 0.2)).toBeLessThan(0.01);
 
-    const never = expectedCalls({ imageSuccess: 0, hit: 0, source: 'test' }, 20_000);
+    const never = await expectedCalls({ imageSuccess: 0, hit: 0, source: 'test' }, 20_000);
     expect(never.textOpening).toBe(1);
     expect(never.acceptance).toBe(1);
     // Text openings, no hit: rounds 2-4 each reject unless they chit-chat; round 4 forces the target.
@@ -77,8 +152,8 @@ describe('the call model behind muse estimate', () => {
     expect(never.queryMerger).toBeCloseTo(never.rejection - 1, 10);
   });
 
-  it('counts stage 2 as it runs: a gate call per sample, a backstory per sample let through, rejected ones included', () => {
-    const calls = expectedCalls(
+  it('counts stage 2 as it runs: a gate call per sample, a backstory per sample let through, rejected ones included', async () => {
+    const calls = await expectedCalls(
       { imageSuccess: 0.5, hit: 0.1, samplesPerProfile: 2.5, backstoriesPerProfile: 1.25, source: 'test' },
       2_000,
     );

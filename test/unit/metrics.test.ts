@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distinct, modifiedPrecision, repeatedOpenings, selfBleu, sentenceBleu } from '../metrics/text';
+import { distinct, modifiedPrecision, repeatedOpenings, selfBleu, sentenceBleu } from '../../metrics/text';
 
 // The worked example of Papineni et al. (2002), as NLTK documents sentence_bleu with it.
 const split = (s: string) => s.split(' ');

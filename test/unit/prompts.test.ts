@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AgentName } from '../agents/calls';
-import { typicalInput } from '../client/estimate';
-import { PROMPTS } from '../prompts';
-import type { Item } from '../schemas/catalog';
+import { AGENT_CALLS, type AgentName } from '../../agents/calls';
+import { typicalInput } from '../../client/estimate';
+import { PROMPTS } from '../../prompts';
+import type { Item } from '../../schemas/catalog';
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'prompt-versions.json');
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'prompt-versions.json');
 
 /** Fixed items, so a prompt's rendering depends on its wording alone. */
 const items: Item[] = ['a', 'b', 'c', 'd'].map((k) => ({
@@ -55,5 +55,20 @@ describe('prompt versions', () => {
     }
     if (process.env.MUSE_RECORD_PROMPTS) fs.writeFileSync(FIXTURE, JSON.stringify(now, null, 2) + '\n');
     else expect(now, 'prompts were added or re-versioned: re-record with MUSE_RECORD_PROMPTS=1').toEqual(recorded);
+  });
+});
+
+describe('every agent call of the method', () => {
+  it('has a prompt module with its role, temperature, images and a unique version', () => {
+    expect(Object.keys(PROMPTS).sort()).toEqual(Object.keys(AGENT_CALLS).sort());
+    expect(new Set(Object.values(PROMPTS).map((p) => p.version)).size).toBe(Object.keys(PROMPTS).length);
+    const temps = Object.fromEntries(Object.values(PROMPTS).map((p) => [p.agent, p.temperature]));
+    expect(temps).toMatchObject({
+      backstoryWriter: 0.7,
+      itemCaptioner: 0.4,
+      utteranceRewriter: 0.9,
+      rewriteChecker: 0.1,
+      recommendation: 0.2,
+    });
   });
 });
