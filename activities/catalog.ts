@@ -1,6 +1,7 @@
+import { FailureType } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm } from '../agents/calls';
-import { noEmbedder, type Embedder } from '../agents/embeddings';
+import { noEmbedder, type Embedder } from '../agents/embedder';
 import { INDEX_TEXT_DIGEST } from '../catalog/dense';
 import { getItems } from '../catalog/store';
 import type { Pool } from '../db/pool';
@@ -48,7 +49,7 @@ export function catalogActivities({
     ).rows;
   const embedderOf = (provider: string) => {
     const e = embedder(provider);
-    if (!e) throw ApplicationFailure.nonRetryable(noEmbedder(provider), 'ConfigurationError');
+    if (!e) throw ApplicationFailure.nonRetryable(noEmbedder(provider), FailureType.Configuration);
     return e;
   };
 

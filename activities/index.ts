@@ -1,6 +1,6 @@
 import type { Mllm } from '../agents/calls';
-import type { Embedder } from '../agents/embeddings';
-import type { Retriever } from '../catalog/retrieval';
+import type { Embedder } from '../agents/embedder';
+import type { Retriever } from '../catalog/search';
 import type { Pool } from '../db/pool';
 import { assignProfiles, type BatchSpec } from '../profiles/store';
 import {

@@ -1,3 +1,4 @@
+import { FailureType } from '../schemas/failures';
 import type { Mllm } from '../agents/calls';
 import { getItem } from '../catalog/store';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
@@ -66,7 +67,7 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       );
       if (todo.length === 0) return;
       const categories = await loadCategoryPools(pool);
-      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, 'NoTargets');
+      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, FailureType.NoTargets);
       await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
         const seq = todo[k];
         const sample = sampleProfile(categories, input.seed, seq);

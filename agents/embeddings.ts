@@ -1,22 +1,11 @@
+import { FailureType } from '../schemas/failures';
 import OpenAI from 'openai';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig, resolveEmbeddings } from './config';
-import { activityContext, classify, linked, whileBeating } from './openai';
+import { activityContext, classify, linked, whileBeating } from './transport';
 import { RateLimiter } from './rate-limit';
-import { normalise } from './simulated-embeddings';
-
-/** One embedding model, whatever serves it. Vectors come back normalised, so a dot product is the cosine. */
-export interface Embedder {
-  /** The name vectors are stored under: two models never share an index. */
-  readonly model: string;
-  /** Texts per call that suit this model's endpoint. */
-  readonly batchSize: number;
-  embed(texts: readonly string[]): Promise<Float32Array[]>;
-}
-
-export const noEmbedder = (provider: string) =>
-  `the ${provider} provider has no embedding model: set embeddings.model in muse.config.json (or MUSE_EMBEDDING_MODEL) to an OpenAI-compatible /v1/embeddings model; without one, retrieval is full-text search alone`;
+import { normalise, type Embedder } from './embedder';
 
 export interface EmbeddingEndpoint {
   baseURL?: string;
@@ -59,7 +48,7 @@ export class OpenAiEmbedder implements Embedder {
     if (!e.apiKey)
       throw ApplicationFailure.nonRetryable(
         `the embedding endpoint needs a key in ${e.apiKeySource} (any value for a local server)`,
-        'ConfigurationError',
+        FailureType.Configuration,
       );
     return new OpenAiEmbedder(
       { ...e, apiKey: e.apiKey, keySource: e.apiKeySource },

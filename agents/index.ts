@@ -1,7 +1,9 @@
+import { FailureType } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 import type { Mllm } from './calls';
-import { OpenAiEmbedder, type Embedder } from './embeddings';
+import type { Embedder } from './embedder';
+import { OpenAiEmbedder } from './embeddings';
 import { OpenAiMllm } from './openai';
 import { SimulatedMllm } from './simulated';
 import { SimulatedEmbedder } from './simulated-embeddings';
@@ -17,7 +19,7 @@ function registry<T>(make: Record<ProviderName, () => T>): (name: string) => T {
       if (!PROVIDERS.includes(name as ProviderName))
         throw ApplicationFailure.nonRetryable(
           `unknown provider "${name}" (expected one of ${PROVIDERS.join(', ')})`,
-          'ConfigurationError',
+          FailureType.Configuration,
         );
       made.set(name, make[name as ProviderName]());
     }

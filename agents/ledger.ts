@@ -1,3 +1,4 @@
+import { FailureType } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
 
@@ -61,7 +62,7 @@ export class Ledger {
         : 'the same `muse eval` command with a higher --max-cost continues it';
     throw ApplicationFailure.nonRetryable(
       `${b.kind} ${batchId} reached its budget cap of $${Number(b.cap).toFixed(2)} ($${Number(b.spent).toFixed(4)} spent): ${next} with a higher cap`,
-      'BudgetExceeded',
+      FailureType.BudgetExceeded,
     );
   }
 

@@ -1,10 +1,11 @@
+import { activityContext, classify, linked, whileBeating } from './transport';
+import { FailureType } from '../schemas/failures';
 import { createHash } from 'node:crypto';
 import { describeProblems } from '../schemas/problems';
 import fs from 'node:fs';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import sharp from 'sharp';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
@@ -40,9 +41,6 @@ export interface OpenAiOptions {
   /** Requests and tokens per minute per model, shared by every worker. */
   limiter?: RateLimiter;
 }
-
-/** Status codes worth another attempt; every other 4xx means the request itself must change. */
-const RETRYABLE = new Set([408, 409, 429]);
 
 /** How replies are made to be JSON, best first; an endpoint that refuses one gets the next. */
 const MODES = ['json_schema', 'json_object', 'text'] as const;
@@ -92,7 +90,7 @@ export class OpenAiMllm implements Mllm {
         if (!r.apiKey)
           throw ApplicationFailure.nonRetryable(
             `the openai provider needs a key for the ${role} role in ${r.apiKeySource} (any value for a local server)`,
-            'ConfigurationError',
+            FailureType.Configuration,
           );
         return [
           role,
@@ -296,47 +294,14 @@ export class OpenAiMllm implements Mllm {
 
 function imageRef(p: Picture): ImageRef {
   if (!p.url && (!p.path || !p.sha256))
-    throw ApplicationFailure.nonRetryable(`item ${p.label} has no image, but this agent must see it`, 'MissingImage');
+    throw ApplicationFailure.nonRetryable(
+      `item ${p.label} has no image, but this agent must see it`,
+      FailureType.MissingImage,
+    );
   return { sha256: p.sha256, path: p.path, url: p.url };
 }
 
-/**
- * The SDK adds an abort listener to the signal it is given and never removes it, so an activity making
- * many calls would pile them up on its cancellation signal. Each request gets its own signal instead,
- * linked to the activity's and unlinked when the request ends.
- */
-export async function linked<T>(parent: AbortSignal | undefined, fn: (signal?: AbortSignal) => Promise<T>): Promise<T> {
-  if (!parent) return fn(undefined);
-  const c = new AbortController();
-  const abort = () => c.abort(parent.reason);
-  if (parent.aborted) abort();
-  else parent.addEventListener('abort', abort, { once: true });
-  try {
-    return await fn(c.signal);
-  } finally {
-    parent.removeEventListener('abort', abort);
-  }
-}
-
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-export function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // called outside an activity (e.g. `muse profiles`)
-  }
-}
-
-/** Heartbeats while a slow call is in flight, so a dead worker is noticed and a cancel reaches the call. */
-export async function whileBeating<T>(activity: Context | undefined, fn: () => Promise<T>): Promise<T> {
-  const beat = activity && setInterval(() => activity.heartbeat(), 5_000);
-  try {
-    return await fn();
-  } finally {
-    if (beat) clearInterval(beat);
-  }
-}
 
 /** Rough size of a request before it is sent: 4 characters a token, 85 a low-detail image, room for the reply. */
 function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]): number {
@@ -373,43 +338,4 @@ function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
   }
   const r = schema.safeParse(json);
   return r.success ? { ok: true, value: r.data } : { ok: false, problem: describeProblems(r.error, 'reply') };
-}
-
-function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefined {
-  const h = e.headers?.get('retry-after');
-  if (!h) return undefined;
-  const secs = Number(h);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-export function classify(
-  e: unknown,
-  agent: string,
-  endpoint: Pick<RoleEndpoint, 'baseURL' | 'model' | 'keySource'>,
-): Error {
-  const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
-  if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
-    if (RETRYABLE.has(e.status) || e.status >= 500) {
-      // The server's own word on when to come back becomes Temporal's next retry delay. A zero delay is
-      // left to the retry policy's backoff: a nextRetryDelay of 0 makes Temporal stop retrying altogether.
-      const wait = retryAfterMs(e);
-      return ApplicationFailure.create({
-        message: `${where}: HTTP ${e.status}: ${e.message}`,
-        type: `Http${e.status}`,
-        nextRetryDelay: wait ? wait : undefined,
-      });
-    }
-    const hint =
-      e.status === 401
-        ? `check ${endpoint.keySource ?? 'the key'}, the key this call used`
-        : e.status === 404
-          ? 'check the model name and OPENAI_BASE_URL'
-          : /context|too long|maximum.*tokens/i.test(e.message)
-            ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
-            : 'the request was refused; fix it before retrying';
-    return ApplicationFailure.nonRetryable(`${where}: HTTP ${e.status}: ${e.message} (${hint})`, `Http${e.status}`);
-  }
-  return new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
 }

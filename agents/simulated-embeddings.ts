@@ -1,6 +1,6 @@
 import { COLOURS, GARMENT_TYPES, MATERIALS, PATTERNS } from '../catalog/vocabulary';
 import { hashSeed } from '../random';
-import type { Embedder } from './embeddings';
+import { normalise, type Embedder } from './embedder';
 
 /**
  * The simulated provider's embedding model: offline and deterministic, and honest about what it is.
@@ -134,12 +134,4 @@ function embedText(text: string, dims: number): Float32Array {
     v[h % dims] += (h & 0x80000000 ? -1 : 1) * WEIGHT[f[0]] * salience * (1 + Math.log(n));
   }
   return normalise(v);
-}
-
-export function normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
 }

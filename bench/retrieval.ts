@@ -10,9 +10,10 @@
  */
 import { parseArgs } from 'node:util';
 import { embedderRegistry } from '../agents';
-import { noEmbedder } from '../agents/embeddings';
+import { noEmbedder } from '../agents/embedder';
 import { DenseIndex } from '../catalog/dense';
-import { FullTextRetriever, HybridRetriever, type Retriever } from '../catalog/retrieval';
+import { FullTextRetriever, HybridRetriever } from '../catalog/retrieval';
+import type { Retriever } from '../catalog/search';
 import { openSession } from '../client/connection';
 
 const TOP_K = 8;

@@ -1,5 +1,5 @@
 import type { Pool } from '../db/pool';
-import type { RetrievalHit, SearchOptions } from './retrieval';
+import type { RetrievalHit, SearchOptions } from './search';
 
 interface Loaded {
   stamp: string;

@@ -1,25 +1,7 @@
-import type { Embedder } from '../agents/embeddings';
+import type { Embedder } from '../agents/embedder';
 import type { Pool } from '../db/pool';
 import { DenseIndex } from './dense';
-
-export interface RetrievalHit {
-  itemId: string;
-  score: number;
-}
-export interface SearchOptions {
-  k: number;
-  exclude?: readonly string[];
-  /** Only items that can be shown: with an image. */
-  requireImage?: boolean;
-  /** Rank these items only (a benchmark's candidate set). */
-  only?: readonly string[];
-}
-
-/** The recommender's view of the item database; dense and hybrid retrievers implement it too. */
-export interface Retriever {
-  readonly kind: string;
-  search(query: string, o: SearchOptions): Promise<RetrievalHit[]>;
-}
+import type { RetrievalHit, Retriever, SearchOptions } from './search';
 
 /**
  * PostgreSQL full-text search over title, categories, description and features (weighted in that

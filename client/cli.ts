@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { embedderRegistry, PROVIDERS } from '../agents';
 import { indexStatus } from '../catalog/dense';
-import { noEmbedder } from '../agents/embeddings';
+import { noEmbedder } from '../agents/embedder';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { importDemoCatalog } from '../catalog/demo';
 import { datasetCounts, describeCounts, exportBatch } from '../export';

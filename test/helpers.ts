@@ -9,7 +9,7 @@ import { catalogActivities } from '../activities/catalog';
 import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../agents/calls';
 import { SimulatedMllm } from '../agents/simulated';
 import { retrieverRegistry } from '../catalog/retrieval';
-import type { Embedder } from '../agents/embeddings';
+import type { Embedder } from '../agents/embedder';
 import { SimulatedEmbedder } from '../agents/simulated-embeddings';
 import { startBatch } from '../client/batches';
 import type { Session } from '../client/connection';

@@ -1,3 +1,4 @@
+import { FailureType } from '../schemas/failures';
 import {
   ApplicationFailure,
   condition,
@@ -153,7 +154,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       // Recording the failure failed too (the database is gone): stop, rather than leave the rejection unhandled.
       stop ??= ApplicationFailure.nonRetryable(
         `could not record a failed conversation: ${describeFailure(e)}`,
-        'BookkeepingFailed',
+        FailureType.BookkeepingFailed,
       );
     });
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { AGENT_CALLS, type AgentName } from '../../agents/calls';
-import { classify } from '../../agents/openai';
+import { classify } from '../../agents/transport';
 import { SimulatedMllm } from '../../agents/simulated';
 import { demoItems, demoRecord } from '../../catalog/demo';
 import { typicalInput } from '../../client/estimate';

@@ -1,0 +1,32 @@
+/**
+ * Every ApplicationFailure type muse raises, in one place. Workflows decide by type what a failure
+ * means for the run (see workflows/failures.ts), so the strings must not drift between files.
+ */
+export const FailureType = {
+  /** The setup is wrong: a missing key, an unknown provider, no embedding model. */
+  Configuration: 'ConfigurationError',
+  /** Stage 1 left no target category to sample profiles from. */
+  NoTargets: 'NoTargets',
+  /** The batch or evaluation reached its --max-cost. */
+  BudgetExceeded: 'BudgetExceeded',
+  /** An agent must see an item that has no image. */
+  MissingImage: 'MissingImage',
+  /** A failed unit could not even be recorded (the database is gone). */
+  BookkeepingFailed: 'BookkeepingFailed',
+} as const;
+
+/** An endpoint's HTTP status as a failure type: Http429, Http401, ... */
+export const httpFailureType = (status: number) => `Http${status}`;
+
+/**
+ * Failure types that say the setup is wrong (a key, a model name, an empty catalog), not the unit of
+ * work: every other unit would fail the same way, so a workflow that meets one stops and fails with it
+ * instead of counting it and starting the next unit. Any other non-retryable failure fails its unit only.
+ */
+export const FATAL_FAILURE_TYPES: readonly string[] = [
+  FailureType.Configuration,
+  FailureType.NoTargets,
+  httpFailureType(401),
+  httpFailureType(403),
+  httpFailureType(404),
+];
