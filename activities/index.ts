@@ -1,8 +1,17 @@
+import {
+  completeConversation,
+  failConversation,
+  saveUtterances,
+  startConversation,
+  storedImageOpening,
+  storeImageOpening,
+} from '../db/conversations';
 import type { Mllm } from '../agents/calls';
 import type { Embedder } from '../agents/embedder';
 import type { Retriever } from '../catalog/search';
 import type { Pool } from '../db/pool';
-import { assignProfiles, type BatchSpec } from '../profiles/store';
+import { assignProfiles } from '../db/batches';
+import type { BatchSpec } from '../schemas/batch';
 import {
   ImageOpeningPlan,
   type Opening,
@@ -11,7 +20,7 @@ import {
   type UtteranceSummary,
 } from '../schemas/conversation';
 import { personaLine } from '../schemas/profile';
-import { getItem } from '../catalog/store';
+import { getItem } from '../db/items';
 import { catalogActivities } from './catalog';
 import { evalActivities } from './eval';
 import { profileActivities } from './profiles';
@@ -22,7 +31,6 @@ import {
   itemsById,
   loadContext,
   mentionedSoFar,
-  saveUtterances,
   summary,
   type ConversationContext,
 } from './context';
@@ -97,17 +105,11 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     /** Marks the conversation running and returns what the Web UI memo shows. */
     async beginConversation(ref: Ref) {
-      const r = await pool.query(
-        `UPDATE conversations SET status = 'running', started_at = coalesce(started_at, now()), failure = NULL WHERE id = $1
-         RETURNING (SELECT row_to_json(p) FROM (SELECT name, gender, age, profession, scenario, target_item_id FROM profiles WHERE id = profile_id) p) AS profile`,
-        [ref.conversationId],
-      );
-      if (r.rowCount === 0) throw new Error(`conversation ${ref.conversationId} is not in the database`);
-      const p = r.rows[0].profile;
-      const target = await getItem(pool, p.target_item_id);
+      const p = await startConversation(pool, ref.conversationId);
+      const target = await getItem(pool, p.targetItemId);
       return {
         persona: personaLine(p),
-        scenario: p.scenario as string,
+        scenario: p.scenario,
         targetItemId: target.id,
         targetTitle: target.title,
       };
@@ -115,9 +117,8 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     /** Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch. */
     async planImageOpening(ref: Ref): Promise<ImageOpeningPlan> {
-      const stored = (await pool.query('SELECT image_opening FROM conversations WHERE id = $1', [ref.conversationId]))
-        .rows[0]?.image_opening;
-      if (stored) return ImageOpeningPlan.parse(stored);
+      const stored = await storedImageOpening(pool, ref.conversationId);
+      if (stored) return stored;
       const ctx = await loadContext(pool, ref.conversationId);
       const agent = llm(ctx.provider);
       const target = await getItem(pool, ctx.targetItemId);
@@ -154,7 +155,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
                 retriever: search.kind,
               };
       }
-      await pool.query('UPDATE conversations SET image_opening = $2 WHERE id = $1', [ref.conversationId, plan]);
+      await storeImageOpening(pool, ref.conversationId, plan);
       return plan;
     },
 
@@ -379,27 +380,12 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
       }),
 
     async finishConversation(input: Ref & { opening: Opening; outcome: Outcome; utterances: number }): Promise<void> {
-      // Rows past the end can only be left by an earlier, different run of this id; the record is what this run said.
-      await pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $2', [
-        input.conversationId,
-        input.utterances,
-      ]);
-      await pool.query(
-        `UPDATE conversations SET status = 'completed', opening = $2, outcome = $3, finished_at = now(), failure = NULL WHERE id = $1`,
-        [input.conversationId, input.opening, input.outcome],
-      );
+      await completeConversation(pool, input);
     },
 
     /** A failed conversation, or with `paused` one stopped by the budget cap: pending again, with why it waits. */
     async markConversationFailed(input: Ref & { reason: string; paused?: boolean }): Promise<void> {
-      await pool.query(
-        `UPDATE conversations SET status = $3, failure = $2, finished_at = CASE WHEN $3 = 'failed' THEN now() END WHERE id = $1`,
-        [
-          input.conversationId,
-          input.paused ? `paused: ${input.reason}` : input.reason,
-          input.paused ? 'pending' : 'failed',
-        ],
-      );
+      await failConversation(pool, input.conversationId, input.reason, input.paused);
     },
   };
 }

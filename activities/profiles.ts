@@ -1,7 +1,18 @@
 import { FailureType } from '../schemas/failures';
 import type { Mllm } from '../agents/calls';
-import { getItem } from '../catalog/store';
+import { getItem } from '../db/items';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import {
+  acceptedSince,
+  chunkCounts,
+  insertProfile,
+  lockAcceptance,
+  markAccepted,
+  markDuplicate,
+  nextProfileSeq,
+  pendingProfiles,
+  storedSeqs,
+} from '../db/profiles';
 import { BleuIndex, MAX_BLEU } from '../profiles/dedup';
 import { loadCategoryPools, NO_TARGETS, sampleProfile } from '../profiles/sample';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -23,22 +34,16 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
   let index = new BleuIndex();
   let indexedUpTo = 0;
   async function catchUp(c: PoolClient) {
-    const r = await c.query(
-      `SELECT id, backstory, accepted_order FROM profiles WHERE status = 'accepted' AND accepted_order > $1 ORDER BY accepted_order`,
-      [indexedUpTo],
-    );
-    for (const row of r.rows) index.add(row.id, row.backstory);
-    if (r.rows.length) indexedUpTo = Number(r.rows[r.rows.length - 1].accepted_order);
+    for (const row of await acceptedSince(c, indexedUpTo)) {
+      index.add(row.id, row.backstory);
+      indexedUpTo = row.acceptedOrder;
+    }
   }
 
   return {
     /** Where a seed's sequence goes on: its first pending sample, else past its last one. */
     async firstProfileSeq(input: { seed: number }): Promise<number> {
-      const r = await pool.query(
-        `SELECT coalesce(min(seq) FILTER (WHERE status = 'pending'), max(seq) + 1, 0)::int AS next FROM profiles WHERE seed = $1`,
-        [input.seed],
-      );
-      return r.rows[0].next;
+      return nextProfileSeq(pool, input.seed);
     },
 
     /**
@@ -53,15 +58,7 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
       batchId?: string;
     }): Promise<void> {
       const agent = llm(input.provider);
-      const stored = new Set<number>(
-        (
-          await pool.query('SELECT seq FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3', [
-            input.seed,
-            input.from,
-            input.to,
-          ])
-        ).rows.map((r) => r.seq),
-      );
+      const stored = new Set(await storedSeqs(pool, input.seed, input.from, input.to));
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter(
         (seq) => !stored.has(seq),
       );
@@ -86,29 +83,17 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
               { key: `profile:${input.seed}:${seq}`, batchId: input.batchId },
             )
           : null;
-        await pool.query(
-          `INSERT INTO profiles (id, seed, seq, category, target_item_id, scenario_group, scenario, age, gender, name, profession,
-             backstory, requirement, status, gate, provider)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (seed, seq) DO NOTHING`,
-          [
-            profileId(input.seed, seq),
-            input.seed,
-            seq,
-            sample.category,
-            sample.targetItemId,
-            sample.scenarioGroup,
-            sample.scenario,
-            sample.age,
-            sample.gender,
-            sample.name,
-            sample.profession,
-            story?.scenario ?? null,
-            story?.requirement ?? null,
-            pass ? 'pending' : 'gated_out',
-            gate,
-            agent.provider,
-          ],
-        );
+        await insertProfile(pool, {
+          id: profileId(input.seed, seq),
+          seed: input.seed,
+          seq,
+          sample,
+          backstory: story?.scenario ?? null,
+          requirement: story?.requirement ?? null,
+          status: pass ? 'pending' : 'gated_out',
+          gate,
+          provider: agent.provider,
+        });
       });
     },
 
@@ -125,29 +110,17 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
     }): Promise<{ accepted: number; duplicates: number; gatedOut: number; compared: number }> {
       try {
         return await inTransaction(pool, async (c) => {
-          await c.query("SELECT pg_advisory_xact_lock(hashtext('muse.accept-profiles'))");
+          await lockAcceptance(c);
           await catchUp(c);
-          const range = [input.seed, input.from, input.to];
-          const pending = (
-            await c.query(
-              `SELECT id, backstory FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3 AND status = 'pending' ORDER BY seq`,
-              range,
-            )
-          ).rows;
+          const range = { seed: input.seed, from: input.from, to: input.to };
+          const pending = await pendingProfiles(c, range);
           // What an earlier attempt of this very call committed counts (its reply may have been lost): the
           // chunk's totals are what is returned, so a retry neither accepts past `want` nor counts twice.
-          const done = (
-            await c.query(
-              `SELECT count(*) FILTER (WHERE status = 'accepted')::int AS accepted, count(*) FILTER (WHERE status = 'duplicate')::int AS duplicates,
-               count(*) FILTER (WHERE status = 'gated_out')::int AS "gatedOut"
-             FROM profiles WHERE seed = $1 AND seq >= $2 AND seq < $3`,
-              range,
-            )
-          ).rows[0];
+          const done = await chunkCounts(c, range);
           const out = {
-            accepted: done.accepted as number,
-            duplicates: done.duplicates as number,
-            gatedOut: done.gatedOut as number,
+            accepted: done.accepted,
+            duplicates: done.duplicates,
+            gatedOut: done.gatedOut,
             compared: 0,
           };
           for (const p of pending) {
@@ -155,18 +128,12 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
             const near = index.nearest(p.backstory, MAX_BLEU);
             out.compared += near.compared;
             if (near.score > MAX_BLEU) {
-              await c.query(
-                `UPDATE profiles SET status = 'duplicate', max_bleu = $2, duplicate_of = $3 WHERE id = $1`,
-                [p.id, near.score, near.against],
-              );
+              await markDuplicate(c, p.id, near.score, near.against);
               out.duplicates++;
             } else {
-              const r = await c.query(
-                `UPDATE profiles SET status = 'accepted', max_bleu = $2, accepted_order = nextval('profiles_accepted_order') WHERE id = $1 RETURNING accepted_order`,
-                [p.id, near.score],
-              );
+              const order = await markAccepted(c, p.id, near.score);
               index.add(p.id, p.backstory);
-              indexedUpTo = Number(r.rows[0].accepted_order);
+              indexedUpTo = order;
               out.accepted++;
             }
           }

@@ -1,6 +1,7 @@
+import { acceptedRewrites, adoptReviewPass, findReview, rewrittenIdx, saveReview, saveRewrite } from '../db/reviews';
 import type { Mllm } from '../agents/calls';
-import { getItems } from '../catalog/store';
-import { inTransaction, type Pool } from '../db/pool';
+import { getItems } from '../db/items';
+import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
 import { Review, type RewriteSummary } from '../schemas/review';
@@ -31,14 +32,7 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
       const pass = stage4Pass();
       const ctx = await loadContext(pool, input.conversationId);
       const agent = llm(ctx.provider);
-      const stored = new Set<number>(
-        (
-          await pool.query('SELECT idx FROM rewrites WHERE conversation_id = $1 AND pass = $2', [
-            input.conversationId,
-            pass,
-          ])
-        ).rows.map((r) => r.idx),
-      );
+      const stored = new Set(await rewrittenIdx(pool, input.conversationId, pass));
       const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
       await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
         const u = todo[k];
@@ -53,19 +47,17 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
           call('utteranceRewriter'),
         );
         const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite }, call('rewriteChecker'));
-        await pool.query(
-          `INSERT INTO rewrites (conversation_id, idx, pass, colloquial, rewrite, content_kept, no_preamble) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (conversation_id, pass, idx) DO UPDATE SET colloquial = EXCLUDED.colloquial, rewrite = EXCLUDED.rewrite,
-             content_kept = EXCLUDED.content_kept, no_preamble = EXCLUDED.no_preamble, created_at = now()`,
-          [input.conversationId, u.idx, pass, colloquial, rewrite, verdict.content_kept, verdict.no_preamble],
-        );
+        await saveRewrite(pool, {
+          conversationId: input.conversationId,
+          idx: u.idx,
+          pass,
+          colloquial,
+          rewrite,
+          contentKept: verdict.content_kept,
+          noPreamble: verdict.no_preamble,
+        });
       });
-      const accepted = (
-        await pool.query(
-          'SELECT count(*)::int AS n FROM rewrites WHERE conversation_id = $1 AND pass = $2 AND accepted',
-          [input.conversationId, pass],
-        )
-      ).rows[0].n;
+      const accepted = (await acceptedRewrites(pool, input.conversationId, pass)).size;
       return { pass, utterances: ctx.utterances.length, accepted, reused: ctx.utterances.length - todo.length };
     },
 
@@ -75,26 +67,12 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
      */
     async reviewConversation(input: { conversationId: string }): Promise<Review> {
       const pass = stage4Pass();
-      const load = async () =>
-        (
-          await pool.query(
-            `SELECT pass, content_quality AS "contentQuality", logical_fluency AS "logicalFluency", user_consistency AS "userConsistency", total, fits_context AS "fitsContext"
-         FROM reviews WHERE conversation_id = $1 AND pass = $2`,
-            [input.conversationId, pass],
-          )
-        ).rows[0];
+      const load = () => findReview(pool, input.conversationId, pass);
       const stored = await load();
       if (!stored) {
         const ctx = await loadContext(pool, input.conversationId);
         const agent = llm(ctx.provider);
-        const accepted = new Map<number, string>(
-          (
-            await pool.query(
-              'SELECT idx, rewrite FROM rewrites WHERE conversation_id = $1 AND pass = $2 AND accepted',
-              [input.conversationId, pass],
-            )
-          ).rows.map((r) => [r.idx, r.rewrite]),
-        );
+        const accepted = await acceptedRewrites(pool, input.conversationId, pass);
         const dialogue = ctx.utterances.map((u) => ({
           speaker: u.speaker,
           text: accepted.get(u.idx) ?? u.text,
@@ -114,29 +92,18 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
           { user: ctx.user, dialogue, recommendedItems: recommended.map((id) => items.get(id)!).filter(Boolean) },
           call('recommendationScreener'),
         );
-        await inTransaction(pool, async (c) => {
-          await c.query(
-            `INSERT INTO reviews (conversation_id, pass, content_quality, logical_fluency, user_consistency, fits_context) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (conversation_id, pass) DO UPDATE SET content_quality = EXCLUDED.content_quality, logical_fluency = EXCLUDED.logical_fluency,
-               user_consistency = EXCLUDED.user_consistency, fits_context = EXCLUDED.fits_context, created_at = now()`,
-            [
-              input.conversationId,
-              pass,
-              scores.content_quality,
-              scores.logical_fluency,
-              scores.user_consistency,
-              screen.fits_context,
-            ],
-          );
-          await c.query('UPDATE conversations SET review_pass = $2 WHERE id = $1', [input.conversationId, pass]);
+        await saveReview(pool, {
+          conversationId: input.conversationId,
+          pass,
+          contentQuality: scores.content_quality,
+          logicalFluency: scores.logical_fluency,
+          userConsistency: scores.user_consistency,
+          fitsContext: screen.fits_context,
         });
         return Review.parse(await load());
       }
       // A stored review whose pass is not yet the dataset's (a retry after the insert): make it so.
-      await pool.query('UPDATE conversations SET review_pass = $2 WHERE id = $1 AND review_pass IS DISTINCT FROM $2', [
-        input.conversationId,
-        pass,
-      ]);
+      await adoptReviewPass(pool, input.conversationId, pass);
       return Review.parse(stored);
     },
   };

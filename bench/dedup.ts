@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SimulatedMllm } from '../agents/simulated';
-import { getItems } from '../catalog/store';
+import { getItems } from '../db/items';
 import { openSession } from '../client/connection';
 import { tokens } from '../metrics/text';
 import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Pool } from '../db/pool';
 import { AmazonItemLine } from '../schemas/catalog';
 import { storeImage } from './images';
-import { refreshCategories, upsertItem } from './store';
+import { refreshCategories, upsertItem } from '../db/items';
 
 export interface LineError {
   line: number;

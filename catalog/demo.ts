@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool';
 import { Rng } from '../random';
 import { garmentSvg } from './svg';
 import { storeImage } from './images';
-import { refreshCategories, upsertItem, type NewItem } from './store';
+import { refreshCategories, upsertItem, type NewItem } from '../db/items';
 import {
   AUDIENCE_PREFIX,
   COLOURS,

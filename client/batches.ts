@@ -11,8 +11,15 @@ import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
 import { findCause } from '../workflows/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
-import { inTransaction, redact } from '../db/pool';
-import { createBatch } from '../profiles/store';
+import { redact } from '../db/pool';
+import { batchTokens, createBatch, findBatch, newestBatches, requireBatch, setBatchBudget } from '../db/batches';
+import {
+  conversationStates,
+  failedConversations,
+  resetConversations,
+  statusCounts,
+  unreviewedConversations,
+} from '../db/conversations';
 import type { Session } from './connection';
 import { ProgressLine } from './progress';
 
@@ -26,24 +33,16 @@ export interface GenerateOptions {
   maxCost?: number;
 }
 
-/** Sets a batch's budget cap: no paid call starts once its spend reaches it (see Ledger.checkBudget). */
 async function setBudget(s: Session, batchId: string, maxCost: number | undefined): Promise<void> {
-  if (maxCost !== undefined)
-    await s.pool.query('UPDATE batches SET max_cost_usd = $2 WHERE id = $1', [batchId, maxCost]);
+  if (maxCost !== undefined) await setBatchBudget(s.pool, batchId, maxCost);
 }
 
 /** "12,345 tokens · $0.0123 of $1.00": for the progress line, from the batch row and the ledger. */
 export async function batchSpend(s: Session, batchId: string): Promise<string> {
-  const r = (
-    await s.pool.query(
-      `SELECT b.spent_usd AS spent, b.max_cost_usd AS cap,
-      (SELECT coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::bigint FROM llm_calls WHERE batch_id = b.id) AS tokens
-    FROM batches b WHERE id = $1`,
-      [batchId],
-    )
-  ).rows[0];
-  if (!r || Number(r.tokens) === 0) return '';
-  return `${Number(r.tokens).toLocaleString('en')} tokens · $${Number(r.spent).toFixed(4)}${r.cap === null ? '' : ` of $${Number(r.cap).toFixed(2)}`}`;
+  const b = await findBatch(s.pool, batchId);
+  const tokens = b ? await batchTokens(s.pool, batchId) : 0;
+  if (!b || tokens === 0) return '';
+  return `${tokens.toLocaleString('en')} tokens · $${b.spentUsd.toFixed(4)}${b.maxCostUsd === null ? '' : ` of $${b.maxCostUsd.toFixed(2)}`}`;
 }
 
 async function describeOrUndefined(s: Session, workflowId: string) {
@@ -122,13 +121,9 @@ export async function startOrAttachBatch(
       );
     return { handle: s.client.workflow.getHandle(batchWorkflowId(o.batchId)), attached: true };
   }
-  const existing = (await s.pool.query('SELECT size FROM batches WHERE id = $1', [o.batchId])).rows[0];
+  const existing = await findBatch(s.pool, o.batchId);
   if (existing) {
-    const done = (
-      await s.pool.query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND status = 'completed'`, [
-        o.batchId,
-      ])
-    ).rows[0].n;
+    const done = (await statusCounts(s.pool, o.batchId)).completed ?? 0;
     throw new Error(
       done >= existing.size
         ? `batch ${o.batchId} already exists and is complete (${done} conversations): \`muse export ${o.batchId}\` writes it, or choose another --batch`
@@ -244,14 +239,14 @@ export async function conversationsToResume(
   batchId: string,
   size: number,
 ): Promise<{ indices: number[]; missing: number }> {
-  const r = await s.pool.query(`SELECT idx, id, status FROM conversations WHERE batch_id = $1 ORDER BY idx`, [batchId]);
+  const rows = await conversationStates(s.pool, batchId);
   const indices: number[] = [];
-  for (const row of r.rows) {
+  for (const row of rows) {
     if (row.status === 'completed') continue;
-    if ((await describeOrUndefined(s, row.id))?.status.name === 'RUNNING') continue;
+    if ((await describeOrUndefined(s, row.conversationId))?.status.name === 'RUNNING') continue;
     indices.push(row.idx);
   }
-  const have = new Set(r.rows.map((row) => row.idx as number));
+  const have = new Set(rows.map((row) => row.idx));
   const missing = Array.from({ length: size }, (_, i) => i).filter((i) => !have.has(i));
   return { indices: [...indices, ...missing].sort((a, b) => a - b), missing: missing.length };
 }
@@ -271,12 +266,7 @@ export async function resumeBatch(
   batchId: string,
   o: { fromScratch?: boolean; maxCost?: number } = {},
 ): Promise<Resumed> {
-  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId]))
-    .rows[0];
-  if (!b)
-    throw new Error(
-      `no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`,
-    );
+  const b = await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   await setBudget(s, batchId, o.maxCost);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   let restarted: string | undefined;
@@ -301,21 +291,7 @@ export async function resumeBatch(
       .terminate(`muse resume: workflow task failed ${stuck} times`);
   }
   if (o.fromScratch) {
-    await inTransaction(s.pool, async (c) => {
-      // Rewrites go with their utterances (ON DELETE CASCADE); reviews are per conversation.
-      await c.query(
-        'DELETE FROM utterances WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)',
-        [batchId],
-      );
-      await c.query('DELETE FROM reviews WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1)', [
-        batchId,
-      ]);
-      await c.query(
-        `UPDATE conversations SET status = 'pending', image_opening = NULL, opening = NULL, outcome = NULL, failure = NULL,
-        started_at = NULL, finished_at = NULL, review_pass = NULL WHERE batch_id = $1`,
-        [batchId],
-      );
-    });
+    await resetConversations(s.pool, batchId);
   }
   const { indices, missing } = await conversationsToResume(s, batchId, b.size);
   if (indices.length === 0) return undefined;
@@ -341,8 +317,7 @@ export async function resumeBatch(
  * every finished conversation and every stored utterance stays, and `muse resume` continues from there.
  */
 export async function cancelBatch(s: Session, batchId: string): Promise<string[]> {
-  if (!(await s.pool.query('SELECT 1 FROM batches WHERE id = $1', [batchId])).rowCount)
-    throw new Error(`no batch ${batchId} in the database: \`muse batches\` lists the batches there`);
+  await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   const cancelled: string[] = [];
   for (const id of [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]) {
     if (!(await batchRunning(s, batchId, id))) continue;
@@ -362,9 +337,7 @@ export async function optimizeBatch(
   batchId: string,
   o: { concurrency?: number; maxCost?: number } = {},
 ): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
-  const b = (await s.pool.query('SELECT id, seed, size, concurrency, provider FROM batches WHERE id = $1', [batchId]))
-    .rows[0];
-  if (!b) throw new Error(`no batch ${batchId} in the database`);
+  const b = await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   await setBudget(s, batchId, o.maxCost);
   if (await batchRunning(s, batchId))
     throw new Error(
@@ -374,13 +347,7 @@ export async function optimizeBatch(
   const workflowId = optimizeBatchWorkflowId(batchId);
   if (await batchRunning(s, batchId, workflowId))
     return { handle: s.client.workflow.getHandle(workflowId), pass, todo: -1 };
-  const indices = (
-    await s.pool.query(
-      `SELECT idx FROM conversations c WHERE batch_id = $1 AND status = 'completed'
-       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.conversation_id = c.id AND r.pass = $2 AND c.review_pass = $2) ORDER BY idx`,
-      [batchId, pass],
-    )
-  ).rows.map((r) => r.idx as number);
+  const indices = await unreviewedConversations(s.pool, batchId, pass);
   if (indices.length === 0) return { pass, todo: 0 };
   const input: BatchInput = {
     batchId,
@@ -454,23 +421,9 @@ async function problemOf(
 }
 
 export async function batchStatus(s: Session, batchId: string): Promise<BatchStatus> {
-  const b = (await s.pool.query('SELECT size, provider, seed FROM batches WHERE id = $1', [batchId])).rows[0];
-  if (!b)
-    throw new Error(
-      `no batch ${batchId} in the database ${redact(s.databaseUrl)}: \`muse batches\` lists the batches there`,
-    );
-  const counts: Record<string, number> = Object.fromEntries(
-    (
-      await s.pool.query('SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status', [
-        batchId,
-      ])
-    ).rows.map((r) => [r.status, r.n]),
-  );
-  const failures = (
-    await s.pool.query(`SELECT id, failure FROM conversations WHERE batch_id = $1 AND status = 'failed' ORDER BY idx`, [
-      batchId,
-    ])
-  ).rows.map((r) => ({ conversationId: r.id, reason: r.failure ?? '(no reason recorded)' }));
+  const b = await requireBatch(s.pool, batchId, redact(s.databaseUrl));
+  const counts: Record<string, number> = await statusCounts(s.pool, batchId);
+  const failures = await failedConversations(s.pool, batchId);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   const made = Object.values(counts).reduce((a, n) => a + n, 0);
   if (made < b.size) counts['not created'] = b.size - made;
@@ -498,22 +451,15 @@ export interface BatchRow {
 
 /** The newest batches with their state: the batch workflow's status, or complete / resumable once it has ended. */
 export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
-  const rows = (
-    await s.pool.query(
-      `SELECT b.id, b.size, b.provider, b.created_at,
-       count(c.id) FILTER (WHERE c.status = 'completed')::int AS completed, count(c.id) FILTER (WHERE c.status = 'failed')::int AS failed
-     FROM batches b LEFT JOIN conversations c ON c.batch_id = b.id GROUP BY b.id ORDER BY b.created_at DESC, b.id LIMIT $1`,
-      [limit],
-    )
-  ).rows;
+  const rows = await newestBatches(s.pool, limit);
   return Promise.all(
     rows.map(async (r) => {
-      const d = await describeOrUndefined(s, batchWorkflowId(r.id));
+      const d = await describeOrUndefined(s, batchWorkflowId(r.batchId));
       const wf = d?.status.name;
       const paused =
         wf === 'COMPLETED' &&
         r.completed < r.size &&
-        ((await s.client.workflow.getHandle(batchWorkflowId(r.id)).result()) as BatchProgress).paused;
+        ((await s.client.workflow.getHandle(batchWorkflowId(r.batchId)).result()) as BatchProgress).paused;
       const state =
         wf === 'RUNNING'
           ? stuckAttempts(d)
@@ -524,15 +470,7 @@ export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
             : paused
               ? 'paused (budget cap)'
               : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
-      return {
-        batchId: r.id,
-        state,
-        size: r.size,
-        completed: r.completed,
-        failed: r.failed,
-        createdAt: r.created_at,
-        provider: r.provider,
-      };
+      return { ...r, state };
     }),
   );
 }

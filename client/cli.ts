@@ -36,6 +36,8 @@ import { formatScores, score } from '../rec-benchmark/score';
 import { runDemo } from './demo';
 import { installWorkerLogging, reportFailure } from './log';
 import { redact } from '../db/pool';
+import { findBatch } from '../db/batches';
+import { categoryVerdicts, dropEmbeddings } from '../db/items';
 import { checkProvider, checkStage1 } from './preflight';
 import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
@@ -264,10 +266,7 @@ stage1(
       ),
     before: async (s, o) => {
       const model = embedderModel(o.provider);
-      if (o.rebuild)
-        console.log(
-          `dropped ${(await s.pool.query('DELETE FROM item_embeddings WHERE model = $1', [model])).rowCount} vectors of ${model}`,
-        );
+      if (o.rebuild) console.log(`dropped ${await dropEmbeddings(s.pool, model)} vectors of ${model}`);
     },
     done: async (r, s, o) => {
       const ix = await indexStatus(s.pool, embedderModel(o.provider));
@@ -285,14 +284,10 @@ catalog
   .description("the category filter's verdicts: which tags drive sampling, with their item counts")
   .action(() =>
     withSession(async (s) => {
-      const rows = (
-        await s.pool.query(
-          `SELECT name, item_count, is_product_type, verdict_source FROM categories WHERE item_count >= 5 ORDER BY is_product_type DESC, item_count DESC, name`,
-        )
-      ).rows;
+      const rows = await categoryVerdicts(s.pool, 5);
       for (const r of rows)
         console.log(
-          `${r.is_product_type ? 'yes' : 'no '}  ${String(r.item_count).padStart(6)}  ${r.name}  (${r.verdict_source ?? 'not judged'})`,
+          `${r.isProductType ? 'yes' : 'no '}  ${String(r.itemCount).padStart(6)}  ${r.name}  (${r.verdictSource ?? 'not judged'})`,
         );
     }),
   );
@@ -439,7 +434,7 @@ program
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) =>
     withSession(async (s) => {
-      const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+      const provider = (await findBatch(s.pool, batchId))?.provider;
       if (provider) await checkProvider(provider);
       const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
       if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
@@ -486,7 +481,7 @@ program
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) =>
     withSession(async (s) => {
-      const provider = (await s.pool.query('SELECT provider FROM batches WHERE id = $1', [batchId])).rows[0]?.provider;
+      const provider = (await findBatch(s.pool, batchId))?.provider;
       if (provider) await checkProvider(provider);
       const { handle, pass, todo } = await optimizeBatch(s, batchId, {
         concurrency: o.concurrency,

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createPool, migrate, type Pool } from '../db/pool';
+import { createPool, instanceId, migrate, type Pool } from '../db/pool';
 import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
 import { canConnect } from '../stack/temporal';
@@ -49,7 +49,7 @@ export async function openSession(): Promise<Session> {
 
 /** The task-queue base of a database: MUSE_TASK_QUEUE (or `base`) and the database's identity. */
 export async function databaseTaskQueue(pool: Pool, base = config.taskQueue): Promise<string> {
-  const id = (await pool.query('SELECT id FROM muse_instance')).rows[0].id as string;
+  const id = await instanceId(pool);
   return `${base}@${id.slice(0, 12)}`;
 }
 

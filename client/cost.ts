@@ -1,3 +1,4 @@
+import { costByAgent } from '../db/ledger';
 import type { Pool } from '../db/pool';
 
 export interface CostRow {
@@ -13,18 +14,8 @@ export interface CostRow {
 
 /** What a batch has spent so far, by agent and model, from the ledger: its conversations and the profiles made for it (cache hits cost nothing). */
 export async function batchCost(pool: Pool, batchId: string): Promise<CostRow[]> {
-  const r = await pool.query(
-    `SELECT agent, model,
-       count(*) FILTER (WHERE status NOT IN ('cached'))::int AS requests,
-       count(*) FILTER (WHERE status = 'cached')::int AS cache_hits,
-       count(*) FILTER (WHERE status IN ('http_error', 'network_error', 'invalid'))::int AS failed,
-       coalesce(sum(input_tokens), 0)::int AS input_tokens, coalesce(sum(output_tokens), 0)::int AS output_tokens,
-       sum(cost_usd)::float AS cost, bool_or(cost_usd IS NULL AND status NOT IN ('cached', 'http_error', 'network_error')) AS unpriced
-     FROM llm_calls WHERE conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1) OR batch_id = $1
-     GROUP BY agent, model ORDER BY agent, model`,
-    [batchId],
-  );
-  return r.rows.map((x) => ({
+  const rows = await costByAgent(pool, batchId);
+  return rows.map((x) => ({
     agent: x.agent,
     model: x.model,
     requests: x.requests,

@@ -1,3 +1,6 @@
+import { countBatchesWithPrefix } from '../db/batches';
+import { countUtterances } from '../db/conversations';
+import { countItemsWithImages } from '../db/items';
 import path from 'node:path';
 import { importDemoCatalog } from '../catalog/demo';
 import { describeCounts, exportBatch } from '../export';
@@ -15,12 +18,10 @@ export async function runDemo(count: number): Promise<void> {
   console.log(describeStack(stack));
   const s = await openSession();
   try {
-    const have = (
-      await s.pool.query("SELECT count(*)::int AS n FROM items WHERE source = 'demo' AND image_sha256 IS NOT NULL")
-    ).rows[0].n;
+    const have = await countItemsWithImages(s.pool, 'demo');
     if (have === 0) console.log(`demo catalog: ${await importDemoCatalog(s.pool)} items rendered and stored`);
     else console.log(`demo catalog: ${have} items already stored`);
-    const n = (await s.pool.query("SELECT count(*)::int AS n FROM batches WHERE id LIKE 'demo-%'")).rows[0].n;
+    const n = await countBatchesWithPrefix(s.pool, 'demo-');
     const batchId = `demo-${n + 1}`;
     const r = await withInlineWorker(s, true, async () => {
       // Stage 1 (captions, category filter, dense index): each workflow only does what is not stored yet.
@@ -44,9 +45,7 @@ export async function runDemo(count: number): Promise<void> {
     });
     if (r === 'detached') return;
     const out = await exportBatch(s.pool, batchId, path.join('out', batchId));
-    const stored = (
-      await s.pool.query('SELECT count(*)::int AS n FROM utterances WHERE conversation_id = ANY($1)', [out.ids])
-    ).rows[0].n;
+    const stored = await countUtterances(s.pool, out.ids);
     console.log(`
 ${r.done} conversations generated (${r.failed} failed), reviewed and filtered: ${describeCounts(out.counts)}
 ${out.utterances} utterances exported (${stored} stored in PostgreSQL for those conversations)

@@ -1,7 +1,8 @@
+import { agentTokenAverages, stage2Counts, stage3Counts } from '../db/stats';
 import { loadLlmConfig, resolveRoles } from '../agents/config';
 import type { AgentName } from '../agents/calls';
 import { costUsd, priceTable } from '../agents/prices';
-import { getItems } from '../catalog/store';
+import { getItems, itemIdsWithImages } from '../db/items';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
@@ -28,10 +29,7 @@ const ASSUMED_STAGE2 = { samplesPerProfile: 1 / (0.8 * 0.9), backstoriesPerProfi
 async function stage2Rates(
   pool: Pool,
 ): Promise<{ samplesPerProfile: number; backstoriesPerProfile: number; source: string }> {
-  const r = (
-    await pool.query(`SELECT count(*)::int AS samples, count(*) FILTER (WHERE status <> 'gated_out')::int AS written,
-    count(*) FILTER (WHERE status = 'accepted')::int AS accepted FROM profiles WHERE provider = 'openai'`)
-  ).rows[0];
+  const r = await stage2Counts(pool, 'openai');
   if (r.samples >= 50 && r.accepted > 0) {
     return {
       samplesPerProfile: r.samples / r.accepted,
@@ -44,16 +42,7 @@ async function stage2Rates(
 
 /** Measured on this database's completed conversations when it has some, else stated assumptions. */
 export async function measuredRates(pool: Pool): Promise<Rates> {
-  const r = (
-    await pool.query(`
-    SELECT count(*) FILTER (WHERE c.image_opening IS NOT NULL)::int AS tried,
-           count(*) FILTER (WHERE (c.image_opening->>'ok')::boolean)::int AS passed,
-           (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
-              WHERE c2.status = 'completed' AND u.action = 'recommend' AND NOT (u.meta->>'forced')::boolean)::int AS retrieved,
-           (SELECT count(*) FROM utterances u JOIN conversations c2 ON c2.id = u.conversation_id
-              WHERE c2.status = 'completed' AND u.action = 'recommend' AND (u.meta->>'hitTarget')::boolean AND NOT (u.meta->>'forced')::boolean)::int AS hits
-    FROM conversations c WHERE c.status = 'completed'`)
-  ).rows[0];
+  const r = await stage3Counts(pool);
   const s2 = await stage2Rates(pool);
   const stage2 = { samplesPerProfile: s2.samplesPerProfile, backstoriesPerProfile: s2.backstoriesPerProfile };
   if (r.tried >= 10 && r.retrieved >= 50) {
@@ -166,16 +155,8 @@ export async function estimateBatch(
   const prices = priceTable(config.prices);
   const rates = await measuredRates(pool);
   const calls = await expectedCalls(rates);
-  const measured = new Map(
-    (
-      await pool.query(
-        `SELECT agent, avg(input_tokens)::float AS i, avg(output_tokens)::float AS o FROM llm_calls WHERE status = 'ok' GROUP BY agent HAVING count(*) >= 20`,
-      )
-    ).rows.map((r) => [r.agent, r]),
-  );
-  const sampleIds = (
-    await pool.query('SELECT id FROM items WHERE image_sha256 IS NOT NULL ORDER BY id LIMIT 4')
-  ).rows.map((r) => r.id);
+  const measured = new Map((await agentTokenAverages(pool, 20)).map((r) => [r.agent, r]));
+  const sampleIds = await itemIdsWithImages(pool, 4);
   if (sampleIds.length < 4 && measured.size === 0)
     throw new Error('the catalog is empty: import a catalog (or `muse catalog demo`) so prompts can be sized');
   const items = [...(await getItems(pool, sampleIds)).values()];

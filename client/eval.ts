@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { inTransaction } from '../db/pool';
+import { createEval, evalExists, judgedScores, setEvalBudget, unjudgedCount } from '../db/evals';
 import { loadBatch, loadFolder } from '../eval/source';
-import { JudgeScores } from '../eval/schema';
 import { summarize, type MeanCi } from '../eval/summary';
 import type { Dimension } from '../eval/schema';
 import { PROMPTS } from '../prompts';
@@ -63,31 +62,21 @@ export async function runEval(
   const judge = PROMPTS.datasetJudge.version;
   const evalId = `e-${createHash('sha256').update([loaded.source, n, o.seed, judge, o.provider].join('|')).digest('hex').slice(0, 12)}`;
 
-  const exists = (await s.pool.query('SELECT 1 FROM evals WHERE id = $1', [evalId])).rowCount;
+  const exists = await evalExists(s.pool, evalId);
   if (!exists) {
     const order = new Rng('eval-sample', o.seed)
       .shuffle(loaded.records.map((_, i) => i))
       .slice(0, n)
       .sort((a, b) => a - b);
     const items = await Promise.all(order.map((i) => loaded.records[i].resolve()));
-    // The evaluation and its sample are stored together or not at all.
-    await inTransaction(s.pool, async (c) => {
-      await c.query(
-        'INSERT INTO evals (id, source, sample, seed, judge_version, provider) VALUES ($1, $2, $3, $4, $5, $6)',
-        [evalId, loaded.source, n, o.seed, judge, o.provider],
-      );
-      for (const [k, it] of items.entries())
-        await c.query(
-          'INSERT INTO eval_items (eval_id, k, record_id, persona, scenario, dialogue, images) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [evalId, k, it.recordId, it.persona, it.scenario, JSON.stringify(it.dialogue), JSON.stringify(it.images)],
-        );
-    });
+    await createEval(
+      s.pool,
+      { evalId, source: loaded.source, sample: n, seed: o.seed, judge, provider: o.provider },
+      items,
+    );
   }
-  if (o.maxCost !== undefined)
-    await s.pool.query('UPDATE evals SET max_cost_usd = $2 WHERE id = $1', [evalId, o.maxCost]);
-  const pending = (
-    await s.pool.query('SELECT count(*)::int AS n FROM eval_items WHERE eval_id = $1 AND scores IS NULL', [evalId])
-  ).rows[0].n;
+  if (o.maxCost !== undefined) await setEvalBudget(s.pool, evalId, o.maxCost);
+  const pending = await unjudgedCount(s.pool, evalId);
   let run: EvalReport['run'];
   if (pending > 0) {
     const input: EvalInput = { evalId, size: n, concurrency: o.concurrency };
@@ -97,9 +86,7 @@ export async function runEval(
     });
     run = await watch(() => watchBatch(handle, `eval ${evalId}`, detach));
   }
-  const scores = (
-    await s.pool.query('SELECT scores FROM eval_items WHERE eval_id = $1 AND scores IS NOT NULL ORDER BY k', [evalId])
-  ).rows.map((r) => JudgeScores.parse(r.scores));
+  const scores = await judgedScores(s.pool, evalId);
   return {
     evalId,
     source: loaded.source,

@@ -1,3 +1,4 @@
+import { profileStatusCounts } from '../db/profiles';
 import { profilesWorkflow, type ProfilesInput, type ProfilesProgress } from '../workflows/profiles';
 import { seedProfilesWorkflowId } from '../workflows/ids';
 import { startOrAttach, watchBatch } from './batches';
@@ -29,12 +30,5 @@ export async function watchProfiles(
 
 /** Every sample a seed has produced, by what stage 2 made of it. */
 export async function profileCounts(s: Session, seed: number): Promise<Record<string, number>> {
-  return Object.fromEntries(
-    (
-      await s.pool.query(
-        'SELECT status, count(*)::int AS n FROM profiles WHERE seed = $1 GROUP BY status ORDER BY status',
-        [seed],
-      )
-    ).rows.map((r) => [r.status, r.n]),
-  );
+  return profileStatusCounts(s.pool, seed);
 }

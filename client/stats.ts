@@ -1,3 +1,4 @@
+import { completedConversations, datasetUtterances, reviewTotals, rewriteCounts } from '../db/stats';
 import type { Pool } from '../db/pool';
 import { distinct, repeatedOpenings, selfBleu } from '../metrics/text';
 import { batchCost } from './cost';
@@ -43,24 +44,11 @@ export interface BatchStats {
 
 /** The figures of a batch's completed conversations, from PostgreSQL alone (no LLM call). */
 export async function batchStats(pool: Pool, batchId: string, sample = 200): Promise<BatchStats> {
-  const convs = (
-    await pool.query(
-      `SELECT c.id, c.opening, c.outcome, p.scenario, p.category FROM conversations c JOIN profiles p ON p.id = c.profile_id
-     WHERE c.batch_id = $1 AND c.status = 'completed' ORDER BY c.idx`,
-      [batchId],
-    )
-  ).rows;
+  const convs = await completedConversations(pool, batchId);
   if (convs.length === 0) throw new Error(`batch ${batchId} has no completed conversation`);
-  const utts = (
-    await pool.query(
-      `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, jsonb_array_length(u.images) AS images, u.meta->>'retriever' AS retriever
-     FROM dataset_utterances u JOIN conversations c ON c.id = u.conversation_id WHERE c.batch_id = $1 AND c.status = 'completed'
-     ORDER BY u.conversation_id, u.idx`,
-      [batchId],
-    )
-  ).rows;
+  const utts = await datasetUtterances(pool, batchId);
   const byConv = new Map<string, typeof utts>();
-  for (const u of utts) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
+  for (const u of utts) byConv.set(u.conversationId, [...(byConv.get(u.conversationId) ?? []), u]);
   const lengthDistribution: Record<number, number> = {};
   for (const c of convs) {
     const n = byConv.get(c.id)?.length ?? 0;
@@ -72,26 +60,11 @@ export async function batchStats(pool: Pool, batchId: string, sample = 200): Pro
     actions[u.action] = (actions[u.action] ?? 0) + 1;
     if (u.retriever) retrievers[u.retriever] = (retrievers[u.retriever] ?? 0) + 1;
   }
-  const texts = utts.map((u) => u.text as string);
+  const texts = utts.map((u) => u.text);
   const words = texts.reduce((n, t) => n + t.split(/\s+/).filter(Boolean).length, 0);
   const cost = await batchCost(pool, batchId);
-  const rw = (
-    await pool.query(
-      `SELECT count(*)::int AS n, count(*) FILTER (WHERE r.accepted)::int AS accepted, count(*) FILTER (WHERE r.colloquial)::int AS colloquial,
-       count(*) FILTER (WHERE r.rewrite <> u.text)::int AS changed
-     FROM rewrites r JOIN conversations c ON c.id = r.conversation_id AND r.pass = c.review_pass
-     JOIN utterances u ON u.conversation_id = r.conversation_id AND u.idx = r.idx
-     WHERE c.batch_id = $1 AND c.status = 'completed'`,
-      [batchId],
-    )
-  ).rows[0];
-  const rv = (
-    await pool.query(
-      `SELECT r.total, r.fits_context FROM reviews r JOIN conversations c ON c.id = r.conversation_id AND r.pass = c.review_pass
-     WHERE c.batch_id = $1 AND c.status = 'completed'`,
-      [batchId],
-    )
-  ).rows;
+  const rw = await rewriteCounts(pool, batchId);
+  const rv = await reviewTotals(pool, batchId);
   const totals: Record<number, number> = {};
   for (const r of rv) totals[r.total] = (totals[r.total] ?? 0) + 1;
   const sampled = convs.slice(0, sample).map((c) => (byConv.get(c.id) ?? []).map((u) => u.text).join(' '));

@@ -115,3 +115,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     c.release();
   }
 }
+
+/** The database's identity, made by the migrations: task queues carry it, so workers of two databases never mix. */
+export async function instanceId(pool: Pool): Promise<string> {
+  return (await pool.query('SELECT id FROM muse_instance')).rows[0].id;
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CALLS, type AgentName } from '../agents/calls';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
-import { getItems } from '../catalog/store';
+import { getItems } from '../db/items';
 import { typicalInput } from '../client/estimate';
 import { createPool, type Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAmazonCatalog } from '../catalog/amazon';
 import { readAttributes } from '../catalog/attributes';
 import { FullTextRetriever } from '../catalog/retrieval';
-import { getItem } from '../catalog/store';
+import { getItem } from '../db/items';
 import { createPool, type Pool } from '../db/pool';
 import { env } from './helpers';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchStatus, cancelBatch, resumeBatch, startBatch } from '../client/batches';
-import { createBatch } from '../profiles/store';
+import { createBatch } from '../db/batches';
 import { dropFreshDatabases, freshDatabase, rig, runMuse, type CliRun, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { createPool } from '../db/pool';

@@ -14,7 +14,7 @@ import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';
 import type { BatchProgress } from '../workflows/progress';
 import type { ProfilesProgress } from '../workflows/profiles';
 import { SimulatedMllm } from '../agents/simulated';
-import { getItems } from '../catalog/store';
+import { getItems } from '../db/items';
 import { loadCategoryPools, sampleProfile } from '../profiles/sample';
 import { personaLine } from '../schemas/profile';
 import { dropFreshDatabases, freshDatabase, rig, runBatch, type TestRig } from './helpers';
