@@ -86,9 +86,12 @@ export function selfBleu(documents: readonly string[]): number {
   return sum / docs.length;
 }
 
+/** A turn's first words, lower-cased and without punctuation: two turns with the same opening read as a repetition. */
+export const openingOf = (text: string, words: number): string => tokens(text).slice(0, words).join(' ');
+
 /** Share of a speaker's turns whose first four words open another of that speaker's turns too. */
 export function repeatedOpenings(turns: readonly string[], words = 4): { share: number; top: Array<[string, number]> } {
-  const openings = turns.map((t) => tokens(t).slice(0, words).join(' ')).filter(Boolean);
+  const openings = turns.map((t) => openingOf(t, words)).filter(Boolean);
   const counts = new Map<string, number>();
   for (const o of openings) counts.set(o, (counts.get(o) ?? 0) + 1);
   const repeated = openings.filter((o) => counts.get(o)! > 1).length;

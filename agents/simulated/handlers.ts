@@ -1,0 +1,7 @@
+import type { AgentInput, AgentName, AgentOutput } from '../calls';
+import type { Rng } from '../../random';
+
+/** One function per agent call: the input it is given and a generator seeded by the call's key. */
+export type Handlers = {
+  [A in AgentName]: (input: AgentInput<A>, rng: Rng) => AgentOutput<A> | Promise<AgentOutput<A>>;
+};
