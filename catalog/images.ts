@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Pool } from '../db/pool';
 import { paths } from '../stack/config';
+import { recordImage } from '../db/items';
 
 export interface StoredImage {
   sha256: string;
@@ -29,11 +30,14 @@ export async function storeImage(pool: Pool, bytes: Buffer): Promise<StoredImage
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, abs);
   }
-  await pool.query(
-    `INSERT INTO images (sha256, path, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (sha256) DO NOTHING`,
-    [sha256, rel, `image/${meta.format}`, meta.width ?? null, meta.height ?? null, bytes.length],
-  );
+  await recordImage(pool, {
+    sha256,
+    path: rel,
+    mime: `image/${meta.format}`,
+    width: meta.width ?? null,
+    height: meta.height ?? null,
+    bytes: bytes.length,
+  });
   return { sha256, path: rel };
 }
 

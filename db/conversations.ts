@@ -1,4 +1,4 @@
-import { inTransaction, type Pool } from './pool';
+import { countsBy, inTransaction, type Pool } from './pool';
 import type { UserSide } from '../agents/calls';
 import { ImageOpeningPlan, Utterance, type Opening, type Outcome } from '../schemas/conversation';
 import type { ConversationStatus } from '../schemas/batch';
@@ -22,11 +22,11 @@ export async function conversationStates(pool: Pool, batchId: string): Promise<C
 
 /** Conversations of a batch by status: { completed: 12, failed: 1, ... }. */
 export async function statusCounts(pool: Pool, batchId: string): Promise<Partial<Record<ConversationStatus, number>>> {
-  const r = await pool.query(
-    'SELECT status, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status',
+  return countsBy(
+    pool,
+    'SELECT status AS key, count(*)::int AS n FROM conversations WHERE batch_id = $1 GROUP BY status',
     [batchId],
   );
-  return Object.fromEntries(r.rows.map((row) => [row.status, row.n]));
 }
 
 export async function failedConversations(

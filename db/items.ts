@@ -198,3 +198,39 @@ export async function storeEmbeddings(
     [model, rows[0].vector.length, ...values.flat()],
   );
 }
+
+/** Product-type categories with at least `minItems` items: their items, and those with an image and a caption. */
+export async function categoryMembers(
+  pool: Pool,
+  minItems: number,
+): Promise<Array<{ name: string; ids: string[]; eligible: string[] | null }>> {
+  const r = await pool.query(
+    `SELECT c.name, array_agg(i.id ORDER BY i.id) AS ids,
+            array_agg(i.id ORDER BY i.id) FILTER (WHERE i.image_sha256 IS NOT NULL AND i.caption IS NOT NULL) AS eligible
+     FROM categories c JOIN items i ON c.name = ANY (i.categories)
+     WHERE c.is_product_type AND c.item_count >= $1
+     GROUP BY c.name ORDER BY c.name`,
+    [minItems],
+  );
+  return r.rows;
+}
+
+/** Every item with an image, with the last (most specific) tag of its category path. */
+export async function leafCategories(pool: Pool): Promise<Array<{ id: string; leaf: string | null }>> {
+  const r = await pool.query(
+    'SELECT id, categories[cardinality(categories)] AS leaf FROM items WHERE image_sha256 IS NOT NULL ORDER BY id',
+  );
+  return r.rows;
+}
+
+/** An image of the content-addressed store; storing the same bytes twice is a no-op. */
+export async function recordImage(
+  pool: Pool,
+  i: { sha256: string; path: string; mime: string; width: number | null; height: number | null; bytes: number },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO images (sha256, path, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (sha256) DO NOTHING`,
+    [i.sha256, i.path, i.mime, i.width, i.height, i.bytes],
+  );
+}

@@ -120,3 +120,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
 export async function instanceId(pool: Pool): Promise<string> {
   return (await pool.query('SELECT id FROM muse_instance')).rows[0].id;
 }
+
+/** A `SELECT key, count(*)::int AS n ... GROUP BY key` as { key: n }. */
+export async function countsBy(pool: Pool, sql: string, params: unknown[]): Promise<Record<string, number>> {
+  const r = await pool.query(sql, params);
+  return Object.fromEntries(r.rows.map((row) => [row.key, row.n]));
+}

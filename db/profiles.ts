@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from './pool';
+import { countsBy, type Pool, type PoolClient } from './pool';
 import type { ProfileSample } from '../schemas/profile';
 
 type Db = Pool | PoolClient;
@@ -12,11 +12,11 @@ export interface SeqRange {
 
 /** Every sample a seed has produced, by what stage 2 made of it (accepted, gated_out, duplicate). */
 export async function profileStatusCounts(pool: Pool, seed: number): Promise<Record<string, number>> {
-  const r = await pool.query(
-    'SELECT status, count(*)::int AS n FROM profiles WHERE seed = $1 GROUP BY status ORDER BY status',
+  return countsBy(
+    pool,
+    'SELECT status AS key, count(*)::int AS n FROM profiles WHERE seed = $1 GROUP BY status ORDER BY status',
     [seed],
   );
-  return Object.fromEntries(r.rows.map((row) => [row.status, row.n]));
 }
 
 /** Accepted backstories after acceptance order `order`, in that order (the BLEU index replays them). */

@@ -7,6 +7,7 @@ import { ConversationRecord, STAGE_AGENTS, type RecordTurn } from '../schemas/re
 import { Thresholds } from '../schemas/review';
 import { ImageRef } from '../schemas/catalog';
 import { personaLine } from '../schemas/profile';
+import { datasetUtterancesOf, modelsByCallKey, modelsByConversationStage, reviewedConversations } from '../db/dataset';
 
 export interface ExportReport {
   dir: string;
@@ -34,18 +35,10 @@ export type DatasetCounts = z.infer<typeof DatasetCounts>;
 /** The batch's conversations with their current review, those the thresholds keep, and why the others go. */
 async function selectConversations(pool: Pool, batchId: string, thresholds: Partial<Thresholds>) {
   const t = Thresholds.parse(thresholds);
-  const convs = await pool.query(
-    `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.provider AS profile_provider, p.seed AS profile_seed, p.seq AS profile_seq,
-       p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
-       r.pass, r.content_quality, r.logical_fluency, r.user_consistency, r.total, r.fits_context
-     FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id
-     LEFT JOIN reviews r ON r.conversation_id = c.id AND r.pass = c.review_pass
-     WHERE c.batch_id = $1 ORDER BY c.idx`,
-    [batchId],
-  );
+  const convs = await reviewedConversations(pool, batchId);
   const counts: DatasetCounts = {
     thresholds: t,
-    considered: convs.rowCount ?? 0,
+    considered: convs.length,
     kept: 0,
     dropped: 0,
     notCompleted: 0,
@@ -53,7 +46,7 @@ async function selectConversations(pool: Pool, batchId: string, thresholds: Part
     belowMinScore: 0,
     screenerNo: 0,
   };
-  const kept = convs.rows.filter((c) => {
+  const kept = convs.filter((c) => {
     if (c.status !== 'completed') counts.notCompleted++;
     else if (c.pass === null) counts.notReviewed++;
     const low = c.pass !== null && c.total < t.minScore;
@@ -82,21 +75,13 @@ export async function datasetCounts(
  */
 async function modelsByStage(
   pool: Pool,
-  convs: Array<{ id: string; profile_seed: string; profile_seq: number }>,
+  convs: Array<{ id: string; profile_seed: string | number; profile_seq: number }>,
 ): Promise<Map<string, string[]>> {
-  const stageOf = `CASE ${Object.entries(STAGE_AGENTS)
-    .map(([st, agents]) => `WHEN agent IN (${agents.map((a) => `'${a}'`).join(', ')}) THEN '${st}'`)
-    .join(' ')} ELSE 'Conversation' END`;
-  const out = new Map<string, string[]>();
-  const ids = convs.map((c) => c.id);
-  for (const r of (
-    await pool.query(
-      `SELECT conversation_id AS id, ${stageOf} AS stage, array_agg(DISTINCT model ORDER BY model) AS models
-     FROM llm_calls WHERE conversation_id = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1, 2`,
-      [ids],
-    )
-  ).rows)
-    out.set(`${r.id}|${r.stage}`, r.models);
+  const out = await modelsByConversationStage(
+    pool,
+    convs.map((c) => c.id),
+    STAGE_AGENTS,
+  );
   // Stage 2's calls belong to no conversation: they are found by the profile's keys.
   const byKey = new Map(
     convs.flatMap((c) =>
@@ -106,13 +91,7 @@ async function modelsByStage(
       ]),
     ),
   );
-  for (const r of (
-    await pool.query(
-      `SELECT call_key, array_agg(DISTINCT model ORDER BY model) AS models FROM llm_calls
-     WHERE conversation_id IS NULL AND call_key = ANY($1) AND status IN ('ok', 'cached') GROUP BY 1`,
-      [[...byKey.keys()]],
-    )
-  ).rows) {
+  for (const r of await modelsByCallKey(pool, [...byKey.keys()])) {
     const key = `${byKey.get(r.call_key)}|Profile`;
     out.set(key, [...new Set([...(out.get(key) ?? []), ...r.models])].sort());
   }
@@ -129,14 +108,13 @@ export async function buildRecords(
   thresholds: Partial<Thresholds> = {},
 ): Promise<{ records: ConversationRecord[]; images: Map<string, ImageRef>; counts: DatasetCounts }> {
   const { kept, counts } = await selectConversations(pool, batchId, thresholds);
-  const utts = await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
-     FROM dataset_utterances u WHERE u.conversation_id = ANY($1) ORDER BY u.conversation_id, u.idx`,
-    [kept.map((c) => c.id)],
+  const utts = await datasetUtterancesOf(
+    pool,
+    kept.map((c) => c.id),
   );
   const models = await modelsByStage(pool, kept);
-  const byConv = new Map<string, typeof utts.rows>();
-  for (const u of utts.rows) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
+  const byConv = new Map<string, typeof utts>();
+  for (const u of utts) byConv.set(u.conversation_id, [...(byConv.get(u.conversation_id) ?? []), u]);
   // Exported image name -> stored image; the record refers to images/<item>.<ext>, stable across exports.
   const images = new Map<string, ImageRef>();
   const records: ConversationRecord[] = [];

@@ -10,6 +10,7 @@ import {
 } from './method';
 import scenarios from './scenarios.json';
 import people from './people.json';
+import { categoryMembers } from '../db/items';
 
 const POOL = scenarios as Record<ScenarioGroup, string[]>;
 
@@ -26,15 +27,8 @@ export const NO_TARGETS =
 
 /** Product-type categories with enough items, and which of their items can be targets. */
 export async function loadCategoryPools(pool: Pool): Promise<CategoryPool[]> {
-  const r = await pool.query(
-    `SELECT c.name, array_agg(i.id ORDER BY i.id) AS ids,
-            array_agg(i.id ORDER BY i.id) FILTER (WHERE i.image_sha256 IS NOT NULL AND i.caption IS NOT NULL) AS eligible
-     FROM categories c JOIN items i ON c.name = ANY (i.categories)
-     WHERE c.is_product_type AND c.item_count >= $1
-     GROUP BY c.name ORDER BY c.name`,
-    [MIN_ITEMS_PER_CATEGORY],
-  );
-  return r.rows
+  const rows = await categoryMembers(pool, MIN_ITEMS_PER_CATEGORY);
+  return rows
     .filter((row) => row.eligible?.length)
     .map((row) => ({ name: row.name, itemIds: row.ids, eligible: new Set(row.eligible) }));
 }

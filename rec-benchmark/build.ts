@@ -4,6 +4,7 @@ import { buildRecords } from '../export';
 import { Rng } from '../random';
 import type { Thresholds } from '../schemas/review';
 import { BenchmarkSample, type Prediction } from './schema';
+import { leafCategories } from '../db/items';
 
 export const NEGATIVES = 99;
 
@@ -18,11 +19,7 @@ export async function buildBenchmark(
   batchId: string,
   thresholds: Partial<Thresholds> = {},
 ): Promise<BenchmarkSample[]> {
-  const items = (
-    await pool.query(
-      `SELECT id, categories[cardinality(categories)] AS leaf FROM items WHERE image_sha256 IS NOT NULL ORDER BY id`,
-    )
-  ).rows as Array<{ id: string; leaf: string | null }>;
+  const items = await leafCategories(pool);
   const leafOf = new Map(items.map((i) => [i.id, i.leaf]));
   // The dataset as exported: kept conversations, accepted rewrites.
   const { records } = await buildRecords(pool, batchId, thresholds);

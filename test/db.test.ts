@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../db/pool';
+import { Ledger } from '../agents/ledger';
+import { createBatch } from '../db/batches';
+import { createPool, migrate } from '../db/pool';
 import { ensureDatabase } from '../stack/postgres';
 import { env } from './helpers';
 
@@ -25,5 +27,23 @@ describe('migrations', () => {
     await c.connect();
     expect((await c.query('SELECT count(*)::int AS n FROM pgmigrations')).rows[0].n).toBe(applied[0]);
     await c.end();
+  });
+});
+
+describe('the budget check', () => {
+  it('compares spend and cap as numbers: $10.50 spent is over a $9 cap', async () => {
+    // Spend and cap are numeric columns: compared as strings, '10.5' would sit under '9'.
+    const pool = createPool(env().databaseUrl);
+    const batchId = `budget-cmp-${process.pid}`;
+    try {
+      await createBatch(pool, { batchId, size: 1, seed: 1, concurrency: 1, provider: 'simulated' });
+      await pool.query('UPDATE batches SET max_cost_usd = 9, spent_usd = 10.5 WHERE id = $1', [batchId]);
+      await expect(new Ledger(pool).checkBudget(batchId)).rejects.toThrow(/reached its budget cap of \$9\.00/);
+      await pool.query('UPDATE batches SET spent_usd = 8.99 WHERE id = $1', [batchId]);
+      await expect(new Ledger(pool).checkBudget(batchId)).resolves.toBeUndefined();
+    } finally {
+      await pool.query('DELETE FROM batches WHERE id = $1', [batchId]);
+      await pool.end();
+    }
   });
 });

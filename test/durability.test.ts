@@ -4,6 +4,8 @@ import type { Activities } from '../activities';
 import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { checkAgainstMethod, loadBatch } from './method-check';
 import { rig, runBatch, type TestRig, uniqueBatch } from './helpers';
+import { batchWorkflow } from '../workflows/batch';
+import { batchWorkflowId } from '../workflows/ids';
 
 const rigs: TestRig[] = [];
 afterAll(async () => {
@@ -85,8 +87,8 @@ describe('durability', () => {
     rigs.push(t);
     const batchId = uniqueBatch('can');
     const size = 24;
-    const h = await t.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-${batchId}`,
+    const h = await t.client.workflow.start(batchWorkflow, {
+      workflowId: batchWorkflowId(batchId),
       taskQueue: t.taskQueue,
       args: [{ batchId, size, seed: 8, concurrency: 4, provider: 'simulated', historyBudget: 60 }],
     });
@@ -96,7 +98,8 @@ describe('durability', () => {
     for (let i = 0; i < 20 && runs.length <= 2; i++) {
       if (i) await new Promise((r) => setTimeout(r, 500));
       runs = [];
-      for await (const w of t.client.workflow.list({ query: `WorkflowId="muse-batch-${batchId}"` })) runs.push(w.runId);
+      for await (const w of t.client.workflow.list({ query: `WorkflowId="${batchWorkflowId(batchId)}"` }))
+        runs.push(w.runId);
     }
     expect(runs.length).toBeGreaterThan(2);
     const rows = (

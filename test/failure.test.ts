@@ -7,6 +7,12 @@ import { stage4Activities } from '../activities/stage4';
 import type { Mllm } from '../agents/calls';
 import { SimulatedMllm } from '../agents/simulated';
 import { rig, runBatch, type TestRig } from './helpers';
+import { batchWorkflow } from '../workflows/batch';
+import { categoryFilterWorkflow } from '../workflows/catalog';
+import { conversationWorkflow } from '../workflows/conversation';
+import { batchWorkflowId } from '../workflows/ids';
+import { optimizeWorkflow } from '../workflows/optimize';
+import { profilesWorkflow } from '../workflows/profiles';
 
 const rigs: TestRig[] = [];
 afterAll(async () => {
@@ -57,7 +63,7 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
       }),
     });
     rigs.push(t);
-    const h = await t.client.workflow.start('profilesWorkflow', {
+    const h = await t.client.workflow.start(profilesWorkflow, {
       workflowId: `profiles-fail-${uid()}`,
       taskQueue: t.taskQueue,
       args: [{ seed: 990001, count: 50, provider: 'simulated', concurrency: 4 }],
@@ -74,7 +80,7 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
       }),
     });
     rigs.push(t);
-    const h = await t.client.workflow.start('batchWorkflow', {
+    const h = await t.client.workflow.start(batchWorkflow, {
       workflowId: `muse-batch-fail-${uid()}`,
       taskQueue: t.taskQueue,
       args: [{ batchId: `fail-${uid()}`, size: 3, seed: 1, concurrency: 2, provider: 'simulated' }],
@@ -94,8 +100,8 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
     });
     rigs.push(t2);
     const batchId = `fail2-${uid()}`;
-    const h2 = await t2.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-${batchId}`,
+    const h2 = await t2.client.workflow.start(batchWorkflow, {
+      workflowId: batchWorkflowId(batchId),
       taskQueue: t2.taskQueue,
       args: [
         { batchId, size: 10, seed: 2, concurrency: 2, provider: 'simulated', indices: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
@@ -117,9 +123,9 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
       }),
     });
     rigs.push(t);
-    for (const type of ['conversationWorkflow', 'optimizeWorkflow']) {
-      const h = await t.client.workflow.start(type, {
-        workflowId: `${type}-fail-${uid()}`,
+    for (const workflow of [conversationWorkflow, optimizeWorkflow]) {
+      const h = await t.client.workflow.start(workflow, {
+        workflowId: `${workflow.name}-fail-${uid()}`,
         taskQueue: t.taskQueue,
         args: [{ conversationId: 'muse-none-0', seed: 1 }],
       });
@@ -176,7 +182,7 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
     });
     rigs.push(t);
     const r = await t.run(() =>
-      t.client.workflow.execute('categoryFilterWorkflow', {
+      t.client.workflow.execute(categoryFilterWorkflow, {
         workflowId: `filter-ok-${uid()}`,
         taskQueue: t.taskQueue,
         args: [{ provider: 'simulated', concurrency: 2 }],

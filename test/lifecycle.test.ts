@@ -9,6 +9,8 @@ import { createBatch } from '../db/batches';
 import { dropFreshDatabases, freshDatabase, rig, runMuse, type CliRun, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { createPool } from '../db/pool';
+import { batchWorkflow, type BatchInput } from '../workflows/batch';
+import { batchWorkflowId } from '../workflows/ids';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const queue = `life-${randomUUID()}`;
@@ -217,13 +219,13 @@ describe('a batch id is never a dead end', () => {
     const batchId = uniqueBatch('stuck');
     await createBatch(t.pool, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' });
     // An input the workflow code cannot read: its workflow task throws, and Temporal retries it for ever.
-    await t.client.workflow.start('batchWorkflow', {
-      workflowId: `muse-batch-${batchId}`,
+    await t.client.workflow.start(batchWorkflow, {
+      workflowId: batchWorkflowId(batchId),
       taskQueue: t.taskQueue,
-      args: [null],
+      args: [null as unknown as BatchInput],
     });
     const attempts = async () =>
-      (await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).raw.pendingWorkflowTask?.attempt ?? 0;
+      (await t.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).raw.pendingWorkflowTask?.attempt ?? 0;
     for (let k = 0; k < 600 && (await attempts()) < 3; k++) await sleep(100);
     await expect(startBatch(t, { batchId, size: 2, seed: 71, concurrency: 2, provider: 'simulated' })).rejects.toThrow(
       `batch ${batchId} is stuck`,
@@ -256,9 +258,9 @@ describe('a batch id is never a dead end', () => {
         )
       ).rows[0].n as number;
     for (let k = 0; k < 600 && (await done()) < 2; k++) await sleep(100);
-    expect(await cancelBatch(t, batchId)).toEqual([`muse-batch-${batchId}`]);
+    expect(await cancelBatch(t, batchId)).toEqual([batchWorkflowId(batchId)]);
     await expect(t.run(() => h.result())).rejects.toThrow();
-    expect((await t.client.workflow.getHandle(`muse-batch-${batchId}`).describe()).status.name).toBe('CANCELLED');
+    expect((await t.client.workflow.getHandle(batchWorkflowId(batchId)).describe()).status.name).toBe('CANCELLED');
     // A conversation in its last step may still finish as the cancel lands: wait until none runs, then count.
     const ids = Array.from({ length: 8 }, (_, k) => `muse-${batchId}-${k}`);
     const running = async () =>

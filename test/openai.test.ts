@@ -14,6 +14,7 @@ import type { Role } from '../prompts/prompt';
 import { checkAgainstMethod, loadBatch } from './method-check';
 import { dropFreshDatabases, freshDatabase, rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer, type Behaviour } from './openai-server';
+import { profilesWorkflow } from '../workflows/profiles';
 
 const closers: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -287,7 +288,7 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     const { t, server } = await setup(undefined, { prices });
     // Unused profiles of the simulated provider are waiting: an openai batch must make and use its own.
     await t.run(() =>
-      t.client.workflow.execute('profilesWorkflow', {
+      t.client.workflow.execute(profilesWorkflow, {
         workflowId: `sim-profiles-${uniqueBatch('p')}`,
         taskQueue: t.taskQueue,
         args: [{ seed: 424242, count: 3, provider: 'simulated', concurrency: 1 }],

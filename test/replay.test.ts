@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../worker';
 import { rig, runBatch, type TestRig } from './helpers';
+import { batchWorkflowId } from '../workflows/ids';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 let t: TestRig;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   ids = (await t.pool.query('SELECT id FROM conversations WHERE batch_id = $1 ORDER BY idx', [batchId])).rows.map(
     (r) => r.id,
   );
-  ids.push(`muse-batch-${batchId}`);
+  ids.push(batchWorkflowId(batchId));
 });
 afterAll(() => t?.close());
 

@@ -12,7 +12,7 @@ import { loadBatch } from './method-check';
 import { sentenceBleu, tokens } from '../metrics/text';
 import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';
 import type { BatchProgress } from '../workflows/progress';
-import type { ProfilesProgress } from '../workflows/profiles';
+import { profilesWorkflow, type ProfilesProgress } from '../workflows/profiles';
 import { SimulatedMllm } from '../agents/simulated';
 import { getItems } from '../db/items';
 import { loadCategoryPools, sampleProfile } from '../profiles/sample';
@@ -224,12 +224,12 @@ describe('stage 2 as a workflow', () => {
     const t = await rig({ databaseUrl });
     try {
       // A small history budget makes the run continue as new several times, with chunks generated ahead of it.
-      const handle = await t.client.workflow.start('profilesWorkflow', {
+      const handle = await t.client.workflow.start(profilesWorkflow, {
         workflowId: `profiles-${uid()}`,
         taskQueue: t.taskQueue,
         args: [{ seed: 7, count: 40, provider: 'simulated', concurrency: 4, historyBudget: 60 }],
       });
-      const r = (await t.run(() => handle.result())) as ProfilesProgress;
+      const r = await t.run(() => handle.result());
       expect(r.done).toBe(40);
       expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
       const rows = (
