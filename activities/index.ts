@@ -87,6 +87,16 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     key: `${ref.conversationId}:${ref.idx}:${agent}`,
     conversationId: ref.conversationId,
   });
+  /** Utterance idx as a row: who says it, what it does, the items it names and the images it shows. */
+  const turn = (
+    ref: At,
+    speaker: Utterance['speaker'],
+    action: Utterance['action'],
+    text: string,
+    meta: Utterance['meta'],
+    mentionedItemIds: string[] = [],
+    images: Utterance['images'] = [],
+  ) => ({ idx: ref.idx, speaker, text, action, mentionedItemIds, images, meta });
   const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({
     provider: agent.provider,
     simulated: agent.provider === 'simulated',
@@ -206,15 +216,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'occasionQuestion'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'Assistant',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: [],
-          images: [],
-          meta: meta(agent),
-        };
+        return turn(ref, 'Assistant', 'chit-chat', text, meta(agent));
       }),
 
     answerOccasion: (ref: At) =>
@@ -224,15 +226,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { user: ctx.user, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'occasionAnswer'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'User',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: [],
-          images: [],
-          meta: meta(agent),
-        };
+        return turn(ref, 'User', 'chit-chat', text, meta(agent));
       }),
 
     /** The user talks about the last recommended item: features, experience; no verdict, no question. */
@@ -244,15 +238,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'userChitChat'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'User',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: [item.id],
-          images: [],
-          meta: meta(agent),
-        };
+        return turn(ref, 'User', 'chit-chat', text, meta(agent), [item.id]);
       }),
 
     systemChitChat: (ref: About) =>
@@ -263,15 +249,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { item, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'systemChitChat'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'Assistant',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: [],
-          images: [],
-          meta: meta(agent),
-        };
+        return turn(ref, 'Assistant', 'chit-chat', text, meta(agent));
       }),
 
     /** One call finds the main difference between target and recommendation, another voices the need. */
@@ -288,15 +266,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { user: ctx.user, difference: reason.difference, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'rejection'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'User',
-          text,
-          action: 'reject',
-          mentionedItemIds: [ref.itemId],
-          images: [],
-          meta: meta(agent, { reason }),
-        };
+        return turn(ref, 'User', 'reject', text, meta(agent, { reason }), [ref.itemId]);
       }),
 
     /**
@@ -322,14 +292,12 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           : ctx.targetItemId;
         const item = await getItem(pool, chosen);
         const { text } = await agent.call('recommendation', { item, dialogue }, callOf(ref, 'recommendation'));
-        return {
-          idx: ref.idx,
-          speaker: 'Assistant',
+        return turn(
+          ref,
+          'Assistant',
+          'recommend',
           text,
-          action: 'recommend',
-          mentionedItemIds: [item.id],
-          images: imageRef(item),
-          meta: meta(agent, {
+          meta(agent, {
             needs,
             query,
             candidates,
@@ -337,7 +305,9 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
             forced: false,
             hitTarget: item.id === ctx.targetItemId,
           }),
-        };
+          [item.id],
+          imageRef(item),
+        );
       }),
 
     /** At max_round the system recommends the target itself (the method's forced success). */
@@ -349,15 +319,15 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { item, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'recommendation'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'Assistant',
+        return turn(
+          ref,
+          'Assistant',
+          'recommend',
           text,
-          action: 'recommend',
-          mentionedItemIds: [item.id],
-          images: imageRef(item),
-          meta: meta(agent, { forced: true, hitTarget: true }),
-        };
+          meta(agent, { forced: true, hitTarget: true }),
+          [item.id],
+          imageRef(item),
+        );
       }),
 
     userAccepts: (ref: About) =>
@@ -368,15 +338,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },
           callOf(ref, 'acceptance'),
         );
-        return {
-          idx: ref.idx,
-          speaker: 'User',
-          text,
-          action: 'accept',
-          mentionedItemIds: [item.id],
-          images: [],
-          meta: meta(agent),
-        };
+        return turn(ref, 'User', 'accept', text, meta(agent), [item.id]);
       }),
 
     async finishConversation(input: Ref & { opening: Opening; outcome: Outcome; utterances: number }): Promise<void> {
