@@ -33,6 +33,12 @@ export const LlmConfig = z.strictObject({
   imageDetail: z.enum(['low', 'high', 'auto']).default('low'),
   maxImageSide: z.number().int().min(64).default(1024),
   timeoutMs: z.number().int().positive().default(120_000),
+  /** How long one call keeps waiting out 429s before its attempt fails (then Temporal's retries take over). */
+  rateLimitPatienceMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   maxAsks: z.number().int().min(1).max(10).default(3),
   /** USD per million tokens, [input, output], added to the built-in table. */
   prices: z.record(z.string(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])).default({}),
@@ -126,6 +132,7 @@ export function loadLlmConfig(
       imageDetail: env.MUSE_IMAGE_DETAIL ?? raw.imageDetail,
       maxImageSide: num(env, 'MUSE_IMAGE_MAX_SIDE') ?? raw.maxImageSide,
       timeoutMs: num(env, 'MUSE_LLM_TIMEOUT_MS') ?? raw.timeoutMs,
+      rateLimitPatienceMs: num(env, 'MUSE_RATE_LIMIT_PATIENCE_MS') ?? raw.rateLimitPatienceMs,
       embeddings:
         env.MUSE_EMBEDDING_MODEL || env.MUSE_EMBEDDING_BASE_URL
           ? {

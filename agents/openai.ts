@@ -1,4 +1,4 @@
-import { activityContext, classify, linked, whileBeating } from './transport';
+import { activityContext, classify, linked, retryAfterMs, whileBeating } from './transport';
 import { FailureType } from '../schemas/failures';
 import { createHash } from 'node:crypto';
 import { describeProblems } from '../schemas/problems';
@@ -13,7 +13,7 @@ import { imagesOf, type Picture, type Role } from '../prompts/prompt';
 import { type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
 import type { LedgerRow } from '../db/ledger';
 import { Ledger } from './ledger';
-import { RateLimiter } from './rate-limit';
+import { RateLimiter, waitFor } from './rate-limit';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig, resolveRoles, ROLES } from './config';
 import { costUsd, priceTable, type PriceTable } from './prices';
@@ -41,6 +41,8 @@ export interface OpenAiOptions {
   timeoutMs?: number;
   /** Requests and tokens per minute per model, shared by every worker. */
   limiter?: RateLimiter;
+  /** How long one call keeps waiting out 429s (back-pressure, not failures) before its attempt fails. */
+  rateLimitPatienceMs?: number;
 }
 
 /** How replies are made to be JSON, best first; an endpoint that refuses one gets the next. */
@@ -70,6 +72,7 @@ export class OpenAiMllm implements Mllm {
       maxAsks: 3,
       prices: priceTable(),
       timeoutMs: 120_000,
+      rateLimitPatienceMs: 15 * 60_000,
       ...options,
     };
     for (const role of ROLES) {
@@ -112,6 +115,7 @@ export class OpenAiMllm implements Mllm {
       maxImageSide: config.maxImageSide,
       maxAsks: config.maxAsks,
       timeoutMs: config.timeoutMs,
+      rateLimitPatienceMs: config.rateLimitPatienceMs,
       prices: priceTable(config.prices),
     });
   }
@@ -168,6 +172,7 @@ export class OpenAiMllm implements Mllm {
     ];
     const modeKey = `${endpoint.baseURL}|${endpoint.model}`;
     let lastProblem = '';
+    const firstSent = Date.now();
     for (let ask = 1; ask <= this.o.maxAsks;) {
       const mode = this.modes.get(modeKey) ?? 'json_schema';
       const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
@@ -186,23 +191,28 @@ export class OpenAiMllm implements Mllm {
       const t0 = Date.now();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
-        completion = await whileBeating(activity, () =>
+        const { data, response } = await whileBeating(activity, () =>
           linked(activity?.cancellationSignal, (signal) =>
-            this.clients.get(prompt.role)!.chat.completions.create(
-              {
-                model: endpoint.model,
-                temperature,
-                messages,
-                ...(mode === 'json_schema'
-                  ? { response_format: format }
-                  : mode === 'json_object'
-                    ? { response_format: { type: 'json_object' as const } }
-                    : {}),
-              },
-              { signal },
-            ),
+            this.clients
+              .get(prompt.role)!
+              .chat.completions.create(
+                {
+                  model: endpoint.model,
+                  temperature,
+                  messages,
+                  ...(mode === 'json_schema'
+                    ? { response_format: format }
+                    : mode === 'json_object'
+                      ? { response_format: { type: 'json_object' as const } }
+                      : {}),
+                },
+                { signal },
+              )
+              .withResponse(),
           ),
         );
+        completion = data;
+        await this.o.limiter?.observe(endpoint.model, response.headers);
       } catch (e) {
         const status = e instanceof OpenAI.APIError ? e.status : undefined;
         await this.o.ledger?.record({
@@ -221,6 +231,14 @@ export class OpenAiMllm implements Mllm {
         ) {
           this.modes.set(modeKey, MODES[MODES.indexOf(mode) + 1]);
           continue; // the endpoint refused this way of asking for JSON: ask the next way, same ask
+        }
+        // A 429 is back-pressure: the shared pace slows and this call waits its turn again, for as long as
+        // its patience lasts, without spending one of Temporal's attempts.
+        if (status === 429 && this.o.limiter && Date.now() - firstSent < this.o.rateLimitPatienceMs) {
+          await this.o.limiter.throttled(endpoint.model);
+          const after = retryAfterMs(e as InstanceType<typeof OpenAI.APIError>) ?? 1_000;
+          await waitFor(after, () => activity?.heartbeat(), activity?.cancellationSignal);
+          continue;
         }
         throw classify(e, agent, endpoint);
       }

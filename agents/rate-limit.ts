@@ -1,67 +1,119 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../db/pool';
+import { ensurePacer, reserve, settleTokens, statedLimits, throttle } from '../db/rate';
 
 export interface Limit {
   rpm?: number;
   tpm?: number;
 }
 
-/** A bucket holds this many seconds of the per-minute rate: bursts stay small, the minute's total holds. */
-const BURST_SECONDS = 10;
+/**
+ * The pacing policy. Sending at exactly a limit turns timing jitter into 429s, so a known limit is paced
+ * at HEADROOM of itself. A 429 cuts the pace to CUT of itself, and the pace wins back RECOVERY of the
+ * ceiling each second. With no limit configured or stated, the pace starts at START_RPS and grows by
+ * GROWTH a second until a 429 met while calls were being answered; that pace, less headroom, becomes the
+ * ceiling, which creeps up by PROBE a second so that a raised limit is found again.
+ */
+export const PACING = {
+  HEADROOM: 0.95,
+  CUT: 0.8,
+  RECOVERY: 0.1,
+  START_RPS: 5,
+  GROWTH: 0.4,
+  PROBE: 0.005,
+  MIN_RPS: 0.05,
+  MAX_RPS: 5_000,
+} as const;
+
+/** Longest single sleep: the activity heartbeats between sleeps, so a worker that dies is noticed. */
+const BEAT_MS = 5_000;
+
+/** Sleeps `ms` in steps of at most 5 s, calling `onWait` between them; a cancelled activity stops waiting. */
+export async function waitFor(ms: number, onWait: () => void, signal?: AbortSignal): Promise<void> {
+  for (let left = ms; left > 0; left -= BEAT_MS) {
+    onWait();
+    try {
+      await sleep(Math.min(left, BEAT_MS), undefined, { signal });
+    } catch {
+      throw new Error('cancelled while waiting for the rate limit');
+    }
+  }
+}
 
 /**
- * Requests and tokens per minute per model, across every worker: token buckets in PostgreSQL, each
- * refilled and taken from in one atomic UPDATE, so no two workers can spend the same allowance.
+ * Requests and tokens per model, paced across every worker by one PostgreSQL row per model: each request
+ * reserves its send time in one UPDATE and sleeps until then, so nothing polls and nothing bursts. The
+ * pace follows the endpoint (429s, x-ratelimit headers) under the configured limits, if any.
  */
 export class RateLimiter {
-  /** Models whose bucket row this process has made sure exists. */
-  private readonly seeded = new Set<string>();
+  /** Models whose pacer row this process has made sure of. */
+  private readonly ready = new Map<string, Promise<void>>();
+  /** The limits each model's endpoint last stated, so a row is written only when they change. */
+  private readonly stated = new Map<string, string>();
+  /** Models paced by tokens as well (a tpm configured or stated): only their replies correct the clock. */
+  private readonly byTokens = new Set<string>();
+  /** Models with an answered call since this process last saw a 429 for them. */
+  private readonly answered = new Set<string>();
   constructor(
     private readonly pool: Pool,
     private readonly limits: Record<string, Limit>,
   ) {}
 
-  /** Waits until the model's buckets hold one request and `tokens`; `onWait` runs while it waits (heartbeat). */
-  async acquire(model: string, tokens: number, onWait: () => void = () => {}, signal?: AbortSignal): Promise<number> {
-    const l = this.limits[model];
-    if (!l) return 0;
-    const rpm = l.rpm ?? 1e12;
-    const tpm = l.tpm ?? 1e12;
-    const cap = { r: Math.max(1, (rpm * BURST_SECONDS) / 60), t: Math.max(tokens, (tpm * BURST_SECONDS) / 60) };
-    if (!this.seeded.has(model)) {
-      await this.pool.query(
-        'INSERT INTO rate_buckets (model, requests, tokens) VALUES ($1, $2, $3) ON CONFLICT (model) DO NOTHING',
-        [model, cap.r, cap.t],
-      );
-      this.seeded.add(model);
+  private ensure(model: string): Promise<void> {
+    let p = this.ready.get(model);
+    if (!p) {
+      const l = this.limits[model];
+      const ceiling = l?.rpm ? (l.rpm / 60) * PACING.HEADROOM : null;
+      const tps = l?.tpm ? (l.tpm / 60) * PACING.HEADROOM : null;
+      if (tps) this.byTokens.add(model);
+      p = ensurePacer(this.pool, { model, rps: ceiling ?? PACING.START_RPS, ceilingRps: ceiling, tps });
+      p.catch(() => this.ready.delete(model));
+      this.ready.set(model, p);
     }
-    let waited = 0;
-    for (;;) {
-      const r = await this.pool.query(
-        `WITH b AS (
-           SELECT least($2::float8, requests + extract(epoch FROM clock_timestamp() - updated_at) * $4::float8 / 60) AS r,
-                  least($3::float8, tokens + extract(epoch FROM clock_timestamp() - updated_at) * $5::float8 / 60) AS t
-           FROM rate_buckets WHERE model = $1 FOR UPDATE)
-         UPDATE rate_buckets SET
-           requests = b.r - CASE WHEN b.r >= 1 AND b.t >= $6 THEN 1 ELSE 0 END,
-           tokens = b.t - CASE WHEN b.r >= 1 AND b.t >= $6 THEN $6 ELSE 0 END,
-           updated_at = clock_timestamp()
-         FROM b WHERE rate_buckets.model = $1
-         RETURNING b.r >= 1 AND b.t >= $6 AS granted, b.r, b.t`,
-        [model, cap.r, cap.t, rpm, tpm, tokens],
-      );
-      const { granted, r: have, t: haveTokens } = r.rows[0];
-      if (granted) return waited;
-      const seconds = Math.max((1 - have) * (60 / rpm), (tokens - haveTokens) * (60 / tpm), 0.05);
-      onWait();
-      if (signal?.aborted) throw new Error('cancelled while waiting for the rate limit');
-      await new Promise((res) => setTimeout(res, Math.min(seconds, 5) * 1000));
-      waited += Math.min(seconds, 5);
-    }
+    return p;
   }
 
-  /** Puts right the estimate once the reply says how many tokens the call really used. */
+  /** Waits for the model's next send time for a request of `tokens`; returns how long it waited (ms). */
+  async acquire(model: string, tokens: number, onWait: () => void = () => {}, signal?: AbortSignal): Promise<number> {
+    await this.ensure(model);
+    const wait = await reserve(this.pool, model, tokens, {
+      growth: PACING.GROWTH,
+      recovery: PACING.RECOVERY,
+      probe: PACING.PROBE,
+      maxRps: PACING.MAX_RPS,
+      startRps: PACING.START_RPS,
+    });
+    await waitFor(wait, onWait, signal);
+    return wait;
+  }
+
+  /** The endpoint answered 429: the shared pace slows. */
+  async throttled(model: string): Promise<void> {
+    await this.ensure(model);
+    // Only a 429 met while calls were being answered says where the limit is; a run of them is an outage.
+    const learn = this.answered.delete(model);
+    await throttle(this.pool, model, { cut: PACING.CUT, headroom: PACING.HEADROOM, minRps: PACING.MIN_RPS, learn });
+  }
+
+  /** An answered call: learns the limits an OpenAI-style endpoint states in x-ratelimit-limit-requests / -tokens (per minute). */
+  async observe(model: string, headers: Headers | undefined): Promise<void> {
+    this.answered.add(model);
+    const rpm = Number(headers?.get('x-ratelimit-limit-requests'));
+    const tpm = Number(headers?.get('x-ratelimit-limit-tokens'));
+    const rps = rpm > 0 ? (rpm / 60) * PACING.HEADROOM : null;
+    const tps = tpm > 0 ? (tpm / 60) * PACING.HEADROOM : null;
+    if (rps === null && tps === null) return;
+    const key = `${rps}|${tps}`;
+    if (this.stated.get(model) === key) return;
+    this.stated.set(model, key);
+    if (tps) this.byTokens.add(model);
+    await this.ensure(model);
+    await statedLimits(this.pool, model, rps, tps);
+  }
+
+  /** Puts right the token estimate once the reply says how many tokens the call really used. */
   async settle(model: string, estimated: number, actual: number | undefined): Promise<void> {
-    if (!this.limits[model] || actual === undefined || actual === estimated) return;
-    await this.pool.query('UPDATE rate_buckets SET tokens = tokens - $2 WHERE model = $1', [model, actual - estimated]);
+    if (actual === undefined || actual === estimated || !this.byTokens.has(model)) return;
+    await settleTokens(this.pool, model, actual - estimated);
   }
 }

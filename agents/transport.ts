@@ -52,7 +52,8 @@ export async function whileBeating<T>(activity: Context | undefined, fn: () => P
   }
 }
 
-function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefined {
+/** The server's Retry-After (seconds or an HTTP date) in ms, if it sent one. */
+export function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | undefined {
   const h = e.headers?.get('retry-after');
   if (!h) return undefined;
   const secs = Number(h);

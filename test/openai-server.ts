@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Rng } from '../random';
 
 /** What the test server saw of one chat-completions request. */
 export interface SeenRequest {
@@ -65,42 +66,12 @@ function instance(s: JsonSchema, agent: string, key = '', tag = ''): unknown {
 
 /** A backstory unlike every other one (as a real model's would be), so that stage 2's BLEU dedup lets it through. */
 let stories = 0;
+const SYLLABLES = 'ba ko ri mu sa te lo vi na de gu pe zo fa hi ju ke ly mo nu qa ro si tu'.split(' ');
 function story(agent: string): string {
-  const words = [
-    'harbour',
-    'violin',
-    'orchard',
-    'lantern',
-    'meadow',
-    'pepper',
-    'glacier',
-    'saffron',
-    'compass',
-    'willow',
-    'velvet',
-    'cobalt',
-    'thistle',
-    'ember',
-    'prairie',
-    'quartz',
-    'juniper',
-    'marble',
-    'falcon',
-    'tundra',
-    'cinder',
-    'lagoon',
-    'basil',
-    'granite',
-    'hazel',
-    'indigo',
-    'jasmine',
-    'kestrel',
-    'lilac',
-    'mosaic',
-  ];
-  let x = 2654435761 * ++stories;
-  const pick = () => words[(x = (x * 1103515245 + 12345) >>> 0) % words.length];
-  return `(${agent}) ${Array.from({ length: 24 }, pick).join(' ')}.`;
+  // Words of two syllables from a seeded draw: 576 words, so four words rarely repeat across stories.
+  const rng = new Rng('test-story', ++stories);
+  const word = () => rng.pick(SYLLABLES) + rng.pick(SYLLABLES);
+  return `(${agent}) ${Array.from({ length: 24 }, word).join(' ')}.`;
 }
 
 /** What `behave` is shown of a request's body. */
@@ -131,9 +102,20 @@ export async function startOpenAiTestServer(
     apiKey?: string;
     /** Replies depend on the request (like a model at temperature 0), so conversations differ. */ vary?: boolean;
     onAnswer?: (body: string, ok: boolean) => void;
+    /** Every chat answer takes this long, as a model's would. */
+    latencyMs?: number;
+    /** At most this many chat requests are admitted in any second; the rest get 429 with Retry-After: 1. */
+    admitPerSecond?: number;
+    /** Sent as x-ratelimit-limit-requests on every answer, as OpenAI does. */
+    statedRpm?: number;
   } = {},
 ) {
   const seen: SeenRequest[] = [];
+  /** Admission times within the last second, and the totals a benchmark reads. */
+  const admittedAt: number[] = [];
+  const counts = { admitted: 0, throttled: 0 };
+  /** When each admitted chat request arrived (with admitPerSecond set). */
+  const admissions: number[] = [];
   const hanging = new Set<http.ServerResponse>();
   const open = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -174,6 +156,17 @@ export async function startOpenAiTestServer(
         lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '',
         auth: req.headers.authorization ?? '',
       });
+      if (o.admitPerSecond) {
+        const now = Date.now();
+        while (admittedAt.length && admittedAt[0] <= now - 1000) admittedAt.shift();
+        if (admittedAt.length >= o.admitPerSecond) {
+          counts.throttled++;
+          return fail(res, { status: 429, retryAfter: 1, message: 'Rate limit reached for requests' });
+        }
+        admittedAt.push(now);
+        admissions.push(now);
+        counts.admitted++;
+      }
       const b = behave(agent, seen.length, r);
       if (b === 'hang') {
         hanging.add(res);
@@ -205,8 +198,15 @@ export async function startOpenAiTestServer(
         res.write(reply.slice(0, reply.length >> 1));
         return setTimeout(() => req.socket.destroy(), 20);
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(reply, () => o.onAnswer?.(body, b === undefined));
+      const answer = () => {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          ...(o.statedRpm ? { 'x-ratelimit-limit-requests': String(o.statedRpm) } : {}),
+        });
+        res.end(reply, () => o.onAnswer?.(body, b === undefined));
+      };
+      if (o.latencyMs) setTimeout(answer, o.latencyMs);
+      else answer();
     });
   });
   /** Word-hash vectors, of the length asked for (64 by default), unnormalised and listed last first, as a real server may. */
@@ -249,6 +249,8 @@ export async function startOpenAiTestServer(
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     seen,
+    counts,
+    admissions,
     /** Requests received and not yet answered (or dropped). */
     active: () => open.size,
     close: () =>

@@ -245,19 +245,39 @@ describe('the openai provider against a local OpenAI-compatible server', () => {
     expect([...modes]).toEqual(['json_object']);
   });
 
-  it('keeps a model under its requests-per-minute limit (PostgreSQL token bucket shared by workers)', async () => {
-    const rpm = 120; // a 10-second burst of 20 requests, then 2 a second
+  it('paces a model under its requests-per-minute limit, with no burst at the start (shared by workers through PostgreSQL)', async () => {
+    const rpm = 240; // 4 a second, paced at 95 % of it
     const { t, server } = await setup(undefined, { limits: { [MODELS.recommender]: { rpm } } });
     const { progress } = await run(t, 'oarate', 8);
     expect(progress).toMatchObject({ done: 8, failed: 0 });
     const times = server.seen.filter((r) => r.model === MODELS.recommender).map((r) => r.at);
-    const burst = (rpm * 10) / 60;
-    expect(times.length).toBeGreaterThan(burst + 10);
+    expect(times.length).toBeGreaterThan(20);
+    const rate = rpm / 60;
+    // Never more requests by any moment than the rate allows since the first, give or take one.
     for (let i = 0; i < times.length; i++)
-      expect(i + 1, `request ${i}`).toBeLessThanOrEqual(burst + ((times[i] - times[0]) / 1000) * (rpm / 60) + 1);
-    expect((times[times.length - 1] - times[0]) / 1000).toBeGreaterThanOrEqual(
-      ((times.length - burst) / (rpm / 60)) * 0.8,
+      expect(i + 1, `request ${i}`).toBeLessThanOrEqual(((times[i] - times[0]) / 1000) * rate + 2);
+    expect((times[times.length - 1] - times[0]) / 1000).toBeGreaterThanOrEqual(((times.length - 2) / rate) * 0.95);
+  });
+
+  it("waits out a storm of 429s longer than all of the retry policy's attempts, and loses no conversation", async () => {
+    // Every recommendation is refused for 14 s from the first one: 8 attempts one second apart did not cover it.
+    let stormEnds: number | undefined;
+    const { t, server } = await setup(
+      (agent) => {
+        if (agent !== 'recommendation') return undefined;
+        stormEnds ??= Date.now() + 14_000;
+        return Date.now() < stormEnds ? { status: 429, retryAfter: 1 } : undefined;
+      },
+      { limits: {} },
     );
+    const { batchId, progress } = await run(t, 'oa429', 2);
+    expect(progress).toMatchObject({ done: 2, failed: 0 });
+    const refused = server.seen.filter((r) => r.agent === 'recommendation' && r.at < stormEnds!);
+    expect(refused.length).toBeGreaterThanOrEqual(8);
+    // The 429s were waited out inside the call: no activity needed a second attempt for them.
+    const calls = await ledger(t, batchId);
+    expect(calls.filter((c) => c.http_status === 429).length).toBe(refused.length);
+    expect(calls.every((c) => c.attempt === 1)).toBe(true);
   });
 
   it('fails at once on 401 and on a 400, with a message that says what to fix', async () => {
