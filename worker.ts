@@ -6,6 +6,7 @@ import { openAiConfigProblem } from './agents/config';
 import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { config } from './stack/config';
+import type { TemporalTarget } from './stack/temporal-target';
 
 /** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
@@ -29,7 +30,8 @@ export function servableProviders(env: NodeJS.ProcessEnv = process.env): {
 }
 
 export interface WorkerOptions {
-  temporalAddress: string;
+  /** How to reach Temporal (envconfig: address, namespace, TLS, API key). */
+  temporal: Pick<TemporalTarget, 'connectionOptions' | 'namespace'>;
   databaseUrl: string;
   /** The database's task-queue base (see Session.taskQueue); one queue per servable provider is polled. */
   taskQueue: string;
@@ -39,8 +41,9 @@ export interface WorkerOptions {
 
 /** Workers for all of muse's workflows and activities, one per provider this process can serve; the caller runs them. */
 export async function createMuseWorker(o: WorkerOptions) {
-  const pool = createPool(o.databaseUrl, 20);
-  const connection = await NativeConnection.connect({ address: o.temporalAddress });
+  // Every activity in flight may hold a connection for a moment (a pacer reservation, a row): size for many.
+  const pool = createPool(o.databaseUrl, 40);
+  const connection = await NativeConnection.connect(o.temporal.connectionOptions);
   const embedder = embedderRegistry(pool);
   const activities = createActivities({
     pool,
@@ -53,11 +56,11 @@ export async function createMuseWorker(o: WorkerOptions) {
     providers.map((provider) =>
       Worker.create({
         connection,
-        namespace: config.temporalNamespace,
+        namespace: o.temporal.namespace,
         taskQueue: taskQueueFor(o.taskQueue, provider),
         workflowsPath: WORKFLOWS_PATH,
         activities,
-        maxConcurrentActivityTaskExecutions: o.maxActivities ?? 100,
+        maxConcurrentActivityTaskExecutions: o.maxActivities ?? config.maxActivities,
       }),
     ),
   );

@@ -1,3 +1,4 @@
+import { pacers, recentLatencies } from '../db/rate';
 import {
   completeConversation,
   failConversation,
@@ -108,6 +109,18 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     ...evalActivities({ pool, llm }),
     ...catalogActivities({ pool, llm, embedder }),
     ...profileActivities({ pool, llm }),
+
+    /**
+     * How many conversations a batch should keep in flight: enough calls waiting on each paced model to
+     * use its pace (Little's law: pace x latency), with half again to spare, never above `ceiling`.
+     */
+    async suggestWindow(input: { provider: string; ceiling: number }): Promise<number> {
+      if (input.provider !== 'openai') return input.ceiling;
+      const latency = await recentLatencies(pool);
+      let calls = 0;
+      for (const p of await pacers(pool)) calls += p.rps * (latency.get(p.model) ?? 0);
+      return calls > 0 ? Math.max(1, Math.min(input.ceiling, Math.ceil(calls * 1.5) + 4)) : input.ceiling;
+    },
 
     async prepareBatch(spec: BatchSpec): Promise<number> {
       return assignProfiles(pool, spec);

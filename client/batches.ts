@@ -33,6 +33,14 @@ export interface GenerateOptions {
   maxCost?: number;
 }
 
+/**
+ * The window's ceiling when --concurrency is not given. The simulated provider answers at once, so the
+ * orchestration is the limit and 20 is where its throughput peaks (docs/BENCHMARKS.md); an endpoint's
+ * calls take seconds, so the window may grow to 200 while the pace can use them (suggestWindow).
+ */
+export const defaultConcurrency = (provider: string) => (provider === 'simulated' ? 20 : 200);
+
+/** Sets a batch's budget cap: no paid call starts once its spend reaches it (see Ledger.checkBudget). */
 async function setBudget(s: Session, batchId: string, maxCost: number | undefined): Promise<void> {
   if (maxCost !== undefined) await setBatchBudget(s.pool, batchId, maxCost);
 }

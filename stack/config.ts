@@ -15,6 +15,8 @@ export const config = {
   temporalUiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
   temporalCliPath: process.env.TEMPORAL_CLI_PATH,
   taskQueue: process.env.MUSE_TASK_QUEUE ?? 'muse',
+  /** Activities in flight per worker and queue: an LLM call waits on the network, so hundreds fit. */
+  maxActivities: Number(process.env.MUSE_MAX_ACTIVITIES ?? 400),
   databaseUrl: process.env.DATABASE_URL,
   embeddedPgPort: Number(process.env.MUSE_PG_PORT ?? 5433),
 };

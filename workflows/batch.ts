@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { bookkeeping } from './activities';
 import { conversationWorkflow } from './conversation';
 import { conversationId, conversationSeed, optimizeWorkflowId, profilesWorkflowId } from './ids';
 import { profilesWorkflow } from './profiles';
@@ -23,6 +24,9 @@ const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
+
+/** The window is asked for again after this many launches: often enough to follow the endpoint's pace. */
+const WINDOW_EVERY = 20;
 
 export interface BatchInput {
   batchId: string;
@@ -50,7 +54,8 @@ export { progressQuery, type BatchProgress } from './progress';
 const DEFAULT_HISTORY_BUDGET = 8_000;
 
 /**
- * A batch: N conversations as child workflows, at most `concurrency` at a time in a sliding window.
+ * A batch: N conversations as child workflows in a sliding window of at most `concurrency`, sized to
+ * what the endpoint's pace can use.
  * Before its history grows long it waits for the running children and continues as new, so a batch of
  * any size stays far from Temporal's history limits. A failed conversation is recorded, not fatal.
  */
@@ -158,8 +163,17 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       );
     });
 
+  // `concurrency` is the ceiling; under it the window follows what the endpoint's pace can use.
+  // Histories recorded before this ran the whole window at the ceiling and must replay so.
+  const adaptive = patched('adaptive-window');
+  let window = input.concurrency;
+  let launchedSinceAsked = WINDOW_EVERY;
   while (cursor < queue.length && !stop && !progress.paused) {
-    await condition(() => progress.running < input.concurrency || !!stop || !!progress.paused);
+    if (adaptive && launchedSinceAsked >= WINDOW_EVERY) {
+      window = await bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency });
+      launchedSinceAsked = 0;
+    }
+    await condition(() => progress.running < window || !!stop || !!progress.paused);
     if (stop || progress.paused) break;
     if (
       workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
@@ -176,6 +190,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       });
     }
     void launch(queue[cursor++]);
+    launchedSinceAsked++;
   }
   await condition(() => progress.running === 0);
   if (stop) throw stop;
