@@ -2,12 +2,15 @@ import { Client, Connection } from '@temporalio/client';
 import { createPool, instanceId, migrate, type Pool } from '../db/pool';
 import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
-import { canConnect } from '../stack/temporal';
+import { canConnect, ensureSearchAttributes } from '../stack/temporal';
+import { temporalTarget, type TemporalTarget } from '../stack/temporal-target';
 import { ensureDatabase } from '../stack/postgres';
 import { taskQueueFor } from '../worker';
 
 export interface Session {
   client: Client;
+  /** Where Temporal is and how to connect to it (envconfig), for the workers this process runs. */
+  temporal: TemporalTarget;
   pool: Pool;
   temporalAddress: string;
   databaseUrl: string;
@@ -25,17 +28,24 @@ export interface Session {
  */
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
-  if (!(await canConnect(ep.temporalAddress)))
-    throw new Error(`Temporal at ${ep.temporalAddress} does not answer: run \`muse up\` first.`);
+  const temporal = temporalTarget({ address: ep.temporalAddress, uiUrl: ep.uiUrl });
+  if (!(await canConnect(temporal.connectionOptions)))
+    throw new Error(
+      `Temporal at ${temporal.address} does not answer: run \`muse up\` first, or check TEMPORAL_ADDRESS and its TLS or API key settings.`,
+    );
   // DATABASE_URL may name a database its server does not have yet (a second dataset beside the stack's).
   await ensureDatabase(ep.databaseUrl);
   await migrate(ep.databaseUrl);
-  const connection = await Connection.connect({ address: ep.temporalAddress });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const connection = await Connection.connect(temporal.connectionOptions);
+  const client = new Client({ connection, namespace: temporal.namespace });
+  await ensureSearchAttributes(connection, temporal.namespace);
   const pool = createPool(ep.databaseUrl);
   const taskQueue = await databaseTaskQueue(pool);
   return {
     ...ep,
+    temporalAddress: temporal.address,
+    uiUrl: temporal.uiUrl,
+    temporal,
     client,
     pool,
     taskQueue,
@@ -53,5 +63,6 @@ export async function databaseTaskQueue(pool: Pool, base = config.taskQueue): Pr
   return `${base}@${id.slice(0, 12)}`;
 }
 
-export const batchUiUrl = (uiUrl: string, batchId: string) =>
-  `${uiUrl}/namespaces/${config.temporalNamespace}/workflows?query=${encodeURIComponent(`MuseBatchId="${batchId}"`)}`;
+/** The batch's runs in the Web UI. */
+export const batchUiUrl = (s: Pick<Session, 'uiUrl' | 'temporal'>, batchId: string) =>
+  `${s.uiUrl}/namespaces/${s.temporal.namespace}/workflows?query=${encodeURIComponent(`MuseBatchId="${batchId}"`)}`;

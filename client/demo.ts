@@ -51,7 +51,7 @@ ${r.done} conversations generated (${r.failed} failed), reviewed and filtered: $
 ${out.utterances} utterances exported (${stored} stored in PostgreSQL for those conversations)
 dataset:  ${out.dir}/dataset.jsonl
 records:  ${out.dir}/conversations/ (${out.conversations} files), images in ${out.dir}/images/ (${out.images})
-runs:     ${batchUiUrl(s.uiUrl, batchId)}
+runs:     ${batchUiUrl(s, batchId)}
 took ${((Date.now() - t0) / 1000).toFixed(1)} s; \`npx muse down\` stops the stack.`);
     if (r.failed || stored !== out.utterances) process.exitCode = 1;
   } finally {

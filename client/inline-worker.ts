@@ -12,7 +12,7 @@ export async function withInlineWorker<T>(s: Session, enabled: boolean, fn: () =
   // Ctrl-C belongs to the command (it detaches), so the runtime must not take the signal and re-raise it.
   installWorkerLogging({ shutdownSignals: [] });
   const worker = await createMuseWorker({
-    temporalAddress: s.temporalAddress,
+    temporal: s.temporal,
     databaseUrl: s.databaseUrl,
     taskQueue: s.taskQueue,
   });

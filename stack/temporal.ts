@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { config } from './config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -85,6 +85,9 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
       'synchronous=normal',
     );
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // An activity scheduled by a workflow task goes straight back to the worker that completed it, not
+  // through the matching service: less server work per activity (its events are the same).
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   // The dev server needs nothing of ours from the environment: certainly not an LLM key.
   const env = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']
@@ -94,9 +97,9 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
   return spawn(o.cli, args, { stdio: ['ignore', out, out], env });
 }
 
-export async function canConnect(address: string): Promise<boolean> {
+export async function canConnect(to: string | ConnectionOptions): Promise<boolean> {
   try {
-    const c = await Connection.connect({ address, connectTimeout: 1000 });
+    const c = await Connection.connect({ ...(typeof to === 'string' ? { address: to } : to), connectTimeout: 1000 });
     await c.workflowService.getSystemInfo({});
     await c.close();
     return true;
@@ -119,16 +122,38 @@ export async function waitForTemporal(address: string, timeoutMs: number, child?
 export async function registerSearchAttributes(address: string, namespace = config.temporalNamespace): Promise<void> {
   const c = await Connection.connect({ address });
   try {
+    await ensureSearchAttributes(c, namespace);
+  } finally {
+    await c.close();
+  }
+}
+
+/**
+ * Adds muse's search attributes the namespace lacks. Where the server does not let a client add them
+ * (Temporal Cloud, a locked-down cluster), fails with the attributes to create and how.
+ */
+export async function ensureSearchAttributes(c: Connection, namespace: string): Promise<void> {
+  let missing: Array<[string, 'Keyword']>;
+  try {
     const existing = await c.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([n]) => !(n in (existing.customAttributes ?? {})));
+    missing = Object.entries(SEARCH_ATTRIBUTES).filter(([n]) => !(n in (existing.customAttributes ?? {})));
     if (missing.length === 0) return;
     // Enum values of temporal.api.enums.v1.IndexedValueType.
-    const code = { Keyword: 2, Int: 3, Text: 1 } as const;
+    const code = { Keyword: 2 } as const;
     await c.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map(([n, t]) => [n, code[t]])),
     });
-  } finally {
-    await c.close();
+  } catch (e) {
+    const names = Object.keys(SEARCH_ATTRIBUTES).join(', ');
+    const create = Object.keys(SEARCH_ATTRIBUTES)
+      .map((n) => `--name ${n} --type Keyword`)
+      .join(' ');
+    throw new Error(
+      `namespace ${namespace} needs the Keyword search attributes ${names}, and this client may not add them ` +
+        `(${(e as Error).message}): create them with \`temporal operator search-attribute create --namespace ${namespace} ${create}\`` +
+        ` (Temporal Cloud: \`tcld namespace search-attributes add\` or the Cloud UI), then run this again`,
+      { cause: e },
+    );
   }
 }

@@ -94,6 +94,12 @@ export async function rig(
     taskQueue,
     taskQueueFor: () => taskQueue,
     temporalAddress,
+    temporal: {
+      address: temporalAddress,
+      namespace: 'default',
+      connectionOptions: { address: temporalAddress },
+      uiUrl: 'http://127.0.0.1:8233',
+    },
     databaseUrl,
     uiUrl: 'http://127.0.0.1:8233',
     run: (fn) => Promise.race([fn(), died]),
