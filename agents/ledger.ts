@@ -1,6 +1,7 @@
 import { FailureType } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from '../db/pool';
+import { countCall } from '../observability/metrics';
 import { answeredOutput, batchIdOf, budgetOf, chargeSpend, insertCall, type LedgerRow } from '../db/ledger';
 
 /** The record of every call, the cache in front of the endpoint, and the keeper of each batch's budget. */
@@ -40,6 +41,7 @@ export class Ledger {
 
   async record(row: LedgerRow): Promise<void> {
     await insertCall(this.pool, row);
+    countCall(row);
     if (row.batchId && row.costUsd) await chargeSpend(this.pool, row.batchId, row.costUsd);
   }
 }

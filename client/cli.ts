@@ -15,6 +15,7 @@ import {
   batchSpend,
   batchStatus,
   cancelBatch,
+  defaultConcurrency,
   listBatches,
   optimizeBatch,
   resumeBatch,
@@ -36,6 +37,8 @@ import { formatScores, score } from '../rec-benchmark/score';
 import { runDemo } from './demo';
 import { installWorkerLogging, reportFailure } from './log';
 import { redact } from '../db/pool';
+import { serveMetrics } from '../observability/metrics';
+import { freePort } from '../stack/ports';
 import { findBatch } from '../db/batches';
 import { categoryVerdicts, dropEmbeddings } from '../db/items';
 import { checkProvider, checkStage1 } from './preflight';
@@ -145,24 +148,40 @@ program.command('stack-daemon', { hidden: true }).action(() => runStackDaemon())
 program
   .command('worker')
   .description('run a worker for every muse workflow and activity until Ctrl-C')
-  .option('--max-activities <n>', 'activities in flight at once', int('--max-activities', 1), 100)
+  .option(
+    '--max-activities <n>',
+    'activities in flight at once (default MUSE_MAX_ACTIVITIES or 400)',
+    int('--max-activities', 1),
+  )
+  .option(
+    '--metrics-port <port>',
+    "serve Prometheus metrics on 127.0.0.1:<port>/metrics: muse's agent calls and the Temporal worker's (default MUSE_METRICS_PORT; off)",
+    int('--metrics-port', 1),
+    process.env.MUSE_METRICS_PORT ? Number(process.env.MUSE_METRICS_PORT) : undefined,
+  )
   .action(async (o) =>
     withSession(async (s) => {
-      const logs = installWorkerLogging();
+      const runtimePort = o.metricsPort ? await freePort() : undefined;
+      const logs = installWorkerLogging(runtimePort ? { prometheus: `127.0.0.1:${runtimePort}` } : {});
       const worker = await createMuseWorker({
-        temporalAddress: s.temporalAddress,
+        temporal: s.temporal,
         databaseUrl: s.databaseUrl,
         taskQueue: s.taskQueue,
         maxActivities: o.maxActivities,
       });
+      const served = o.metricsPort
+        ? await serveMetrics({ port: o.metricsPort, runtimeUrl: `http://127.0.0.1:${runtimePort}/metrics` })
+        : undefined;
       for (const [provider, why] of Object.entries(worker.skipped))
         console.log(`not serving the ${provider} provider: ${why}`);
       console.log(
-        `worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}; Ctrl-C to stop`,
+        `worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}` +
+          `${served ? `; metrics on ${served.url}` : ''}; Ctrl-C to stop`,
       );
       try {
         await worker.run();
       } finally {
+        await served?.close();
         await worker.close();
       }
     }),
@@ -331,7 +350,11 @@ program
   .description('start a batch of conversations and show its progress; Ctrl-C detaches, the batch keeps running')
   .requiredOption('-n, --count <n>', 'conversations in the batch', int('-n', 1))
   .option('--batch <id>', 'batch id (default: b<date>-<time>); the id of a running batch attaches to it')
-  .option('--concurrency <c>', 'conversations running at once', int('--concurrency', 1), 20)
+  .option(
+    '--concurrency <c>',
+    'most conversations running at once; under it the window follows the endpoint (default: 20 simulated, 200 openai)',
+    int('--concurrency', 1),
+  )
   .option('--seed <s>', 'seed for the batch (profiles and conversations)', int('--seed'), 1)
   .addOption(providerOption())
   .addOption(maxCostOption())
@@ -345,12 +368,12 @@ program
         batchId,
         size: o.count,
         seed: o.seed,
-        concurrency: o.concurrency,
+        concurrency: o.concurrency ?? defaultConcurrency(o.provider),
         provider: o.provider,
         maxCost: o.maxCost,
       });
       console.log(
-        `batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s.uiUrl, batchId)}`,
+        `batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s, batchId)}`,
       );
       console.log(await describeRetrieval(s, o.provider));
       const r = await withInlineWorker(s, o.worker, () =>
@@ -416,7 +439,7 @@ program
         );
       for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
       if (st.problem) console.log(`  ${st.problem}`);
-      console.log(`Web UI: ${batchUiUrl(s.uiUrl, batchId)}`);
+      console.log(`Web UI: ${batchUiUrl(s, batchId)}`);
     }),
   );
 

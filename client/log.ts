@@ -37,7 +37,12 @@ let installed: string | undefined;
  * Worker logs go to MUSE_HOME/logs/worker.log: a retried attempt is expected, not news, so nothing the
  * worker logs reaches the terminal but an ERROR, as one line. Returns the file. Once per process.
  */
-export function installWorkerLogging(o: { shutdownSignals?: NodeJS.Signals[] } = {}): string {
+export function installWorkerLogging(
+  o: {
+    shutdownSignals?: NodeJS.Signals[];
+    /** Serve the runtime's Prometheus metrics here (host:port). */ prometheus?: string;
+  } = {},
+): string {
   if (installed) return installed;
   const file = logFile('worker');
   const out = fs.openSync(file, 'a');
@@ -51,6 +56,7 @@ export function installWorkerLogging(o: { shutdownSignals?: NodeJS.Signals[] } =
   };
   Runtime.install({
     logger: new DefaultLogger('INFO', write),
+    ...(o.prometheus ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.prometheus } } } } : {}),
     ...(o.shutdownSignals ? { shutdownSignals: o.shutdownSignals } : {}),
   });
   installed = file;

@@ -1,24 +1,15 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createPool, migrate } from '../db/pool';
+import { freePort } from '../stack/ports';
 import { importDemoCatalog } from '../catalog/demo';
 import { stage1 } from './helpers';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
 import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * One in-memory Temporal dev server and one fresh database for the whole run: DATABASE_URL's server
