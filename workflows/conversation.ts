@@ -3,7 +3,7 @@ import { Rng } from '../random';
 import type { Opening, Outcome } from '../schemas/conversation';
 import { runConversation } from './method';
 import type { Review } from '../schemas/review';
-import { act } from './activities';
+import { act, bookkeeping } from './activities';
 import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
 
@@ -26,10 +26,14 @@ export interface ConversationResult {
  */
 export async function conversationWorkflow({ conversationId, seed }: ConversationInput): Promise<ConversationResult> {
   const ref = { conversationId };
+  // Bookkeeping as local activities, and the opening's search attribute set with the outcome's: ten
+  // history events fewer per conversation. Histories recorded before keep their activities.
+  const lean = patched('local-bookkeeping');
+  const book = lean ? bookkeeping : act;
   const { opening, outcome, utterances } = await runConversation(
     {
       begin: async () => {
-        const who = await act.beginConversation(ref);
+        const who = await book.beginConversation(ref);
         upsertMemo({
           persona: who.persona,
           scenario: who.scenario,
@@ -43,7 +47,9 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
       askOccasion: (idx) => act.askOccasion({ ...ref, idx }),
       answerOccasion: (idx) => act.answerOccasion({ ...ref, idx }),
       writeTextOpening: () => act.writeTextOpening(ref),
-      opened: (opening) => upsertSearchAttributes([{ key: SA.Opening, value: opening }]),
+      opened: (opening) => {
+        if (!lean) upsertSearchAttributes([{ key: SA.Opening, value: opening }]);
+      },
       systemRecommends: async (idx, pick) => (await act.systemRecommends({ ...ref, idx, pick })).mentionedItemIds[0],
       systemRecommendsTarget: (idx) => act.systemRecommendsTarget({ ...ref, idx }),
       userAccepts: (idx, itemId) => act.userAccepts({ ...ref, idx, itemId }),
@@ -54,8 +60,8 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
     new Rng('conversation', seed),
   );
 
-  await act.finishConversation({ ...ref, opening, outcome, utterances });
-  upsertSearchAttributes([{ key: SA.Outcome, value: outcome }]);
+  await book.finishConversation({ ...ref, opening, outcome, utterances });
+  upsertSearchAttributes([...(lean ? [{ key: SA.Opening, value: opening }] : []), { key: SA.Outcome, value: outcome }]);
 
   // Histories recorded before stage 4 was part of the workflow end here and must still replay.
   if (!patched('stage-4')) return { opening, outcome, utterances };
