@@ -27,6 +27,7 @@ const act = proxyActivities<Activities>({
 
 /** The window is asked for again after this many launches: often enough to follow the endpoint's pace. */
 const WINDOW_EVERY = 20;
+const WINDOW_SECONDS = 10;
 
 export interface BatchInput {
   batchId: string;
@@ -168,12 +169,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   const adaptive = patched('adaptive-window');
   let window = input.concurrency;
   let launchedSinceAsked = WINDOW_EVERY;
+  let askedAt = 0;
   while (cursor < queue.length && !stop && !progress.paused) {
-    if (adaptive && launchedSinceAsked >= WINDOW_EVERY) {
+    // Asked again after WINDOW_EVERY launches, or WINDOW_SECONDS: conversations take minutes on a real
+    // endpoint, so launches alone would leave a small first window in place while the pace grows.
+    if (adaptive && (launchedSinceAsked >= WINDOW_EVERY || Date.now() - askedAt >= WINDOW_SECONDS * 1000)) {
       window = await bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency });
       launchedSinceAsked = 0;
+      askedAt = Date.now();
     }
-    await condition(() => progress.running < window || !!stop || !!progress.paused);
+    const room = () => progress.running < window || !!stop || !!progress.paused;
+    if (!adaptive) await condition(room);
+    else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
     if (stop || progress.paused) break;
     if (
       workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
