@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startBatch, watchBatch } from '../client/batches';
+import { progressQuery } from '../workflows/batch';
 import { openSession } from '../client/connection';
 import { withInlineWorker } from '../client/inline-worker';
 
@@ -25,7 +26,15 @@ async function main() {
     const batchId = `bench-${n}-c${concurrency}-${Date.now().toString(36)}`;
     const t0 = Date.now();
     const handle = await startBatch(s, { batchId, size: n, seed: 1000 + n, concurrency, provider: 'simulated' });
-    const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId));
+    // The worker runs in this process: its resident memory, sampled every 2 s against conversations done.
+    const rss: Array<{ done: number; mb: number }> = [];
+    const sampler = setInterval(() => {
+      void handle
+        .query(progressQuery)
+        .then((p) => rss.push({ done: p.done, mb: Math.round(process.memoryUsage().rss / 2 ** 20) }))
+        .catch(() => {});
+    }, 2_000);
+    const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId)).finally(() => clearInterval(sampler));
     const wall = (Date.now() - t0) / 1000;
     if (r === 'detached') return;
     const q = async (sql: string) => (await s.pool.query(sql, [batchId])).rows[0];
@@ -65,6 +74,13 @@ async function main() {
             sample: events.length,
           },
           batchWorkflowRuns: batchRuns,
+          workerRssMb: {
+            peak: Math.max(...rss.map((x) => x.mb)),
+            // Every tenth of the batch: the first sample at or past it.
+            curve: Array.from({ length: 10 }, (_, k) => rss.find((x) => x.done >= ((k + 1) * n) / 10))
+              .filter(Boolean)
+              .map((x) => `${x!.done}: ${x!.mb}`),
+          },
         },
         null,
         2,
