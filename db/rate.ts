@@ -140,3 +140,8 @@ export async function recentLatencies(pool: Pool, recent = 500): Promise<Map<str
   );
   return new Map(r.rows.map((row) => [row.model, row.seconds]));
 }
+
+/** Forgets a model's pace, so the next request starts it afresh (a benchmark measures how fast it finds the limit). */
+export async function resetPacer(pool: Pool, model: string): Promise<void> {
+  await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
+}
