@@ -2,10 +2,9 @@ import { completedConversations, datasetUtterances, reviewTotals, rewriteCounts 
 import type { Pool } from '../db/pool';
 import { distinct, repeatedOpenings, selfBleu } from '../metrics/text';
 import { batchCost } from './cost';
+import { PUBLISHED_MUSE } from '../metrics/published';
 import { datasetCounts, describeCounts } from '../export';
 
-/** What the paper reports for the published dataset (MUSE_METHOD.md): 7,000 conversations, 83,148 utterances. */
-export const PUBLISHED_MUSE = { conversations: 7000, utterances: 83148, utterancesPerConversation: 11.88 };
 
 export interface BatchStats {
   conversations: number;

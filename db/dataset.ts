@@ -1,6 +1,8 @@
 import type { Pool } from './pool';
 import type { Action } from '../schemas/conversation';
 import type { Gender } from '../schemas/profile';
+import { Item } from '../schemas/catalog';
+import { ITEM_COLUMNS } from './items';
 
 /** What the export reads: a batch's conversations with their current review, their utterances, and the models behind them. */
 
@@ -21,6 +23,9 @@ export interface ReviewedConversation {
   backstory: string;
   requirement: string;
   target_item_id: string;
+  category: string;
+  scenario_group: string;
+  scenario: string;
   pass: string | null;
   content_quality: number | null;
   logical_fluency: number | null;
@@ -33,6 +38,7 @@ export async function reviewedConversations(pool: Pool, batchId: string): Promis
   const r = await pool.query(
     `SELECT c.id, c.opening, c.outcome, c.status, b.provider, p.provider AS profile_provider, p.seed AS profile_seed,
        p.seq AS profile_seq, p.name, p.gender, p.age, p.profession, p.backstory, p.requirement, p.target_item_id,
+       p.category, p.scenario_group, p.scenario,
        r.pass, r.content_quality, r.logical_fluency, r.user_consistency, r.total, r.fits_context
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id
      LEFT JOIN reviews r ON r.conversation_id = c.id AND r.pass = c.review_pass
@@ -79,6 +85,8 @@ export interface DatasetUtteranceRow {
   conversation_id: string;
   speaker: 'User' | 'Assistant';
   text: string;
+  /** Stage 3's text when an accepted rewrite replaced it, else null. */
+  original: string | null;
   action: Action;
   mentioned_item_ids: string[];
   images: Array<{ itemId: string; path: string; sha256: string }>;
@@ -87,9 +95,38 @@ export interface DatasetUtteranceRow {
 /** The utterances of these conversations as the dataset has them (accepted rewrites in place), in order. */
 export async function datasetUtterancesOf(pool: Pool, conversationIds: string[]): Promise<DatasetUtteranceRow[]> {
   const r = await pool.query(
-    `SELECT u.conversation_id, u.speaker, u.final_text AS text, u.action, u.mentioned_item_ids, u.images
+    `SELECT u.conversation_id, u.speaker, u.final_text AS text, CASE WHEN u.rewritten AND u.final_text <> u.text THEN u.text END AS original,
+       u.action, u.mentioned_item_ids, u.images
      FROM dataset_utterances u WHERE u.conversation_id = ANY($1) ORDER BY u.conversation_id, u.idx`,
     [conversationIds],
+  );
+  return r.rows;
+}
+
+/** Items as an export lists them: the catalog record, stage 1's caption and the stored image. */
+export async function datasetItems(
+  pool: Pool,
+  ids: readonly string[],
+): Promise<Array<Item & { caption: string | null }>> {
+  const r = await pool.query(
+    `SELECT ${ITEM_COLUMNS}, i.caption FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256
+     WHERE i.id = ANY($1) ORDER BY i.id`,
+    [ids],
+  );
+  return r.rows.map((row) => ({ ...Item.parse(row), caption: row.caption }));
+}
+
+/** Which model and prompt version answered each agent of a batch (its conversations and its profiles), with the tokens spent. */
+export async function agentsOfBatch(
+  pool: Pool,
+  batchId: string,
+): Promise<Array<{ agent: string; role: string; model: string; prompt_version: string; calls: number }>> {
+  const r = await pool.query(
+    `SELECT agent, role, model, prompt_version, count(*)::int AS calls FROM llm_calls
+     WHERE (conversation_id IN (SELECT id FROM conversations WHERE batch_id = $1) OR batch_id = $1)
+       AND status IN ('ok', 'cached')
+     GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 4`,
+    [batchId],
   );
   return r.rows;
 }

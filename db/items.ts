@@ -45,7 +45,7 @@ export async function refreshCategories(pool: Pool): Promise<void> {
       is_product_type = CASE WHEN categories.verdict_source = 'leaf-heuristic' THEN EXCLUDED.is_product_type ELSE categories.is_product_type END`);
 }
 
-const ITEM_COLUMNS = `i.id, i.source, i.title, i.description, i.features, i.categories, i.price, i.store, i.details,
+export const ITEM_COLUMNS = `i.id, i.source, i.title, i.description, i.features, i.categories, i.price, i.store, i.details,
   i.image_sha256 AS "imageSha256", im.path AS "imagePath", i.image_url AS "imageUrl"`;
 
 export async function getItems(pool: Pool, ids: readonly string[]): Promise<Map<string, Item>> {

@@ -14,6 +14,8 @@ const turnFields = {
   Action,
   Mentioned_item: z.array(z.string()),
   Image: z.array(z.string()).describe('image paths relative to the export folder'),
+  /** The utterance as stage 3 wrote it, when stage 4's accepted rewrite replaced it. */
+  Original: z.string().optional(),
 };
 
 /** One utterance of the Muse record format: exactly one speaker key holding the text. */
@@ -54,6 +56,24 @@ export const ConversationRecord = z.strictObject({
     Total: z.number().int().min(0).max(6),
     Fits_context: z.boolean(),
   }),
+  /** The stage-2 sample behind the profile: what the splits stratify on. */
+  Sample: z.strictObject({ Category: z.string(), Scenario_group: z.string(), Scenario: z.string() }).optional(),
   Conversations: z.array(RecordTurn).min(1),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+/** An item a record refers to, as an export lists it so ids resolve offline. */
+export const ExportItem = z.strictObject({
+  id: z.string(),
+  title: z.string(),
+  caption: z.string().nullable(),
+  description: z.string(),
+  features: z.array(z.string()),
+  categories: z.array(z.string()),
+  price: z.number().nullable(),
+  store: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  /** Relative to the export folder; null when the item has no image. */
+  image: z.string().nullable(),
+});
+export type ExportItem = z.infer<typeof ExportItem>;

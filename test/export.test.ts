@@ -98,6 +98,7 @@ describe('export in the Muse record format', () => {
         'conversations',
         'dataset.jsonl',
         'images',
+        'items.jsonl',
         'src',
         'summary.json',
       ]);
