@@ -19,6 +19,7 @@ import { DEFAULT_SPLIT, DEFAULT_SPLIT_SEED } from '../export/splits';
 import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
 import { ensureTemporalCli } from '../stack/temporal';
+import { ensureChromium } from '../stack/chromium';
 import { createMuseWorker } from '../worker';
 import {
   batchSpend,
@@ -44,6 +45,7 @@ import { listProblems, readJsonl, writeJsonl } from '../rec-benchmark/files';
 import { BenchmarkSample, Prediction } from '../rec-benchmark/schema';
 import { formatScores, score } from '../rec-benchmark/score';
 import { runDemo } from './demo';
+import { runViewer } from './view';
 import { installWorkerLogging, reportFailure } from './log';
 import { redact, type Pool } from '../db/pool';
 import { serveMetrics } from '../observability/metrics';
@@ -140,7 +142,11 @@ program
   .description(
     'install what the stack needs on this machine: the Temporal CLI, built with Go into a cache when missing',
   )
-  .action(() => console.log(`Temporal CLI: ${ensureTemporalCli(console.log)}`));
+  .option('--browser', "also Debian's Chromium, which the viewer's browser test drives (apt-get, when missing)")
+  .action((o) => {
+    console.log(`Temporal CLI: ${ensureTemporalCli(console.log)}`);
+    if (o.browser) console.log(`Chromium: ${ensureChromium(console.log)}`);
+  });
 
 program
   .command('up')
@@ -714,6 +720,16 @@ withThresholds(
     `exported ${r.conversations} conversations, ${r.utterances} utterances, ${r.images} images as ${r.format} to ${r.dir}${splits}\n${describeCounts(r.counts)} (no LLM call; counts in summary.json)`,
   );
 });
+
+program
+  .command('view')
+  .description(
+    'read a dataset in the browser: a list with filters and search, one conversation at a time with its images, profile, review and original beside the rewrite',
+  )
+  .argument('<batch|folder>', 'a batch id, an export folder of ours, or a folder of records in the Muse record format')
+  .option('--port <n>', 'port on the host', int('--port', 0), 8234)
+  .option('--host <address>', 'address to listen on (127.0.0.1 keeps it on this machine)', '127.0.0.1')
+  .action((target: string, o) => runViewer(target, { port: o.port, host: o.host }));
 
 program
   .command('demo')

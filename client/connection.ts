@@ -66,3 +66,7 @@ export async function databaseTaskQueue(pool: Pool, base = config.taskQueue): Pr
 /** The batch's runs in the Web UI. */
 export const batchUiUrl = (s: Pick<Session, 'uiUrl' | 'temporal'>, batchId: string) =>
   `${s.uiUrl}/namespaces/${s.temporal.namespace}/workflows?query=${encodeURIComponent(`MuseBatchId="${batchId}"`)}`;
+
+/** A conversation's run in the Web UI (its workflow id is the conversation id). */
+export const conversationUiUrl = (s: Pick<Session, 'uiUrl' | 'temporal'>, conversationId: string) =>
+  `${s.uiUrl}/namespaces/${s.temporal.namespace}/workflows?query=${encodeURIComponent(`WorkflowId="${conversationId}"`)}`;

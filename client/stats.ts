@@ -5,7 +5,6 @@ import { batchCost } from './cost';
 import { PUBLISHED_MUSE } from '../metrics/published';
 import { datasetCounts, describeCounts } from '../export';
 
-
 export interface BatchStats {
   conversations: number;
   utterances: number;

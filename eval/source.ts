@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { listProblems, parseJsonl } from '../rec-benchmark/files';
 import { storeImage } from '../catalog/images';
 import type { Pool } from '../db/pool';
 import { buildRecords, describeCounts } from '../export';
 import type { Thresholds } from '../schemas/review';
 import type { ImageRef } from '../schemas/catalog';
-import { describeProblems } from '../schemas/problems';
-import { ForeignRecord, type EvalItem } from './schema';
+import { type EvalItem } from './schema';
+import { imagesOf, noRecordsError, readRecordFiles, resolveImage } from '../readers/muse-record';
 
 export interface Loaded {
   /** 'batch:<id>' or 'folder:<absolute path>': part of the evaluation's identity. */
@@ -52,55 +51,20 @@ export async function loadBatch(pool: Pool, batchId: string, thresholds: Partial
  */
 export async function loadFolder(pool: Pool, dir: string): Promise<Loaded> {
   const abs = path.resolve(dir);
-  const files = fs.readdirSync(abs);
-  const problems: string[] = [];
-  const found: Array<{ where: string; rec: ForeignRecord }> = [];
-  const jsonl = files.includes('dataset.jsonl') ? ['dataset.jsonl'] : files.filter((f) => f.endsWith('.jsonl')).sort();
-  if (jsonl.length) {
-    for (const f of jsonl) {
-      const { rows, errors } = parseJsonl(path.join(abs, f), ForeignRecord);
-      problems.push(...errors);
-      found.push(...rows.map((r) => ({ where: `${path.join(abs, f)}:${r.line}`, rec: r.row })));
-    }
-  } else {
-    const jsonDirs = [abs, path.join(abs, 'conversations')].filter((d) => fs.existsSync(d));
-    for (const d of jsonDirs)
-      for (const f of fs
-        .readdirSync(d)
-        .filter((x) => x.endsWith('.json') && x !== 'summary.json')
-        .sort()) {
-        const file = path.join(d, f);
-        let json: unknown;
-        try {
-          json = JSON.parse(fs.readFileSync(file, 'utf8'));
-        } catch (e) {
-          problems.push(`${file}: not valid JSON (${(e as Error).message})`);
-          continue;
-        }
-        (Array.isArray(json) ? json : [json]).forEach((x, i) => {
-          const where = Array.isArray(json) ? `${file}[${i}]` : file;
-          const r = ForeignRecord.safeParse(x);
-          if (r.success) found.push({ where, rec: r.data });
-          else problems.push(`${where}: ${describeProblems(r.error)}`);
-        });
-      }
-  }
-  if (found.length === 0)
-    throw new Error(
-      `${abs}: no conversation in the Muse record format found${problems.length ? `:\n${listProblems(problems)}` : ' (expected dataset.jsonl, *.jsonl or *.json files)'}`,
-    );
+  const { found, problems } = readRecordFiles(abs);
   const records: Loaded['records'] = [];
   for (const { where, rec } of found) {
     const turns = rec.Conversations.map((t) => ({
       speaker: t.User !== undefined ? ('User' as const) : ('Assistant' as const),
       text: (t.User ?? t.Assistant)!,
-      images: t.Image == null ? [] : Array.isArray(t.Image) ? t.Image : [t.Image],
+      images: imagesOf(t),
     }));
-    const missing = turns.flatMap((t) => t.images).filter((p) => !fs.existsSync(path.join(abs, p)));
+    const missing = turns.flatMap((t) => t.images).filter((p) => resolveImage(abs, p) === undefined);
     if (missing.length) {
       problems.push(`${where}: Image: ${missing.length} file(s) not in the folder, e.g. ${missing[0]}`);
       continue;
     }
+    for (const t of turns) t.images = t.images.map((p) => resolveImage(abs, p)!);
     const recordId = String(rec.Conversation_id ?? path.relative(abs, where));
     records.push({
       recordId,
@@ -111,6 +75,7 @@ export async function loadFolder(pool: Pool, dir: string): Promise<Loaded> {
         }),
     });
   }
+  if (records.length === 0) throw noRecordsError(abs, problems);
   return { source: `folder:${abs}`, records, problems };
 }
 

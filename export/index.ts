@@ -82,8 +82,8 @@ export async function loadBatchDataset(pool: Pool, batchId: string, thresholds: 
 }
 
 /** A previous export (muse's format) read back; items it lacks (older exports) are looked up in the catalog. */
-export async function loadExportFolder(folder: string, pool?: Pool) {
-  return datasetFromFolder(folder, pool && (async (ids) => (await datasetItems(pool, ids)).map(exportItemOf)));
+export async function loadExportFolder(folder: string, pool?: Pool, o: { itemsOptional?: boolean } = {}) {
+  return datasetFromFolder(folder, pool && (async (ids) => (await datasetItems(pool, ids)).map(exportItemOf)), o);
 }
 
 /** The batch's dataset in the Muse record format (or another), thresholds applied. No LLM is called. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { listProblems, parseJsonl } from '../rec-benchmark/files';
 import { describeProblems } from '../schemas/problems';
 import { z } from 'zod';
-import type { Pool } from '../db/pool';
+import { redact, type Pool } from '../db/pool';
 import { ConversationRecord, ExportItem, STAGE_AGENTS, type RecordTurn } from '../schemas/record';
 import { Thresholds } from '../schemas/review';
 import { ImageRef, type Item } from '../schemas/catalog';
@@ -237,7 +237,7 @@ export async function datasetFromBatch(
   thresholds: Partial<Thresholds>,
   imagePath: (stored: string) => string,
 ): Promise<Dataset> {
-  const batch = await requireBatch(pool, batchId, '(`muse export` reads the batch from it)');
+  const batch = await requireBatch(pool, batchId, redact(pool.options.connectionString ?? ''));
   const { records, images, counts } = await buildRecords(pool, batchId, thresholds);
   const rows = await datasetItems(pool, referencedItems(records));
   const stored = new Map(images);
@@ -307,6 +307,7 @@ export function inside(dir: string, name: string): string {
 export async function datasetFromFolder(
   folder: string,
   catalog?: (ids: string[]) => Promise<ExportItem[]>,
+  o: { itemsOptional?: boolean } = {},
 ): Promise<{ dataset: Dataset; problems: string[] }> {
   const dir = path.resolve(folder);
   const jsonl = path.join(dir, 'dataset.jsonl');
@@ -338,6 +339,7 @@ export async function datasetFromFolder(
     problems.push(...parsed.errors);
     items = parsed.rows.map((r) => r.row);
   } else if (catalog) items = await catalog(referencedItems(records));
+  else if (o.itemsOptional) items = [];
   else throw new Error(`${dir}: no items.jsonl (an export older than it) and no catalog to look the items up in`);
   const summaryFile = path.join(dir, 'summary.json');
   const summary = fs.existsSync(summaryFile)

@@ -8,6 +8,7 @@ import { importDemoCatalog } from '../catalog/demo';
 import { stage1 } from './helpers';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
 import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+import { ensureChromium } from '../stack/chromium';
 
 export { freePort };
 
@@ -21,6 +22,8 @@ export default async function setup() {
   // As root, embedded PostgreSQL runs as the postgres user, who must be able to enter the folder.
   fs.chmodSync(home, 0o755);
   process.env.MUSE_HOME = home;
+  // The viewer's test drives a real browser: installed here when missing, so `npm test` needs nothing else.
+  process.env.CHROMIUM_PATH = ensureChromium(console.log);
   const address = `127.0.0.1:${await freePort()}`;
   const temporal = startDevServer({
     cli: ensureTemporalCli(console.log),
