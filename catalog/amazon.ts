@@ -13,6 +13,10 @@ export interface LineError {
 export interface ImportReport {
   imported: number;
   withoutImage: number;
+  /** Imported items with an empty `categories`: stage 1 and 2 cannot use them as targets. */
+  withoutCategories: number;
+  /** Set when the file as a whole cannot serve the method (no item has categories). */
+  warning?: string;
   errors: LineError[];
 }
 
@@ -111,7 +115,7 @@ export async function importAmazonCatalog(
   if (imageDir && !fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory())
     throw new Error(`--images ${imageDir}: not a folder`);
   const realImageDir = imageDir && fs.realpathSync(imageDir);
-  const report: ImportReport = { imported: 0, withoutImage: 0, errors: [] };
+  const report: ImportReport = { imported: 0, withoutImage: 0, withoutCategories: 0, errors: [] };
   let n = 0;
   for await (const { bytes, tooLong } of byteLines(file)) {
     n++;
@@ -183,9 +187,14 @@ export async function importAmazonCatalog(
       continue;
     }
     report.imported++;
+    if (rec.categories.length === 0) report.withoutCategories++;
     onProgress(report.imported);
   }
   await refreshCategories(pool);
+  // Stage 1 filters product-type categories and stage 2 samples targets by them: a file without any
+  // (Amazon_Fashion's are all empty) would only fail there, much later, so it is said here.
+  if (report.imported > 0 && report.withoutCategories === report.imported)
+    report.warning = `none of the ${report.imported} items imported from ${file} has categories (Amazon Reviews 2023's Amazon_Fashion file leaves them all empty), so stage 1 finds no product type and stage 2 no target: import a file whose items have categories, such as Clothing_Shoes_and_Jewelry`;
   return report;
 }
 

@@ -39,7 +39,7 @@ import { withInlineWorker } from './inline-worker';
 import { batchCost, formatCost } from './cost';
 import { describeConfig } from './config';
 import { estimateBatch, formatEstimate } from './estimate';
-import { batchStats, formatStats } from './stats';
+import { batchStats, folderStats, formatStats } from './stats';
 import { buildBenchmark, fullTextBaseline } from '../rec-benchmark/build';
 import { listProblems, readJsonl, writeJsonl } from '../rec-benchmark/files';
 import { BenchmarkSample, Prediction } from '../rec-benchmark/schema';
@@ -229,6 +229,13 @@ catalog
       console.log(
         `imported ${r.imported} items (${r.withoutImage} without an image), rejected ${r.errors.length} lines`,
       );
+      if (r.warning) {
+        console.error(r.warning);
+        process.exitCode = 1;
+      } else if (r.withoutCategories)
+        console.log(
+          `${r.withoutCategories} items have no categories and cannot be targets (stage 2 samples by category)`,
+        );
       if (r.errors.length) process.exitCode = 1;
     }),
   );
@@ -580,16 +587,23 @@ program
 
 program
   .command('stats')
-  .description('the table a paper would print for a batch, beside the published Muse figures, with diversity metrics')
-  .argument('<batch>')
+  .description(
+    'the table a paper would print for a batch, or a folder in the Muse record format, beside the published Muse figures, with diversity metrics',
+  )
+  .argument('<batch|folder>')
   .option('--sample <n>', 'conversations used for self-BLEU', int('--sample', 2), 200)
   .option('--json', 'print the figures as JSON')
-  .action((batchId: string, o) =>
-    withSession(async (s) => {
-      const st = await batchStats(s.pool, batchId, o.sample);
-      console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(batchId, st));
-    }),
-  );
+  .action(async (target: string, o) => {
+    if (fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) {
+      const st = folderStats(target, o.sample);
+      if (st.problems.length) console.error(`left out (kept the rest):\n${listProblems(st.problems)}`);
+      return console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(path.resolve(target), st));
+    }
+    await withSession(async (s) => {
+      const st = await batchStats(s.pool, target, o.sample);
+      console.log(o.json ? JSON.stringify(st, null, 2) : formatStats(target, st));
+    });
+  });
 
 withThresholds(
   program

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { loadBatchDataset, loadExportFolder } from '../export';
 import { stackEndpoints } from '../stack';
 import { temporalTarget } from '../stack/temporal-target';
-import { fromDataset, fromRecordFolder, isMuseExport, type ViewSource } from '../viewer/source';
+import { fromDataset, isMuseExport } from '../viewer/source';
+import { readRecordFolder, type RecordSource } from '../readers/muse-record';
 import { serveViewer } from '../viewer/server';
 import { conversationUiUrl, openSession } from './connection';
 
@@ -21,9 +22,9 @@ function runLinks(): (id: string) => string | null {
  * What `muse view` shows: a folder (an export of ours, or any Muse-format records), or a batch read
  * from the database with every reviewed conversation (the filters, not the export's thresholds, narrow it).
  */
-export async function viewSource(target: string): Promise<ViewSource> {
+export async function viewSource(target: string): Promise<RecordSource> {
   if (fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) {
-    if (!isMuseExport(target)) return fromRecordFolder(target);
+    if (!isMuseExport(target)) return readRecordFolder(target);
     // The viewer needs no item records: an export older than items.jsonl is shown without them.
     const { dataset, problems } = await loadExportFolder(target, undefined, { itemsOptional: true });
     return { ...fromDataset(dataset, runLinks()), problems };

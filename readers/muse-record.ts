@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listProblems, parseJsonl } from '../rec-benchmark/files';
 import { describeProblems } from '../schemas/problems';
+import { z } from 'zod';
 import { ForeignRecord } from '../eval/schema';
 
 /**
@@ -83,4 +84,115 @@ export function noRecordsError(dir: string, problems: readonly string[]): Error 
   return new Error(
     `${path.resolve(dir)}: no usable conversation in the Muse record format${problems.length ? `; left out:\n${listProblems(problems)}` : ' (expected dataset.jsonl, *.jsonl or *.json files)'}`,
   );
+}
+
+/** One conversation of any dataset in the Muse record format, as muse shows and counts it (view, stats). */
+export const RecordConversation = z.object({
+  id: z.string(),
+  persona: z.string(),
+  scenario: z.string(),
+  requirement: z.string().nullable(),
+  target: z.string().nullable(),
+  category: z.string().nullable(),
+  opening: z.string().nullable(),
+  outcome: z.string().nullable(),
+  review: z
+    .object({
+      total: z.number(),
+      contentQuality: z.number(),
+      logicalFluency: z.number(),
+      userConsistency: z.number(),
+      fitsContext: z.boolean(),
+    })
+    .nullable(),
+  simulated: z.boolean().nullable(),
+  utterances: z.array(
+    z.object({
+      speaker: z.enum(['User', 'Assistant']),
+      text: z.string(),
+      /** Stage 3's text, when stage 4's accepted rewrite replaced it. */
+      original: z.string().nullable(),
+      action: z.string().nullable(),
+      /** Image names relative to the dataset (the viewer serves them under /files/). */
+      images: z.array(z.string()),
+    }),
+  ),
+  /** The conversation's run in the Temporal Web UI, when it was made by a batch of ours. */
+  runUrl: z.string().nullable(),
+});
+export type RecordConversation = z.infer<typeof RecordConversation>;
+
+/** A dataset read for reading: its conversations, what was left out, and where its images are. */
+export interface RecordSource {
+  title: string;
+  conversations: RecordConversation[];
+  /** Records left out, each with where and why. */
+  problems: string[];
+  /** The file behind an image name a conversation uses; throws for any other name. */
+  imageFile: (name: string) => string;
+}
+
+const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
+
+/**
+ * A folder in the Muse record format as anyone wrote it (the authors' files: ids as numbers, images
+ * without extensions): read leniently, every field the viewer shows taken when present.
+ */
+export function readRecordFolder(dir: string): RecordSource {
+  const abs = path.resolve(dir);
+  const { found, problems } = readRecordFiles(abs);
+  const names = new Set<string>();
+  const conversations: RecordConversation[] = [];
+  for (const { where, rec } of found) {
+    const r = rec as Record<string, unknown>;
+    const turns = rec.Conversations.map((t) => ({ t, images: imagesOf(t).map((p) => [p, resolveImage(abs, p)]) }));
+    const missing = turns.flatMap((x) => x.images).find(([, f]) => f === undefined);
+    if (missing) {
+      problems.push(`${where}: Image: ${missing[0]} is not a file in the folder`);
+      continue;
+    }
+    const review = r.Review as Record<string, unknown> | undefined;
+    conversations.push({
+      id: text(rec.Conversation_id) ?? path.relative(abs, where),
+      persona: rec.Persona ?? '',
+      scenario: rec.Scenario ?? '',
+      requirement: text(r.Requirement),
+      target: text(r.Target_item),
+      category: null,
+      opening: text(r.Opening),
+      outcome: text(r.Target_reached_by),
+      review:
+        review && typeof review.Total === 'number'
+          ? {
+              total: review.Total,
+              contentQuality: Number(review.Content_quality),
+              logicalFluency: Number(review.Logical_fluency),
+              userConsistency: Number(review.User_consistency),
+              fitsContext: review.Fits_context === true,
+            }
+          : null,
+      simulated: typeof r.Simulated === 'boolean' ? r.Simulated : null,
+      utterances: turns.map(({ t, images }) => {
+        for (const [, f] of images) names.add(f!);
+        return {
+          speaker: t.User !== undefined ? ('User' as const) : ('Assistant' as const),
+          text: (t.User ?? t.Assistant)!,
+          original: text((t as Record<string, unknown>).Original),
+          action: text((t as Record<string, unknown>).Action),
+          images: images.map(([, f]) => f!.split(path.sep).join('/')),
+        };
+      }),
+      runUrl: null,
+    });
+  }
+  if (conversations.length === 0) throw noRecordsError(abs, problems);
+  return {
+    title: abs,
+    conversations,
+    problems,
+    imageFile: (name) => {
+      if (!names.has(name)) throw new Error(`${name} is not an image of this dataset`);
+      return path.join(abs, name);
+    },
+  };
 }

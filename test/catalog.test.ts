@@ -158,4 +158,55 @@ describe('the Amazon Reviews 2023 importer', () => {
       /--images .*nope: not a folder/,
     );
   });
+
+  it('reads the Hugging Face converted form: images as a dict of lists, details as JSON text, price "None"', async () => {
+    const hf = path.join(dir, 'hf.jsonl');
+    fs.writeFileSync(
+      hf,
+      [
+        line({
+          parent_asin: `${tag}H`,
+          title: 'Olive Cotton Overshirt',
+          features: ['Cotton'],
+          description: [],
+          categories: ['Clothing, Shoes & Jewelry', 'Men', 'Clothing', 'Shirts'],
+          price: 'None',
+          images: {
+            hi_res: [null, 'https://m.media-amazon.com/images/I/71abcXYZ.jpg'],
+            large: ['https://m.media-amazon.com/images/I/small1.jpg', 'https://m.media-amazon.com/images/I/l2.jpg'],
+            thumb: ['https://m.media-amazon.com/images/I/t1.jpg', 'https://m.media-amazon.com/images/I/t2.jpg'],
+            variant: ['PT01', 'MAIN'],
+          },
+          details: JSON.stringify({ Color: 'Olive', Material: 'Cotton' }),
+          store: 'Acme',
+        }),
+        line({ parent_asin: `${tag}I`, title: 'Priced', price: '24.99', details: '{not json' }),
+      ].join('\n') + '\n',
+    );
+    const r = await importAmazonCatalog(pool, hf, path.join(dir, 'img'));
+    expect(r.imported).toBe(1);
+    expect(r.errors).toEqual([{ line: 2, problem: expect.stringMatching(/^details: not valid JSON text/) }]);
+    const it = await getItem(pool, `${tag}H`);
+    expect(it).toMatchObject({ price: null, details: { Color: 'Olive', Material: 'Cotton' } });
+    // The MAIN variant's image, found by its file name in --images.
+    expect(it.imageSha256).not.toBeNull();
+    expect(it.imageUrl).toBe('https://m.media-amazon.com/images/I/71abcXYZ.jpg');
+  });
+
+  it('says at once when a file has no usable categories (Amazon_Fashion), instead of failing in stage 1', async () => {
+    const fashion = path.join(dir, 'Amazon_Fashion.jsonl');
+    fs.writeFileSync(
+      fashion,
+      [1, 2, 3]
+        .map((k) =>
+          line({ parent_asin: `${tag}AF${k}`, title: `Scarf ${k}`, categories: [], main_category: 'AMAZON FASHION' }),
+        )
+        .join('\n') + '\n',
+    );
+    const r = await importAmazonCatalog(pool, fashion);
+    expect(r.imported).toBe(3);
+    expect(r.withoutCategories).toBe(3);
+    expect(r.warning).toMatch(/none of the 3 items imported from .*Amazon_Fashion\.jsonl has categories/);
+    expect(r.warning).toMatch(/Clothing_Shoes_and_Jewelry/);
+  });
 });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../client/eval';
 import { exportBatch } from '../export';
 import { meanCi, tQuantile975 } from '../eval/summary';
-import { rig, runBatch, type TestRig } from './helpers';
+import { folderStats } from '../client/stats';
+import { authorsFolder, rig, runBatch, type TestRig } from './helpers';
 
 let t: TestRig;
 let batchId: string;
@@ -84,6 +85,34 @@ describe('muse eval', () => {
       `dataset.jsonl:${line + 2}: Image: 1 file(s) not in the folder, e.g. images/missing.png`,
     );
     expect(r.summary.image_text_consistency.n).toBeGreaterThan(0);
+  });
+
+  it('reads the Muse record format as its authors write it: images without extensions, ids as numbers', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-eval-authors-'));
+    const exported = await exportBatch(t.pool, batchId, path.join(root, 'ours'), {
+      minScore: 0,
+      requireScreener: false,
+    });
+    const records = authorsFolder(path.join(root, 'ours'), path.join(root, 'theirs'));
+    const r = await runEval(t, path.join(root, 'theirs'), { ...options, sample: 200 }, (fn) => t.run(fn));
+    expect(r.problems).toEqual([]);
+    expect(r.judged).toBe(exported.conversations);
+    expect(r.summary.image_text_consistency.n).toBeGreaterThan(0);
+    // muse stats reads the same folder: every conversation, utterance and image counted.
+    const st = folderStats(path.join(root, 'theirs'));
+    expect(st.problems).toEqual([]);
+    expect(st.conversations).toBe(records.length);
+    expect(st.utterances).toBe(exported.utterances);
+    const images = records.flatMap((x) => x.Conversations.flatMap((c) => c.Image as string[])).length;
+    expect(st.imagesPerConversation).toBeCloseTo(images / records.length, 6);
+    expect(images).toBeGreaterThan(0);
+    // A folder with nothing usable says what it left out and why, not just that there is nothing.
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'data.jsonl'), '{"Conversations": [{"Image": "x"}]}\n');
+    await expect(runEval(t, empty, options, (fn) => t.run(fn))).rejects.toThrow(
+      /no usable conversation in the Muse record format; left out:\n.*data\.jsonl:1: Conversations\.0: a turn needs exactly one of User or Assistant/,
+    );
   });
 
   it('refuses what it cannot evaluate with a message that says why', async () => {

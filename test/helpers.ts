@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -205,4 +206,36 @@ export function pgCtlRestart(dataDir: string): void {
   const cmd = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', pgCtl] : [pgCtl];
   const log = path.join(os.tmpdir(), `muse-pg-restart-${path.basename(path.dirname(dataDir))}.log`);
   execFileSync(cmd[0], [...cmd.slice(1), 'restart', '-D', dataDir, '-m', 'fast', '-w', '-l', log], { stdio: 'ignore' });
+}
+
+/**
+ * The Muse record format as its authors' code writes it, made from one of our exports: no ids of ours,
+ * item ids as numbers, images under images_main/ named without their extension. Returns the records.
+ */
+export function authorsFolder(
+  ours: string,
+  theirs: string,
+): Array<Record<string, unknown> & { Conversations: Array<Record<string, unknown>> }> {
+  fs.mkdirSync(path.join(theirs, 'images_main'), { recursive: true });
+  const lines = fs.readFileSync(path.join(ours, 'dataset.jsonl'), 'utf8').trim().split('\n');
+  const records = lines.map((l, k) => {
+    const r = JSON.parse(l);
+    return {
+      Persona: r.Persona,
+      Scenario: r.Scenario,
+      Requirement: r.Requirement,
+      Target_item: 1000 + k,
+      Conversations: r.Conversations.map((c: { Image: string[]; Mentioned_item: string[] }) => {
+        for (const img of c.Image)
+          fs.copyFileSync(path.join(ours, img), path.join(theirs, 'images_main', path.basename(img)));
+        return {
+          ...c,
+          Mentioned_item: c.Mentioned_item.map((_, i) => 2000 + i),
+          Image: c.Image.map((img) => `images_main/${path.basename(img, path.extname(img))}`),
+        };
+      }),
+    };
+  });
+  fs.writeFileSync(path.join(theirs, 'conversations.json'), JSON.stringify(records));
+  return records;
 }

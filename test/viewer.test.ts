@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { exportBatch, loadBatchDataset } from '../export';
 import { conversationUiUrl } from '../client/connection';
-import { fromDataset, fromRecordFolder, type ViewSource } from '../viewer/source';
+import { fromDataset } from '../viewer/source';
+import { readRecordFolder, type RecordSource } from '../readers/muse-record';
 import { serveViewer } from '../viewer/server';
-import { rig, runBatch, type TestRig } from './helpers';
+import { authorsFolder, rig, runBatch, type TestRig } from './helpers';
 
 // Debian's Chromium, driven by playwright-core (never a browser download); .ci/run installs it.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,7 +34,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function withViewer<T>(src: ViewSource, fn: (page: Page, url: string) => Promise<T>): Promise<T> {
+async function withViewer<T>(src: RecordSource, fn: (page: Page, url: string) => Promise<T>): Promise<T> {
   const v = await serveViewer(src, { port: 0 });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   try {
@@ -92,29 +93,10 @@ describe('muse view', () => {
     const ours = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'muse-view-')), 'export');
     await exportBatch(t.pool, batchId, ours, { minScore: 0, requireScreener: false });
     const theirs = path.join(path.dirname(ours), 'authors');
-    fs.mkdirSync(path.join(theirs, 'images_main'), { recursive: true });
-    const lines = fs.readFileSync(path.join(ours, 'dataset.jsonl'), 'utf8').trim().split('\n');
-    const records = lines.map((l, k) => {
-      const r = JSON.parse(l);
-      return {
-        Persona: r.Persona,
-        Scenario: r.Scenario,
-        Requirement: r.Requirement,
-        Target_item: 1000 + k,
-        Conversations: r.Conversations.map((c: { Image: string[]; Mentioned_item: string[] }) => {
-          for (const img of c.Image)
-            fs.copyFileSync(path.join(ours, img), path.join(theirs, 'images_main', path.basename(img)));
-          return {
-            ...c,
-            Mentioned_item: c.Mentioned_item.map((_, i) => 2000 + i),
-            Image: c.Image.map((img) => `images_main/${path.basename(img, path.extname(img))}`),
-          };
-        }),
-      };
-    });
+    const records = authorsFolder(ours, theirs);
     records[3].Conversations[0].Image = ['images_main/not-there'];
     fs.writeFileSync(path.join(theirs, 'conversations.json'), JSON.stringify(records));
-    const src = fromRecordFolder(theirs);
+    const src = readRecordFolder(theirs);
     expect(src.conversations).toHaveLength(15);
     expect(src.problems).toEqual([
       `${path.join(theirs, 'conversations.json')}[3]: Image: images_main/not-there is not a file in the folder`,

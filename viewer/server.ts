@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { ViewConversation, ViewSource } from './source';
+import type { RecordConversation, RecordSource } from '../readers/muse-record';
 
 const PAGE = path.join(__dirname, 'page.html');
 /** At most this many rows in one list answer; the page says how many matched. */
@@ -15,7 +15,7 @@ const IMAGE_TYPES: Record<string, string> = {
 };
 
 /** The list's filters, from the query string: each one narrows, an empty one does not. */
-export function matches(c: ViewConversation, q: URLSearchParams): boolean {
+export function matches(c: RecordConversation, q: URLSearchParams): boolean {
   const opening = q.get('opening');
   const outcome = q.get('outcome');
   const category = q.get('category');
@@ -36,7 +36,7 @@ export function matches(c: ViewConversation, q: URLSearchParams): boolean {
   return true;
 }
 
-const summary = (c: ViewConversation) => ({
+const summary = (c: RecordConversation) => ({
   id: c.id,
   persona: c.persona.replace(/^Name: ([^,]+),.*$/, '$1'),
   category: c.category,
@@ -56,7 +56,7 @@ const distinct = (xs: Array<string | null>) => [...new Set(xs.filter((x): x is s
  * its conversations uses.
  */
 export async function serveViewer(
-  src: ViewSource,
+  src: RecordSource,
   o: { port: number; host?: string },
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const page = fs.readFileSync(PAGE, 'utf8');
