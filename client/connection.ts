@@ -26,6 +26,10 @@ export interface Session {
  * Connects to the stack `muse up` started (or to TEMPORAL_ADDRESS and DATABASE_URL), with the database
  * created when missing and its schema brought up to date first, so a newer muse never meets an older one.
  */
+let closedConnections = 0;
+/** Whether this process has closed a Temporal connection (see installExitGuard). */
+export const connectionClosed = () => closedConnections > 0;
+
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
   const temporal = temporalTarget({ address: ep.temporalAddress, uiUrl: ep.uiUrl });
@@ -51,6 +55,7 @@ export async function openSession(): Promise<Session> {
     taskQueue,
     taskQueueFor: (provider) => taskQueueFor(taskQueue, provider),
     close: async () => {
+      closedConnections++;
       await connection.close();
       await pool.end();
     },

@@ -31,6 +31,20 @@ export function reportFailure(e: unknown): string {
   return `muse: ${firstLine(message)}${where}`;
 }
 
+/**
+ * Every uncaught error ends the process with the one-line report, not a stack trace, with one
+ * exception: @temporalio/client's gRPC retry interceptor schedules a call's retry on a timer that
+ * Connection.close() does not clear, and a retry firing after a command closed its connection throws
+ * "Channel has been shut down" from that timer. The command's work is done by then: nothing is lost.
+ */
+export function installExitGuard(connectionClosed: () => boolean): void {
+  process.on('uncaughtException', (e) => {
+    if (connectionClosed() && e?.message === 'Channel has been shut down') return;
+    console.error(reportFailure(e));
+    process.exit(1);
+  });
+}
+
 let installed: string | undefined;
 
 /**
