@@ -25,6 +25,20 @@ const BRANDS = [
   'Halden',
   'Saltmarsh',
   'Everly',
+  'Brightwater',
+  'Oak & Thread',
+  'Fenwick',
+  'Larkspur',
+  'Redcliffe',
+  'Mossgrove',
+  'Ashby Studio',
+  'Wrenfield',
+  'Calder',
+  'Pinecrest',
+  'Sable Row',
+  'Thistledown',
+  'Harbourline',
+  'Quillon',
 ];
 const OCCASIONS: Record<GarmentType['department'], readonly string[]> = {
   Clothing: [
@@ -40,7 +54,11 @@ const OCCASIONS: Record<GarmentType['department'], readonly string[]> = {
   Accessories: ['everyday use', 'travel', 'the office', 'weekend outings', 'gifting', 'outdoor adventures'],
   Jewelry: ['everyday wear', 'evening events', 'gifting', 'weddings and parties'],
 };
-export const DEMO_ITEMS_PER_TYPE = 13;
+/**
+ * Enough variants of each type that retrieval is a real task: the recommender's top 8 of a type rarely
+ * holds the target by chance, as in a real catalog (13 per type made the benchmark trivial).
+ */
+export const DEMO_ITEMS_PER_TYPE = 120;
 
 export interface DemoItem {
   id: string;
@@ -54,11 +72,13 @@ export interface DemoItem {
   brand: string;
   price: number;
   occasion: string;
+  /** Which of the title and description phrasings it is written in: catalogs do not word every item alike. */
+  wording: number;
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The demo catalog as data: deterministic, 13 variants of each of the 26 garment types (338 items). */
+/** The demo catalog as data: deterministic, 120 variants of each of the 26 garment types (3,120 items). */
 export function demoItems(): DemoItem[] {
   const out: DemoItem[] = [];
   for (const type of GARMENT_TYPES) {
@@ -79,6 +99,7 @@ export function demoItems(): DemoItem[] {
         brand: rng.pick(BRANDS),
         price: Math.round((lo + rng.next() * (hi - lo)) * 100) / 100 - 0.01,
         occasion: rng.pick(OCCASIONS[type.department]),
+        wording: rng.int(0, 2),
       });
     }
   }
@@ -87,16 +108,23 @@ export function demoItems(): DemoItem[] {
 
 export function demoTitle(d: DemoItem): string {
   const pattern = d.pattern === 'solid' ? '' : `${cap(d.pattern)} `;
-  return `${d.brand} ${AUDIENCE_PREFIX[d.audience]} ${cap(d.colour)} ${pattern}${cap(d.material)} ${cap(d.style)} ${d.type.singular}`;
+  const who = AUDIENCE_PREFIX[d.audience];
+  return [
+    `${d.brand} ${who} ${cap(d.colour)} ${pattern}${cap(d.material)} ${cap(d.style)} ${d.type.singular}`,
+    `${who} ${cap(d.style)} ${d.type.singular} in ${cap(d.colour)} ${pattern}${cap(d.material)} by ${d.brand}`,
+    `${d.brand} ${d.type.singular}, ${who}, ${cap(d.style)}, ${pattern}${cap(d.colour)} ${cap(d.material)}`,
+  ][d.wording];
 }
 
 function demoDescription(d: DemoItem): string {
   const patterned = d.pattern === 'solid' ? '' : ` with a ${d.pattern} pattern`;
   const kind = withArticle(`${d.style} ${d.type.singular.toLowerCase()}`, d.type.singular);
-  return (
-    `${kind.charAt(0).toUpperCase()}${kind.slice(1)} in ${d.colour} ${d.material}${patterned}. ` +
-    `It comes with ${d.features.slice(0, 2).join(' and ')}, and it is made for ${d.occasion}.`
-  );
+  const [f1, f2] = d.features;
+  return [
+    `${cap(kind)} in ${d.colour} ${d.material}${patterned}. It comes with ${f1} and ${f2}, and it is made for ${d.occasion}.`,
+    `Made for ${d.occasion}: ${kind} cut from ${d.colour} ${d.material}${patterned}. ${cap(f1)}; ${f2}.`,
+    `${d.brand}'s ${d.style} ${d.type.singular.toLowerCase()}, ${d.colour} ${d.material}${patterned}, with ${f1}. A pick for ${d.occasion}; ${f2}.`,
+  ][d.wording];
 }
 
 async function renderImage(d: DemoItem): Promise<Buffer> {
@@ -130,12 +158,26 @@ export async function importDemoCatalog(
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<number> {
   const items = demoItems();
+  // Items that look alike (same silhouette, colour and pattern) share one image: rendered and stored once.
+  const images = new Map<string, Promise<{ sha256: string }>>();
+  const imageOf = (d: DemoItem) => {
+    const key = `${d.type.silhouette}|${d.colour}|${d.pattern}`;
+    if (!images.has(key))
+      images.set(
+        key,
+        renderImage(d).then((png) => storeImage(pool, png)),
+      );
+    return images.get(key)!;
+  };
   let done = 0;
-  for (const d of items) {
-    const image = await storeImage(pool, await renderImage(d));
-    await upsertItem(pool, { ...demoRecord(d), imageSha256: image.sha256 });
-    onProgress(++done, items.length);
-  }
+  // A few at a time: the database round trips overlap, and the pool is never asked for more than it has.
+  for (let k = 0; k < items.length; k += 8)
+    await Promise.all(
+      items.slice(k, k + 8).map(async (d) => {
+        await upsertItem(pool, { ...demoRecord(d), imageSha256: (await imageOf(d)).sha256 });
+        onProgress(++done, items.length);
+      }),
+    );
   await refreshCategories(pool);
   return items.length;
 }

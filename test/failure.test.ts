@@ -244,7 +244,8 @@ describe('a failed attempt never races its own retry', () => {
     const refusing: Mllm = {
       provider: 'simulated',
       async call(agent, input, ctx) {
-        started++;
+        // Utterances begun: each makes a rewrite call, then a check call once the rewrite is back.
+        if (agent === 'utteranceRewriter') started++;
         await sleep(50);
         if (ctx.key.endsWith(':0:utteranceRewriter')) throw ApplicationFailure.nonRetryable('HTTP 401', 'Http401');
         return inner.call(agent, input, ctx);

@@ -298,7 +298,9 @@ describe('stage 2 as a workflow', () => {
         index.add(String(i), text);
         docs.set(String(i), tokens(text));
       });
-      expect(duplicates).toBeGreaterThan(20);
+      // The simulated writer keeps most backstories apart (test/unit/backstory-variety.test.ts); the few
+      // that still collide show the index finds what the naive search finds above the threshold too.
+      expect(duplicates).toBeGreaterThan(5);
     } finally {
       await t.close();
     }
