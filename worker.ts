@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { embedderRegistry, PROVIDERS, providerRegistry } from './agents';
 import { openAiConfigProblem } from './agents/config';
@@ -52,13 +52,15 @@ export async function createMuseWorker(o: WorkerOptions) {
     retriever: retrieverRegistry(pool, embedder),
   });
   const { providers, skipped } = servableProviders();
+  // One bundle for all of this process's workers: bundling is seconds of CPU and a burst of memory each.
+  const workflowBundle = providers.length > 1 ? await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH }) : undefined;
   const workers = await Promise.all(
     providers.map((provider) =>
       Worker.create({
         connection,
         namespace: o.temporal.namespace,
         taskQueue: taskQueueFor(o.taskQueue, provider),
-        workflowsPath: WORKFLOWS_PATH,
+        ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities,
         maxConcurrentActivityTaskExecutions: o.maxActivities ?? config.maxActivities,
       }),

@@ -27,11 +27,15 @@ async function main() {
     const t0 = Date.now();
     const handle = await startBatch(s, { batchId, size: n, seed: 1000 + n, concurrency, provider: 'simulated' });
     // The worker runs in this process: its resident memory, sampled every 2 s against conversations done.
-    const rss: Array<{ done: number; mb: number }> = [];
+    const rss: Array<{ done: number; mb: number; heap: number; external: number }> = [];
+    const mb = (b: number) => Math.round(b / 2 ** 20);
     const sampler = setInterval(() => {
       void handle
         .query(progressQuery)
-        .then((p) => rss.push({ done: p.done, mb: Math.round(process.memoryUsage().rss / 2 ** 20) }))
+        .then((p) => {
+          const m = process.memoryUsage();
+          rss.push({ done: p.done, mb: mb(m.rss), heap: mb(m.heapUsed), external: mb(m.external) });
+        })
         .catch(() => {});
     }, 2_000);
     const r = await withInlineWorker(s, true, () => watchBatch(handle, batchId)).finally(() => clearInterval(sampler));
@@ -76,10 +80,11 @@ async function main() {
           batchWorkflowRuns: batchRuns,
           workerRssMb: {
             peak: Math.max(...rss.map((x) => x.mb)),
+            peakAt: rss.reduce((a, x) => (x.mb > a.mb ? x : a), rss[0])?.done,
             // Every tenth of the batch: the first sample at or past it.
             curve: Array.from({ length: 10 }, (_, k) => rss.find((x) => x.done >= ((k + 1) * n) / 10))
               .filter(Boolean)
-              .map((x) => `${x!.done}: ${x!.mb}`),
+              .map((x) => `${x!.done}: ${x!.mb} (JS heap ${x!.heap}, external ${x!.external})`),
           },
         },
         null,
