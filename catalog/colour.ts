@@ -14,11 +14,29 @@ const nearest = (r: number, g: number, b: number) => {
   return best;
 };
 
+/** Stored images are content-addressed, so a file's colours never change: read once per file. */
+const read = new Map<string, Promise<string[]>>();
+const MAX_REMEMBERED = 20_000;
+
 /**
  * The named colours (from the catalog vocabulary) that cover most of an image, most first. Pixels of the
  * background are left out: the colour of the four corners, which product photos and the demo renders share.
+ * Items that share an image (variants, the demo's look-alikes) decode it once.
  */
-export async function dominantColours(file: string, k = 2): Promise<string[]> {
+export function dominantColours(file: string, k = 2): Promise<string[]> {
+  const key = `${k}|${file}`;
+  if (!read.has(key)) {
+    if (read.size >= MAX_REMEMBERED) read.clear();
+    // A failed read is not remembered: the next caller tries again.
+    read.set(
+      key,
+      readColours(file, k).catch((e) => (read.delete(key), Promise.reject(e))),
+    );
+  }
+  return read.get(key)!;
+}
+
+async function readColours(file: string, k: number): Promise<string[]> {
   const { data, info } = await sharp(file)
     .removeAlpha()
     .resize(48, 48, { fit: 'fill' })
