@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { imageAbsolutePath } from '../catalog/images';
 import type { Pool } from '../db/pool';
 import { datasetItems } from '../db/dataset';
@@ -15,8 +17,6 @@ import {
   type DatasetCounts,
 } from './records';
 import { assignSplits, DEFAULT_SPLIT, DEFAULT_SPLIT_SEED, parseSplit, type Split } from './splits';
-import fs from 'node:fs';
-import path from 'node:path';
 
 export { buildRecords, datasetCounts, describeCounts, DatasetCounts, type Dataset } from './records';
 
@@ -95,7 +95,8 @@ export async function exportBatch(
   o: ExportOptions = {},
 ): Promise<ExportReport> {
   const ds = await loadBatchDataset(pool, batchId, thresholds);
-  if (ds.counts.considered === 0) throw new Error(`no batch ${batchId} in the database`);
+  if (ds.counts.considered === 0)
+    throw new Error(`batch ${batchId} has no conversations yet (\`muse status ${batchId}\` says where it is)`);
   if (ds.records.length === 0)
     throw new Error(`batch ${batchId} has no conversation to export: ${describeCounts(ds.counts)}`);
   return exportDataset(ds, out, o);
