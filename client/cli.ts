@@ -126,7 +126,10 @@ async function withSession<T>(fn: (s: Session) => Promise<T>): Promise<T> {
   }
 }
 
-/** Ctrl-C stops watching; the batch goes on in Temporal. */
+/**
+ * Ctrl-C stops watching; the batch goes on in Temporal. Taken as soon as the workflow exists, before
+ * anything is printed about it: a Ctrl-C in between would otherwise kill the process with no word.
+ */
 function ctrlC(): Promise<void> {
   return new Promise((resolve) => process.once('SIGINT', () => resolve()));
 }
@@ -268,9 +271,10 @@ const stage1 = (
           { provider: o.provider, concurrency: o.concurrency },
           { provider: o.provider, memo: { provider: o.provider } },
         );
+        const detach = ctrlC();
         if (attached) console.log(`${handle.workflowId} is already running: watching it`);
         const r = await withInlineWorker(s, o.worker, () =>
-          watchBatch(handle, name, ctrlC(), `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`),
+          watchBatch(handle, name, detach, `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`),
         );
         if (r === 'detached') return report(handle.workflowId, r);
         console.log(await step.done(r, s, o));
@@ -346,10 +350,11 @@ program
       await checkProvider(o.provider);
       await checkStage1(s.pool);
       const { handle, attached } = await startProfiles(s, o);
+      const detach = ctrlC();
       if (attached)
         console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
       const r = await withInlineWorker(s, o.worker, () =>
-        watchProfiles(handle, ctrlC(), 'fix that, then run the same command again (stored samples are kept)'),
+        watchProfiles(handle, detach, 'fix that, then run the same command again (stored samples are kept)'),
       );
       if (r === 'detached') return report(handle.workflowId, r);
       console.log(
@@ -394,6 +399,7 @@ program
         provider: o.provider,
         maxCost: o.maxCost,
       });
+      const detach = ctrlC();
       console.log(
         `batch ${batchId}${attached ? ' is already running: attached to it' : ''}: ${batchUiUrl(s, batchId)}`,
       );
@@ -402,7 +408,7 @@ program
         watchBatch(
           handle,
           batchId,
-          ctrlC(),
+          detach,
           `fix that, then \`muse resume ${batchId}\` (finished conversations are kept)`,
           () => batchSpend(s, batchId),
         ),
@@ -483,6 +489,7 @@ program
       if (provider) await checkProvider(provider);
       const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
       if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
+      const detach = ctrlC();
       if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
       console.log(
         resumed.attached
@@ -493,7 +500,7 @@ program
         watchBatch(
           resumed.handle,
           `${batchId} (resume)`,
-          ctrlC(),
+          detach,
           `fix that, then \`muse resume ${batchId}\` again`,
           () => batchSpend(s, batchId),
         ),
@@ -536,6 +543,7 @@ program
         return console.log(
           `batch ${batchId}: every completed conversation already has its review from ${pass}; nothing to do`,
         );
+      const detach = ctrlC();
       console.log(
         `batch ${batchId}: optimising ${todo < 0 ? 'the rest (already running)' : `${todo} conversations`} with ${pass}`,
       );
@@ -543,7 +551,7 @@ program
         watchBatch(
           handle,
           `${batchId} (optimize)`,
-          ctrlC(),
+          detach,
           `fix that, then \`muse optimize ${batchId}\` again (stored rewrites and reviews are kept)`,
           () => batchSpend(s, batchId),
         ),
