@@ -73,7 +73,11 @@ describe('muse up and the stack daemon', () => {
       process.kill(first, 'SIGKILL');
       await until(
         'a new dev server',
-        async () => !!devServer() && devServer()!.pid !== first && (await canConnect(address)),
+        async () => {
+          // One look at the process table: between two looks the old server may vanish before the new one shows.
+          const now = devServer();
+          return !!now && now.pid !== first && (await canConnect(address));
+        },
         60_000,
       );
       expect(alive(daemon)).toBe(true);
