@@ -12,11 +12,13 @@ export interface Limit {
  * at HEADROOM of itself. A 429 cuts the pace to CUT of itself, and the pace wins back RECOVERY of the
  * ceiling each second. With no limit configured or stated, the pace starts at START_RPS and grows by
  * GROWTH a second until a 429 met while calls were being answered; that pace, less headroom, becomes the
- * ceiling, which creeps up by PROBE a second so that a raised limit is found again.
+ * ceiling, which creeps up by PROBE a second so that a raised limit is found again; a later 429 lowers
+ * a learned ceiling by at most SETTLE.
  */
 export const PACING = {
   HEADROOM: 0.95,
   CUT: 0.8,
+  SETTLE: 0.02,
   RECOVERY: 0.1,
   START_RPS: 5,
   GROWTH: 0.4,
@@ -92,7 +94,13 @@ export class RateLimiter {
     await this.ensure(model);
     // Only a 429 met while calls were being answered says where the limit is; a run of them is an outage.
     const learn = this.answered.delete(model);
-    await throttle(this.pool, model, { cut: PACING.CUT, headroom: PACING.HEADROOM, minRps: PACING.MIN_RPS, learn });
+    await throttle(this.pool, model, {
+      cut: PACING.CUT,
+      headroom: PACING.HEADROOM,
+      settle: PACING.SETTLE,
+      minRps: PACING.MIN_RPS,
+      learn,
+    });
   }
 
   /** An answered call: learns the limits an OpenAI-style endpoint states in x-ratelimit-limit-requests / -tokens (per minute). */

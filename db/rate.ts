@@ -70,18 +70,24 @@ export async function reserve(
 /**
  * A 429: cut the pace to `cut` of what is really being sent (the pace, or less), at most once a second (one overshoot brings many 429s at once).
  * With `learn` (calls were being answered until now: the pace met a limit, not an outage) and no limit
- * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling.
+ * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling; once one is learned,
+ * a 429 lowers it by at most `settle` (paced at the ceiling, timing jitter alone draws one now and then,
+ * and taking the headroom off each time would ratchet the ceiling far below the limit).
  */
 export async function throttle(
   pool: Pool,
   model: string,
-  o: { cut: number; headroom: number; minRps: number; learn: boolean },
+  o: { cut: number; headroom: number; settle: number; minRps: number; learn: boolean },
 ): Promise<void> {
   await pool.query(
     `UPDATE rate_pacer SET
        throttled = throttled + 1,
        ceiling_rps = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
-                          THEN ceiling_rps ELSE greatest($4::float8, least(rps, coalesce(observed_rps, rps)) * $3::float8) END,
+                          THEN ceiling_rps
+                          WHEN ceiling_source = '429'
+                          THEN greatest($4::float8, least(ceiling_rps, greatest(ceiling_rps * (1 - $6::float8),
+                                                                               least(rps, coalesce(observed_rps, rps)) * $3::float8)))
+                          ELSE greatest($4::float8, least(rps, coalesce(observed_rps, rps)) * $3::float8) END,
        ceiling_source = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
                              THEN ceiling_source ELSE '429' END,
        rps = CASE WHEN cut_at > now() - interval '1 second' THEN rps
@@ -89,7 +95,7 @@ export async function throttle(
        updated_at = CASE WHEN cut_at > now() - interval '1 second' THEN updated_at ELSE now() END,
        cut_at = CASE WHEN cut_at > now() - interval '1 second' THEN cut_at ELSE now() END
      WHERE model = $1`,
-    [model, o.cut, o.headroom, o.minRps, o.learn],
+    [model, o.cut, o.headroom, o.minRps, o.learn, o.settle],
   );
 }
 

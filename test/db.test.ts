@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../agents/ledger';
+import { PACING, RateLimiter } from '../agents/rate-limit';
 import { createBatch } from '../db/batches';
 import { createPool, migrate } from '../db/pool';
 import { ensureDatabase } from '../stack/postgres';
@@ -43,6 +44,44 @@ describe('the budget check', () => {
       await expect(new Ledger(pool).checkBudget(batchId)).resolves.toBeUndefined();
     } finally {
       await pool.query('DELETE FROM batches WHERE id = $1', [batchId]);
+      await pool.end();
+    }
+  });
+});
+
+describe('the rate pacer', () => {
+  it('a ceiling learned from 429s settles near the limit: a 429 from jitter at that pace barely lowers it', async () => {
+    const pool = createPool(env().databaseUrl);
+    const model = `pacer-learned-${process.pid}`;
+    const limiter = new RateLimiter(pool, {});
+    const row = async () =>
+      (await pool.query('SELECT rps, ceiling_rps, ceiling_source FROM rate_pacer WHERE model = $1', [model])).rows[0];
+    // Sending 50 a second when the first 429 comes, with calls answered until then.
+    const sending = (rps: number) =>
+      pool.query(
+        `UPDATE rate_pacer SET rps = $2, observed_rps = $2, cut_at = now() - interval '2 seconds' WHERE model = $1`,
+        [model, rps],
+      );
+    try {
+      await limiter.acquire(model, 0);
+      await sending(50);
+      await limiter.observe(model, undefined);
+      await limiter.throttled(model);
+      const learned = (await row()).ceiling_rps;
+      expect((await row()).ceiling_source).toBe('429');
+      expect(learned).toBeCloseTo(50 * PACING.HEADROOM, 5);
+      // Then paced at that ceiling, timing jitter draws a 429 now and then. Each cuts the pace (the back-off),
+      // but the ceiling is the learned limit: it must not ratchet down a headroom's worth with each one.
+      for (let k = 0; k < 4; k++) {
+        // The pace has won back its ceiling (recovery never takes it past one).
+        await sending((await row()).ceiling_rps);
+        await limiter.observe(model, undefined);
+        await limiter.throttled(model);
+        expect((await row()).rps).toBeLessThan((await row()).ceiling_rps);
+      }
+      expect((await row()).ceiling_rps).toBeGreaterThan(0.9 * learned);
+    } finally {
+      await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
       await pool.end();
     }
   });
