@@ -113,13 +113,15 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     /**
      * How many conversations a batch should keep in flight: enough calls waiting on each paced model to
      * use its pace (Little's law: pace x latency), twice over: a conversation spends part of its time
-     * between calls (workflow tasks, bookkeeping), measured at 43 in flight for 71 asked. Never above `ceiling`.
+     * between calls (workflow tasks, bookkeeping), measured at 43 in flight for 71 asked. Sized for the
+     * ceiling where one is known: a pace cut by a 429 wins it back within seconds, and a window asked
+     * for at that moment would hold the batch under the limit until it is asked again. Never above `ceiling`.
      */
     async suggestWindow(input: { provider: string; ceiling: number }): Promise<number> {
       if (input.provider !== 'openai') return input.ceiling;
       const latency = await recentLatencies(pool);
       let calls = 0;
-      for (const p of await pacers(pool)) calls += p.rps * (latency.get(p.model) ?? 0);
+      for (const p of await pacers(pool)) calls += Math.max(p.rps, p.ceilingRps ?? 0) * (latency.get(p.model) ?? 0);
       return calls > 0 ? Math.max(1, Math.min(input.ceiling, Math.ceil(calls * 2) + 4)) : input.ceiling;
     },
 

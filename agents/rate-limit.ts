@@ -13,7 +13,7 @@ export interface Limit {
  * ceiling each second. With no limit configured or stated, the pace starts at START_RPS and grows by
  * GROWTH a second until a 429 met while calls were being answered; that pace, less headroom, becomes the
  * ceiling, which creeps up by PROBE a second so that a raised limit is found again; a later 429 lowers
- * a learned ceiling by at most SETTLE.
+ * a learned ceiling by at most SETTLE. The probe runs only while at least PROBE_ABOVE of the ceiling is sent.
  */
 export const PACING = {
   HEADROOM: 0.95,
@@ -23,6 +23,7 @@ export const PACING = {
   START_RPS: 5,
   GROWTH: 0.4,
   PROBE: 0.005,
+  PROBE_ABOVE: 0.9,
   MIN_RPS: 0.05,
   MAX_RPS: 5_000,
 } as const;
@@ -82,6 +83,7 @@ export class RateLimiter {
       growth: PACING.GROWTH,
       recovery: PACING.RECOVERY,
       probe: PACING.PROBE,
+      probeAbove: PACING.PROBE_ABOVE,
       maxRps: PACING.MAX_RPS,
       startRps: PACING.START_RPS,
     });

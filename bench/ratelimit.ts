@@ -69,6 +69,20 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
   }
   const inFlight: number[] = [];
   const sampler = setInterval(() => inFlight.push(server.active()), 100);
+  // The pace and ceiling every 10 s, to see how the controller moves (our code's pacer table only).
+  const trace: string[] = [];
+  const watchPool = sc.code === HERE ? createPool(sc.databaseUrl) : undefined;
+  const tracer = setInterval(() => {
+    void watchPool
+      ?.query('SELECT rps, ceiling_rps, ceiling_source, throttled FROM rate_pacer WHERE model = $1', [MODEL])
+      .then(({ rows: [r] }) => {
+        const t = Math.round((Date.now() - t0) / 1000);
+        if (r)
+          trace.push(
+            `${t}s ${r.rps.toFixed(1)}/${r.ceiling_rps?.toFixed(1) ?? '-'} ${r.throttled}×429 ${server.active()}`,
+          );
+      });
+  }, 10_000);
   const t0 = Date.now();
   const args = [path.join(sc.code, 'bin', 'muse.js'), 'generate', '-n', String(n), '--batch', batchId];
   args.push('--provider', 'openai', '--seed', String(n + 17));
@@ -81,6 +95,8 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     p.on('exit', (c) => resolve(c ?? 1));
   });
   clearInterval(sampler);
+  clearInterval(tracer);
+  await watchPool?.end();
   const wall = (Date.now() - t0) / 1000;
   await server.close();
 
@@ -110,6 +126,7 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     secondsToReach90: reach,
     meanInFlight: +(inFlight.reduce((a, b) => a + b, 0) / Math.max(1, inFlight.length)).toFixed(1),
     batchId,
+    pacer: trace.join('; '),
   };
 }
 

@@ -34,13 +34,15 @@ export async function ensurePacer(pool: Pool, p: PacerStart): Promise<void> {
  * tokens/tps, and moves the pace on by the time since it last moved: `growth` (share per second) while
  * no ceiling is known (and never past twice the rate really sent, nor below `startRps`), else `recovery`
  * (share of the ceiling per second) back up to it; a ceiling learned
- * from 429s creeps up by `probe` per second. Returns how long to wait before sending, in ms.
+ * from 429s creeps up by `probe` per second while the rate really sent is at least `probeAbove` of it
+ * (a batch that does not use its ceiling learns nothing about the limit, and a ceiling that rose
+ * meanwhile would meet the next burst of demand with 429s). Returns how long to wait before sending, in ms.
  */
 export async function reserve(
   pool: Pool,
   model: string,
   tokens: number,
-  step: { growth: number; recovery: number; probe: number; maxRps: number; startRps: number },
+  step: { growth: number; recovery: number; probe: number; probeAbove: number; maxRps: number; startRps: number },
 ): Promise<number> {
   const r = await pool.query(
     `UPDATE rate_pacer p SET
@@ -56,19 +58,21 @@ export async function reserve(
                   THEN least($6::float8, greatest($7::float8, 2 * coalesce(p.observed_rps, 0)),
                              p.rps * power(1 + $3::float8, least(60, extract(epoch FROM now() - p.updated_at))))
                   ELSE least(p.ceiling_rps, p.rps + $4::float8 * p.ceiling_rps * extract(epoch FROM now() - p.updated_at)) END,
-       ceiling_rps = CASE WHEN p.ceiling_source = '429'
+       ceiling_rps = CASE WHEN p.ceiling_source = '429' AND coalesce(p.observed_rps, 0) >= $8::float8 * p.ceiling_rps
                           THEN least($6::float8, p.ceiling_rps * power(1 + $5::float8, least(60, extract(epoch FROM now() - p.updated_at))))
                           ELSE p.ceiling_rps END,
        updated_at = now()
      WHERE p.model = $1
      RETURNING greatest(0, 1000 * extract(epoch FROM p.granted_at - clock_timestamp()))::float8 AS wait_ms`,
-    [model, tokens, step.growth, step.recovery, step.probe, step.maxRps, step.startRps],
+    [model, tokens, step.growth, step.recovery, step.probe, step.maxRps, step.startRps, step.probeAbove],
   );
   return r.rows[0]?.wait_ms ?? 0;
 }
 
 /**
- * A 429: cut the pace to `cut` of what is really being sent (the pace, or less), at most once a second (one overshoot brings many 429s at once).
+ * A 429: cut the pace to `cut` of what is really being sent (the pace, or less: the rate of the last full
+ * second or of the one under way, whichever is higher, since while the pace grows the last full second
+ * lags the rate that met the limit), at most once a second (one overshoot brings many 429s at once).
  * With `learn` (calls were being answered until now: the pace met a limit, not an outage) and no limit
  * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling; once one is learned,
  * a 429 lowers it by at most `settle` (paced at the ceiling, timing jitter alone draws one now and then,
@@ -80,21 +84,24 @@ export async function throttle(
   o: { cut: number; headroom: number; settle: number; minRps: number; learn: boolean },
 ): Promise<void> {
   await pool.query(
-    `UPDATE rate_pacer SET
+    `UPDATE rate_pacer p SET
        throttled = throttled + 1,
        ceiling_rps = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
                           THEN ceiling_rps
                           WHEN ceiling_source = '429'
                           THEN greatest($4::float8, least(ceiling_rps, greatest(ceiling_rps * (1 - $6::float8),
-                                                                               least(rps, coalesce(observed_rps, rps)) * $3::float8)))
-                          ELSE greatest($4::float8, least(rps, coalesce(observed_rps, rps)) * $3::float8) END,
+                                                                               s.sending * $3::float8)))
+                          ELSE greatest($4::float8, s.sending * $3::float8) END,
        ceiling_source = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
                              THEN ceiling_source ELSE '429' END,
        rps = CASE WHEN cut_at > now() - interval '1 second' THEN rps
-                  ELSE greatest($4::float8, least(rps, coalesce(observed_rps, rps)) * $2::float8) END,
+                  ELSE greatest($4::float8, s.sending * $2::float8) END,
        updated_at = CASE WHEN cut_at > now() - interval '1 second' THEN updated_at ELSE now() END,
        cut_at = CASE WHEN cut_at > now() - interval '1 second' THEN cut_at ELSE now() END
-     WHERE model = $1`,
+     FROM (SELECT model, least(rps, greatest(coalesce(observed_rps, 0),
+                                             window_count / greatest(0.25, extract(epoch FROM now() - window_start)))) AS sending
+           FROM rate_pacer WHERE model = $1) s
+     WHERE p.model = s.model`,
     [model, o.cut, o.headroom, o.minRps, o.learn, o.settle],
   );
 }

@@ -64,6 +64,18 @@ describe('the rate pacer', () => {
       );
     try {
       await limiter.acquire(model, 0);
+      // While the pace grows, the last full second lags: 30 a second then, 50 a second in the half second
+      // under way when the 429 comes. The limit is where the rate is now.
+      await pool.query(
+        `UPDATE rate_pacer SET rps = 60, observed_rps = 30, window_count = 25,
+           window_start = now() - interval '500 milliseconds', cut_at = now() - interval '2 seconds' WHERE model = $1`,
+        [model],
+      );
+      await limiter.observe(model, undefined);
+      await limiter.throttled(model);
+      expect((await row()).ceiling_rps).toBeGreaterThan(45);
+      await pool.query(`UPDATE rate_pacer SET ceiling_rps = NULL, ceiling_source = NULL WHERE model = $1`, [model]);
+
       await sending(50);
       await limiter.observe(model, undefined);
       await limiter.throttled(model);
@@ -80,6 +92,19 @@ describe('the rate pacer', () => {
         expect((await row()).rps).toBeLessThan((await row()).ceiling_rps);
       }
       expect((await row()).ceiling_rps).toBeGreaterThan(0.9 * learned);
+
+      // A batch that sends far less than the ceiling learns nothing about the limit: the probe waits.
+      const idle = async (observed: number) => {
+        await pool.query(
+          `UPDATE rate_pacer SET ceiling_rps = 40, rps = 40, observed_rps = $2,
+             updated_at = now() - interval '20 seconds', window_start = now() WHERE model = $1`,
+          [model, observed],
+        );
+        await limiter.acquire(model, 0);
+        return (await row()).ceiling_rps;
+      };
+      expect(await idle(10)).toBe(40);
+      expect(await idle(39)).toBeGreaterThan(40 * 1.09);
     } finally {
       await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
       await pool.end();
