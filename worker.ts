@@ -5,6 +5,7 @@ import { embedderRegistry, PROVIDERS, providerRegistry } from './agents';
 import { openAiConfigProblem } from './agents/config';
 import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
+import { tracingFromEnv } from './observability/tracing';
 import { config } from './stack/config';
 import type { TemporalTarget } from './stack/temporal-target';
 
@@ -52,8 +53,11 @@ export async function createMuseWorker(o: WorkerOptions) {
     retriever: retrieverRegistry(pool, embedder),
   });
   const { providers, skipped } = servableProviders();
+  const tracing = tracingFromEnv();
+  const plugins = tracing ? [tracing.plugin] : [];
   // One bundle for all of this process's workers: bundling is seconds of CPU and a burst of memory each.
-  const workflowBundle = providers.length > 1 ? await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH }) : undefined;
+  const workflowBundle =
+    providers.length > 1 ? await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, plugins }) : undefined;
   const workers = await Promise.all(
     providers.map((provider) =>
       Worker.create({
@@ -62,17 +66,21 @@ export async function createMuseWorker(o: WorkerOptions) {
         taskQueue: taskQueueFor(o.taskQueue, provider),
         ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities,
+        plugins,
         maxConcurrentActivityTaskExecutions: o.maxActivities ?? config.maxActivities,
       }),
     ),
   );
   const close = async () => {
+    await tracing?.shutdown();
     await connection.close();
     await pool.end();
   };
   return {
     queues: providers.map((p) => taskQueueFor(o.taskQueue, p)),
     skipped,
+    /** Where OpenTelemetry spans go, when tracing is on. */
+    tracesTo: tracing?.endpoint,
     run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
     /** Runs the workers until `fn` settles, then shuts them down (Worker.runUntil, for several). */
     async runUntil<T>(fn: Promise<T>): Promise<T> {

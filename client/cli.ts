@@ -194,7 +194,7 @@ program
         console.log(`not serving the ${provider} provider: ${why}`);
       console.log(
         `worker for ${redact(s.databaseUrl)} polling ${worker.queues.join(', ')} on ${s.temporalAddress}; logs in ${logs}` +
-          `${served ? `; metrics on ${served.url}` : ''}; Ctrl-C to stop`,
+          `${served ? `; metrics on ${served.url}` : ''}${worker.tracesTo ? `; traces to ${worker.tracesTo}` : ''}; Ctrl-C to stop`,
       );
       try {
         await worker.run();
