@@ -7,16 +7,20 @@
  * valid, the batch found by its search attribute. The same batch on a fresh dev server gives the
  * conversations/s to compare.
  *
- *   npm run test:cluster -- [-n 100] [--pg postgres://postgres@127.0.0.1:5432/postgres]
+ * With --tls the cluster's frontend serves mutual TLS (a CA, server and client certificates made with
+ * openssl for the run) and every muse command and worker connects through Temporal's own settings:
+ * TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH, TEMPORAL_TLS_SERVER_NAME.
+ *
+ *   npm run test:cluster -- [-n 100] [--pg postgres://postgres@127.0.0.1:5432/postgres] [--tls]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import pg from 'pg';
-import { ensureClusterBinaries, setupSchemas, startCluster, SERVER_VERSION } from '../stack/cluster';
+import { ensureClusterBinaries, setupSchemas, startCluster, SERVER_VERSION, type ClusterTls } from '../stack/cluster';
 import { freePort } from '../stack/ports';
 import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
 
@@ -41,10 +45,86 @@ async function recreate(adminUrl: string, name: string) {
   await c.end();
 }
 
+/** A CA, and a server (localhost, 127.0.0.1) and a client certificate it signed, for one run. */
+function makeCertificates(dir: string): ClusterTls {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.trim()}`);
+  };
+  const ca = ['-subj', '/CN=muse test CA', '-keyout', f('ca.key'), '-out', f('ca.pem')];
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', ...ca);
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ]) {
+    fs.writeFileSync(f(`${name}.ext`), `${ext}\n`);
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=muse ${name}`,
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.csr`),
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      f(`${name}.ext`),
+      '-out',
+      f(`${name}.pem`),
+    );
+  }
+  return {
+    ca: f('ca.pem'),
+    cert: f('server.pem'),
+    key: f('server.key'),
+    clientCert: f('client.pem'),
+    clientKey: f('client.key'),
+  };
+}
+
+/** How this script's own connections reach the server (muse's commands get the same from TEMPORAL_TLS_*). */
+const connectOptions = (address: string, tls?: ClusterTls): ConnectionOptions => ({
+  address,
+  ...(tls
+    ? {
+        tls: {
+          serverNameOverride: 'localhost',
+          serverRootCACertificate: fs.readFileSync(tls.ca),
+          clientCertPair: { crt: fs.readFileSync(tls.clientCert), key: fs.readFileSync(tls.clientKey) },
+        },
+      }
+    : {}),
+});
+
 /** Stage 1, two workers, one batch: conversations/s and what the checks found. */
-async function runOn(label: string, address: string, dataUrl: string, home: string, n: number) {
+async function runOn(label: string, address: string, dataUrl: string, home: string, n: number, tls?: ClusterTls) {
   const env = {
     ...process.env,
+    ...(tls
+      ? {
+          TEMPORAL_TLS_SERVER_CA_CERT_PATH: tls.ca,
+          TEMPORAL_TLS_CLIENT_CERT_PATH: tls.clientCert,
+          TEMPORAL_TLS_CLIENT_KEY_PATH: tls.clientKey,
+          TEMPORAL_TLS_SERVER_NAME: 'localhost',
+        }
+      : {}),
     TEMPORAL_ADDRESS: address,
     DATABASE_URL: dataUrl,
     MUSE_HOME: home,
@@ -71,13 +151,14 @@ async function runOn(label: string, address: string, dataUrl: string, home: stri
     const records = fs.existsSync(path.join(out, 'dataset.jsonl'))
       ? fs.readFileSync(path.join(out, 'dataset.jsonl'), 'utf8').split('\n').filter(Boolean).length
       : 0;
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect(connectOptions(address, tls));
     const client = new Client({ connection });
     let found = 0;
     for await (const _ of client.workflow.list({ query: `MuseBatchId="${batch}"` })) found++;
     await connection.close();
     return {
       server: label,
+      tls: !!tls,
       conversations: n,
       completed,
       seconds: +seconds.toFixed(1),
@@ -97,6 +178,7 @@ async function main() {
     options: {
       n: { type: 'string', default: '100' },
       pg: { type: 'string', default: process.env.MUSE_CLUSTER_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+      tls: { type: 'boolean', default: false },
     },
   });
   const n = Number(values.n);
@@ -114,16 +196,30 @@ async function main() {
   for (const d of [dbs.persistence, dbs.visibility, 'muse_cluster_data', 'muse_devserver_data'])
     await recreate(adminUrl, d);
   setupSchemas(dbs);
-  const cluster = await startCluster(dbs, path.join(work, 'cluster', 'temporal.log'));
+  const tls = values.tls ? makeCertificates(path.join(work, 'certs')) : undefined;
+  const cluster = await startCluster(dbs, path.join(work, 'cluster', 'temporal.log'), tls);
   const rows = [];
   try {
-    await waitForTemporal(cluster.address, 120_000, cluster.process);
+    await waitForTemporal(connectOptions(cluster.address, tls), 120_000, cluster.process);
     // A server of this kind starts with no namespace: register muse's, as an operator would.
     const cli = ensureTemporalCli(console.log);
-    const reg = spawn(cli, ['operator', 'namespace', 'create', '--namespace', 'default', '--address', cluster.address]);
+    const tlsFlags = tls
+      ? ['--tls-ca-path', tls.ca, '--tls-cert-path', tls.clientCert, '--tls-key-path', tls.clientKey]
+      : [];
+    if (tls) tlsFlags.push('--tls-server-name', 'localhost');
+    const reg = spawn(cli, [
+      'operator',
+      'namespace',
+      'create',
+      '--namespace',
+      'default',
+      '--address',
+      cluster.address,
+      ...tlsFlags,
+    ]);
     await new Promise((r) => reg.on('exit', r));
     for (let k = 0; k < 30; k++) {
-      const c = await Connection.connect({ address: cluster.address });
+      const c = await Connection.connect(connectOptions(cluster.address, tls));
       const ok = await c.workflowService
         .describeNamespace({ namespace: 'default' })
         .then(() => true)
@@ -134,7 +230,7 @@ async function main() {
     }
     await sleep(10_000); // the namespace reaches every service's cache
     rows.push(
-      await runOn('cluster', cluster.address, dataUrl('muse_cluster_data'), path.join(work, 'home-cluster'), n),
+      await runOn('cluster', cluster.address, dataUrl('muse_cluster_data'), path.join(work, 'home-cluster'), n, tls),
     );
   } finally {
     await cluster.stop();

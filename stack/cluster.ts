@@ -74,6 +74,39 @@ export function setupSchemas(db: ClusterDatabases): void {
   }
 }
 
+/** PEM files for the frontend's mutual TLS: the server's certificate and key, and the CA its clients' certificates come from. */
+export interface ClusterTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** A client certificate and key of that CA, for the server's own worker service. */
+  clientCert: string;
+  clientKey: string;
+}
+
+/** The global.tls section: the frontend serves TLS and requires a client certificate of the CA. */
+function tlsSection(t: ClusterTls): string {
+  return [
+    '  tls:',
+    '    frontend:',
+    '      server:',
+    `        certFile: '${t.cert}'`,
+    `        keyFile: '${t.key}'`,
+    '        requireClientAuth: true',
+    `        clientCaFiles: ['${t.ca}']`,
+    '      client:',
+    "        serverName: 'localhost'",
+    `        rootCaFiles: ['${t.ca}']`,
+    // The worker service's system workflows reach the frontend as a client, with a certificate of their own.
+    '    systemWorker:',
+    `      certFile: '${t.clientCert}'`,
+    `      keyFile: '${t.clientKey}'`,
+    '      client:',
+    "        serverName: 'localhost'",
+    `        rootCaFiles: ['${t.ca}']`,
+  ].join('\n');
+}
+
 export interface RunningCluster {
   address: string;
   process: ChildProcess;
@@ -81,7 +114,7 @@ export interface RunningCluster {
 }
 
 /** Starts the server from our config (stack/cluster/temporal.yaml) on free ports; logs go to `logFile`. */
-export async function startCluster(db: ClusterDatabases, logFile: string): Promise<RunningCluster> {
+export async function startCluster(db: ClusterDatabases, logFile: string, tls?: ClusterTls): Promise<RunningCluster> {
   const u = new URL(db.adminUrl);
   // Membership ports are stored as smallint: every port stays under 32768 (the OS's picks do not).
   const names = [
@@ -111,6 +144,7 @@ export async function startCluster(db: ClusterDatabases, logFile: string): Promi
     PG_USER: u.username || 'postgres',
     PG_PASSWORD: decodeURIComponent(u.password),
     DYNAMIC_CONFIG: dynamic,
+    TLS: tls ? tlsSection(tls) : '',
   };
   const template = fs.readFileSync(path.join(__dirname, 'cluster', 'temporal.yaml'), 'utf8');
   const file = path.join(dir, 'temporal.yaml');

@@ -108,14 +108,18 @@ export async function canConnect(to: string | ConnectionOptions): Promise<boolea
   }
 }
 
-export async function waitForTemporal(address: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+export async function waitForTemporal(
+  to: string | ConnectionOptions,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
-    if (await canConnect(address)) return;
+    if (child && child.exitCode !== null) throw new Error(`the Temporal server exited with code ${child.exitCode}`);
+    if (await canConnect(to)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms`);
+  throw new Error(`Temporal at ${typeof to === 'string' ? to : to.address} did not answer within ${timeoutMs} ms`);
 }
 
 /** Idempotent: an attached server started by someone else gets our search attributes too. */
