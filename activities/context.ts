@@ -1,7 +1,7 @@
 import type { Turn, UserSide } from '../agents/calls';
 import { getItems } from '../db/items';
 import type { Pool } from '../db/pool';
-import { conversationUser, loadUtterances } from '../db/conversations';
+import { conversationContext } from '../db/conversations';
 import type { ImageRef, Item } from '../schemas/catalog';
 import type { Utterance, UtteranceSummary } from '../schemas/conversation';
 
@@ -16,11 +16,7 @@ export interface ConversationContext {
 }
 
 export async function loadContext(pool: Pool, conversationId: string): Promise<ConversationContext> {
-  return {
-    conversationId,
-    ...(await conversationUser(pool, conversationId)),
-    utterances: await loadUtterances(pool, conversationId),
-  };
+  return { conversationId, ...(await conversationContext(pool, conversationId)) };
 }
 
 export const dialogueBefore = (ctx: ConversationContext, idx: number): Turn[] =>

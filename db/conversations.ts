@@ -118,13 +118,20 @@ export async function failConversation(
   );
 }
 
-/** The conversation's batch, provider, user side and target: what every agent of it may know. */
-export async function conversationUser(
+/**
+ * The conversation's batch, provider, user side and target (what every agent of it may know) and its
+ * utterances so far, in one round trip: every stage-3 activity starts by reading them.
+ */
+export async function conversationContext(
   pool: Pool,
   conversationId: string,
-): Promise<{ batchId: string; provider: string; user: UserSide; targetItemId: string }> {
+): Promise<{ batchId: string; provider: string; user: UserSide; targetItemId: string; utterances: Utterance[] }> {
   const r = await pool.query(
-    `SELECT c.batch_id, b.provider, p.name, p.gender, p.age, p.profession, p.scenario, p.backstory, p.requirement, p.target_item_id
+    `SELECT c.batch_id, b.provider, p.name, p.gender, p.age, p.profession, p.scenario, p.backstory, p.requirement, p.target_item_id,
+       coalesce((SELECT json_agg(json_build_object('conversationId', u.conversation_id, 'idx', u.idx, 'speaker', u.speaker,
+                   'text', u.text, 'action', u.action, 'mentionedItemIds', u.mentioned_item_ids, 'images', u.images,
+                   'meta', u.meta) ORDER BY u.idx)
+                 FROM utterances u WHERE u.conversation_id = c.id), '[]') AS utterances
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id WHERE c.id = $1`,
     [conversationId],
   );
@@ -135,33 +142,26 @@ export async function conversationUser(
     provider: row.provider,
     user: { persona: personaLine(row), scenario: row.scenario, backstory: row.backstory, requirement: row.requirement },
     targetItemId: row.target_item_id,
+    utterances: row.utterances.map((u: unknown) => Utterance.parse(u)),
   };
-}
-
-export async function loadUtterances(pool: Pool, conversationId: string): Promise<Utterance[]> {
-  const r = await pool.query(
-    `SELECT conversation_id AS "conversationId", idx, speaker, text, action, mentioned_item_ids AS "mentionedItemIds", images, meta
-     FROM utterances WHERE conversation_id = $1 ORDER BY idx`,
-    [conversationId],
-  );
-  return r.rows.map((row) => Utterance.parse(row));
 }
 
 /**
  * Upsert keyed by (conversation, idx): a retried activity rewrites its own rows, never adds any.
- * The rows of one activity commit together, so an opening is never stored half-written.
+ * One statement for all of an activity's rows, so an opening is never stored half-written, in one round
+ * trip (a transaction of one INSERT per row took two more, and stage 3 writes ten times a conversation).
  */
 export async function saveUtterances(pool: Pool, rows: Utterance[]): Promise<void> {
-  await inTransaction(pool, async (c) => {
-    for (const u of rows)
-      await c.query(
-        `INSERT INTO utterances (conversation_id, idx, speaker, text, action, mentioned_item_ids, images, meta)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (conversation_id, idx) DO UPDATE SET speaker = EXCLUDED.speaker, text = EXCLUDED.text, action = EXCLUDED.action,
-         mentioned_item_ids = EXCLUDED.mentioned_item_ids, images = EXCLUDED.images, meta = EXCLUDED.meta, updated_at = now()`,
-        [u.conversationId, u.idx, u.speaker, u.text, u.action, u.mentionedItemIds, JSON.stringify(u.images), u.meta],
-      );
-  });
+  await pool.query(
+    `INSERT INTO utterances (conversation_id, idx, speaker, text, action, mentioned_item_ids, images, meta)
+     SELECT u."conversationId", u.idx, u.speaker, u.text, u.action,
+            ARRAY(SELECT jsonb_array_elements_text(u."mentionedItemIds")), u.images, u.meta
+     FROM jsonb_to_recordset($1::jsonb) AS u("conversationId" text, idx int, speaker text, text text, action text,
+                                              "mentionedItemIds" jsonb, images jsonb, meta jsonb)
+     ON CONFLICT (conversation_id, idx) DO UPDATE SET speaker = EXCLUDED.speaker, text = EXCLUDED.text, action = EXCLUDED.action,
+       mentioned_item_ids = EXCLUDED.mentioned_item_ids, images = EXCLUDED.images, meta = EXCLUDED.meta, updated_at = now()`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** Utterances stored for these conversations. */
