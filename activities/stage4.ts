@@ -23,7 +23,7 @@ export const stage4Pass = () =>
  * returned, and only the missing rewrites or the missing review are asked of an agent.
  */
 export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
-  return {
+  const activities = {
     /**
      * Every utterance rewritten (colloquial with the method's probability, drawn from the conversation's
      * recorded seed) and checked; both texts are stored, and each rewrite is saved as soon as it is checked.
@@ -105,6 +105,19 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
       // A stored review whose pass is not yet the dataset's (a retry after the insert): make it so.
       await adoptReviewPass(pool, input.conversationId, pass);
       return Review.parse(stored);
+    },
+  };
+  return {
+    ...activities,
+    /**
+     * Stage 4 in one activity: the rewrites, then the review of the optimised conversation. Both halves
+     * reuse what is stored, so a retry pays only for what is missing; one activity instead of two saves a
+     * workflow task and three history events per conversation.
+     */
+    async optimizeConversation(input: { conversationId: string; seed: number }) {
+      const rewrites = await activities.rewriteUtterances(input);
+      const review = await activities.reviewConversation({ conversationId: input.conversationId });
+      return { rewrites, review };
     },
   };
 }

@@ -120,6 +120,9 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
         rewriteUtterances: async () => {
           throw fatal();
         },
+        optimizeConversation: async () => {
+          throw fatal();
+        },
       }),
     });
     rigs.push(t);

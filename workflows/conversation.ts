@@ -7,6 +7,9 @@ import { act, bookkeeping } from './activities';
 import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
 
+/** The patch that marks a run of today's conversation workflow (local bookkeeping, stage 4 in one activity). */
+export const CURRENT_SHAPE = 'lean-conversation';
+
 export interface ConversationInput {
   conversationId: string;
   /** The recorded seed: every random choice below comes from it, so a resumed run retraces the first. */
@@ -26,9 +29,12 @@ export interface ConversationResult {
  */
 export async function conversationWorkflow({ conversationId, seed }: ConversationInput): Promise<ConversationResult> {
   const ref = { conversationId };
+  // The current shape, under one patch: every patch costs two history events and a visibility update, so
+  // a new run checks this one alone; histories recorded before answer the older patches below.
+  const current = patched(CURRENT_SHAPE);
   // Bookkeeping as local activities, and the opening's search attribute set with the outcome's: ten
   // history events fewer per conversation. Histories recorded before keep their activities.
-  const lean = patched('local-bookkeeping');
+  const lean = current || patched('local-bookkeeping');
   const book = lean ? bookkeeping : act;
   const { opening, outcome, utterances } = await runConversation(
     {
@@ -61,10 +67,16 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
   );
 
   await book.finishConversation({ ...ref, opening, outcome, utterances });
-  upsertSearchAttributes([...(lean ? [{ key: SA.Opening, value: opening }] : []), { key: SA.Outcome, value: outcome }]);
+  const found = [...(lean ? [{ key: SA.Opening, value: opening }] : []), { key: SA.Outcome, value: outcome }];
+  // Now stage 4 is one activity and these attributes come with its memo: a workflow task, three history
+  // events and a visibility update fewer per conversation.
+  if (!current) upsertSearchAttributes(found);
 
   // Histories recorded before stage 4 was part of the workflow end here and must still replay.
-  if (!patched('stage-4')) return { opening, outcome, utterances };
-  const review = await optimizeAndReview({ conversationId, seed });
+  if (!current && !patched('stage-4')) return { opening, outcome, utterances };
+  const review = await optimizeAndReview(
+    { conversationId, seed },
+    current ? { oneActivity: true, searchAttributes: found } : { oneActivity: false },
+  );
   return { opening, outcome, utterances, review };
 }

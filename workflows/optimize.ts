@@ -1,6 +1,10 @@
-import { upsertMemo } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
+
+/** The patch under which `muse optimize` runs stage 4 as one activity. */
+const ONE_STAGE4_ACTIVITY = 'one-stage4-activity';
 
 export interface OptimizeInput {
   conversationId: string;
@@ -11,10 +15,20 @@ export interface OptimizeInput {
 /**
  * Stage 4 of the method for one finished conversation: every utterance rewritten and checked, then the
  * reviewer's scores and the screener's verdict stored. Thresholds are not applied here but at export.
+ * `oneActivity` runs both in one activity (histories recorded before ran them as two); `searchAttributes`
+ * are set in the same workflow task as the memo.
  */
-export async function optimizeAndReview({ conversationId, seed }: OptimizeInput): Promise<Review> {
-  const rewrites = await act.rewriteUtterances({ conversationId, seed });
-  const review = await act.reviewConversation({ conversationId });
+export async function optimizeAndReview(
+  { conversationId, seed }: OptimizeInput,
+  o: { oneActivity: boolean; searchAttributes?: SearchAttributeUpdatePair[] },
+): Promise<Review> {
+  const { rewrites, review } = o.oneActivity
+    ? await act.optimizeConversation({ conversationId, seed })
+    : {
+        rewrites: await act.rewriteUtterances({ conversationId, seed }),
+        review: await act.reviewConversation({ conversationId }),
+      };
+  if (o.searchAttributes?.length) upsertSearchAttributes(o.searchAttributes);
   upsertMemo({
     review: `${review.total}/6 (content ${review.contentQuality}, fluency ${review.logicalFluency}, consistency ${review.userConsistency}), screener ${review.fitsContext ? 'yes' : 'no'}`,
     rewrites: `${rewrites.accepted}/${rewrites.utterances} accepted (${review.pass})`,
@@ -24,5 +38,5 @@ export async function optimizeAndReview({ conversationId, seed }: OptimizeInput)
 
 /** `muse optimize`: stage 4 again for a finished conversation, with the worker's current prompt versions. */
 export async function optimizeWorkflow(input: OptimizeInput): Promise<Review> {
-  return optimizeAndReview(input);
+  return optimizeAndReview(input, { oneActivity: patched(ONE_STAGE4_ACTIVITY) });
 }
