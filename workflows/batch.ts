@@ -167,6 +167,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   // `concurrency` is the ceiling; under it the window follows what the endpoint's pace can use.
   // Histories recorded before this ran the whole window at the ceiling and must replay so.
   const adaptive = patched('adaptive-window');
+  // A window at the ceiling cannot grow, so waiting for room needs no timer to ask again (each one was
+  // two history events and a server timer per launch); histories recorded before set one every wait.
+  const timerOnlyBelowCeiling = adaptive && patched('window-timer-below-ceiling');
   let window = input.concurrency;
   let launchedSinceAsked = WINDOW_EVERY;
   let askedAt = 0;
@@ -179,7 +182,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       askedAt = Date.now();
     }
     const room = () => progress.running < window || !!stop || !!progress.paused;
-    if (!adaptive) await condition(room);
+    if (!adaptive || (timerOnlyBelowCeiling && window >= input.concurrency)) await condition(room);
     else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
     if (stop || progress.paused) break;
     if (
