@@ -65,6 +65,7 @@ async function runSide(side: Side, n: number, concurrency: number) {
   try {
     await temporal.waitForTemporal(`127.0.0.1:${port}`, 60_000, server);
     const out: string[] = [];
+    const err: string[] = [];
     const code = await new Promise<number>((resolve) => {
       const p = spawn(
         process.execPath,
@@ -82,7 +83,7 @@ async function runSide(side: Side, n: number, concurrency: number) {
         },
       );
       p.stdout.on('data', (d) => out.push(String(d)));
-      p.stderr.on('data', () => {});
+      p.stderr.on('data', (d) => err.push(String(d)));
       p.on('exit', (c) => resolve(c ?? 1));
     });
     const text = out.join('');
@@ -102,6 +103,8 @@ async function runSide(side: Side, n: number, concurrency: number) {
       conversationsPerSecond: r.conversationsPerSecond,
       historyEventsPerConversation: r.historyEventsPerConversation.mean,
       exit: code,
+      // What a non-zero exit said last (the progress bar is on stderr too).
+      ...(code !== 0 ? { stderr: err.join('').trim().split('\n').slice(-3).join(' | ') } : {}),
     };
   } finally {
     server.kill('SIGTERM');
