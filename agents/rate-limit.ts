@@ -57,6 +57,8 @@ export class RateLimiter {
   private readonly byTokens = new Set<string>();
   /** Models with an answered call since this process last saw a 429 for them. */
   private readonly answered = new Set<string>();
+  /** Per model, aborted (and replaced) when a 429 cuts its pace: this process's waiters then ask again. */
+  private readonly cuts = new Map<string, AbortController>();
   constructor(
     private readonly pool: Pool,
     private readonly limits: Record<string, Limit>,
@@ -76,33 +78,65 @@ export class RateLimiter {
     return p;
   }
 
-  /** Waits for the model's next send time for a request of `tokens`; returns how long it waited (ms). */
-  async acquire(model: string, tokens: number, onWait: () => void = () => {}, signal?: AbortSignal): Promise<number> {
-    await this.ensure(model);
-    const wait = await reserve(this.pool, model, tokens, {
-      growth: PACING.GROWTH,
-      recovery: PACING.RECOVERY,
-      probe: PACING.PROBE,
-      probeAbove: PACING.PROBE_ABOVE,
-      maxRps: PACING.MAX_RPS,
-      startRps: PACING.START_RPS,
-    });
-    await waitFor(wait, onWait, signal);
-    return wait;
+  private cutSignal(model: string): AbortSignal {
+    let c = this.cuts.get(model);
+    if (!c) this.cuts.set(model, (c = new AbortController()));
+    return c.signal;
   }
 
-  /** The endpoint answered 429: the shared pace slows. */
+  /**
+   * Waits for the model's next send time for a request of `tokens`; returns how long it waited (ms). A 429
+   * that cuts the pace meanwhile sends the wait back for a new time at the cut pace: a send time handed
+   * out before was spaced for the pace that drew the 429, and keeping it would go on feeding the limit.
+   */
+  async acquire(model: string, tokens: number, onWait: () => void = () => {}, signal?: AbortSignal): Promise<number> {
+    await this.ensure(model);
+    const t0 = Date.now();
+    for (;;) {
+      const cut = this.cutSignal(model);
+      const wait = await reserve(this.pool, model, tokens, {
+        growth: PACING.GROWTH,
+        recovery: PACING.RECOVERY,
+        probe: PACING.PROBE,
+        probeAbove: PACING.PROBE_ABOVE,
+        maxRps: PACING.MAX_RPS,
+        startRps: PACING.START_RPS,
+      });
+      // Either signal ends the wait; listeners, not AbortSignal.any, so the long-lived cut signal keeps no
+      // reference to a wait that is over.
+      const stop = new AbortController();
+      const abort = () => stop.abort();
+      cut.addEventListener('abort', abort);
+      signal?.addEventListener('abort', abort);
+      try {
+        if (signal?.aborted) abort();
+        await waitFor(wait, onWait, stop.signal);
+        return Date.now() - t0;
+      } catch (e) {
+        if (signal?.aborted || !cut.aborted) throw e;
+      } finally {
+        cut.removeEventListener('abort', abort);
+        signal?.removeEventListener('abort', abort);
+      }
+    }
+  }
+
+  /** The endpoint answered 429: the shared pace slows, and this process's waiters ask again for their times. */
   async throttled(model: string): Promise<void> {
     await this.ensure(model);
     // Only a 429 met while calls were being answered says where the limit is; a run of them is an outage.
     const learn = this.answered.delete(model);
-    await throttle(this.pool, model, {
+    const cut = await throttle(this.pool, model, {
       cut: PACING.CUT,
       headroom: PACING.HEADROOM,
       settle: PACING.SETTLE,
       minRps: PACING.MIN_RPS,
       learn,
     });
+    if (cut) {
+      this.cuts.get(model)?.abort();
+      this.cuts.delete(model);
+    }
   }
 
   /** An answered call: learns the limits an OpenAI-style endpoint states in x-ratelimit-limit-requests / -tokens (per minute). */

@@ -76,14 +76,15 @@ export async function reserve(
  * With `learn` (calls were being answered until now: the pace met a limit, not an outage) and no limit
  * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling; once one is learned,
  * a 429 lowers it by at most `settle` (paced at the ceiling, timing jitter alone draws one now and then,
- * and taking the headroom off each time would ratchet the ceiling far below the limit).
+ * and taking the headroom off each time would ratchet the ceiling far below the limit). A cut forgets the
+ * send times already handed out (their holders ask again at the cut pace) and returns true.
  */
 export async function throttle(
   pool: Pool,
   model: string,
   o: { cut: number; headroom: number; settle: number; minRps: number; learn: boolean },
-): Promise<void> {
-  await pool.query(
+): Promise<boolean> {
+  const r = await pool.query(
     `UPDATE rate_pacer p SET
        throttled = throttled + 1,
        ceiling_rps = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
@@ -97,13 +98,16 @@ export async function throttle(
        rps = CASE WHEN cut_at > now() - interval '1 second' THEN rps
                   ELSE greatest($4::float8, s.sending * $2::float8) END,
        updated_at = CASE WHEN cut_at > now() - interval '1 second' THEN updated_at ELSE now() END,
+       next_at = CASE WHEN cut_at > now() - interval '1 second' THEN next_at ELSE least(next_at, now()) END,
        cut_at = CASE WHEN cut_at > now() - interval '1 second' THEN cut_at ELSE now() END
      FROM (SELECT model, least(rps, greatest(coalesce(observed_rps, 0),
                                              window_count / greatest(0.25, extract(epoch FROM now() - window_start)))) AS sending
            FROM rate_pacer WHERE model = $1) s
-     WHERE p.model = s.model`,
+     WHERE p.model = s.model
+     RETURNING p.cut_at = now() AS cut`,
     [model, o.cut, o.headroom, o.minRps, o.learn, o.settle],
   );
+  return r.rows[0]?.cut === true;
 }
 
 /** The limits an endpoint states (x-ratelimit-limit-*), with headroom, unless the configuration sets them. */

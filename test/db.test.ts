@@ -50,6 +50,38 @@ describe('the budget check', () => {
 });
 
 describe('the rate pacer', () => {
+  it('a 429 reschedules the requests already waiting for their send time: none goes out at the pace that drew it', async () => {
+    const pool = createPool(env().databaseUrl);
+    const model = `pacer-backlog-${process.pid}`;
+    const limiter = new RateLimiter(pool, {});
+    try {
+      await limiter.acquire(model, 0);
+      // 100 a second, and twenty requests waiting for their turn at that pace (the last 0.2 s from now).
+      await pool.query(
+        `UPDATE rate_pacer SET rps = 100, observed_rps = 100, cut_at = now() - interval '2 seconds' WHERE model = $1`,
+        [model],
+      );
+      const sent: number[] = [];
+      const waiting = Array.from({ length: 20 }, () => limiter.acquire(model, 0).then(() => sent.push(Date.now())));
+      await new Promise((r) => setTimeout(r, 50));
+      // The endpoint says 429 while little is really being sent: the pace is cut to a few a second.
+      await pool.query(
+        `UPDATE rate_pacer SET observed_rps = 5, window_count = 1, window_start = now() - interval '500 milliseconds'
+         WHERE model = $1`,
+        [model],
+      );
+      const cutAt = Date.now();
+      await limiter.throttled(model);
+      await Promise.all(waiting);
+      // Before, those still waiting went out within 0.2 s at the old pace, into the limit that had just answered 429.
+      expect(sent.filter((t) => t >= cutAt && t - cutAt < 1000).length).toBeLessThan(8);
+      expect(sent).toHaveLength(20);
+    } finally {
+      await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
+      await pool.end();
+    }
+  });
+
   it('a ceiling learned from 429s settles near the limit: a 429 from jitter at that pace barely lowers it', async () => {
     const pool = createPool(env().databaseUrl);
     const model = `pacer-learned-${process.pid}`;
