@@ -44,6 +44,7 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     latencyMs: 1000,
     admitPerSecond: LIMIT,
     statedRpm: sc.stated ? LIMIT * 60 : undefined,
+    record: false,
   });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-ratelimit-'));
   const configFile = path.join(dir, 'muse.config.json');

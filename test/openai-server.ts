@@ -108,9 +108,16 @@ export async function startOpenAiTestServer(
     admitPerSecond?: number;
     /** Sent as x-ratelimit-limit-requests on every answer, as OpenAI does. */
     statedRpm?: number;
+    /**
+     * Keep what each request carried (`seen`, images included) for the test to read; a benchmark of
+     * thousands of requests turns it off, since the heap it grows stalls the server's clock with GC.
+     */
+    record?: boolean;
   } = {},
 ) {
   const seen: SeenRequest[] = [];
+  /** Requests received, counted whether or not they are recorded. */
+  let received = 0;
   /** Admission times within the last second, and the totals a benchmark reads. */
   const admittedAt: number[] = [];
   const counts = { admitted: 0, throttled: 0 };
@@ -145,17 +152,19 @@ export async function startOpenAiTestServer(
         .filter((p: { type: string }) => p.type === 'image_url')
         .map((p: { image_url: { url: string } }) => p.image_url.url);
       const lastUser = [...r.messages].reverse().find((m: { role: string }) => m.role === 'user');
-      seen.push({
-        at: Date.now(),
-        agent,
-        model: r.model,
-        temperature: r.temperature,
-        images: imageUrls.length,
-        imageUrls,
-        responseFormat: r.response_format?.type,
-        lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '',
-        auth: req.headers.authorization ?? '',
-      });
+      received++;
+      if (o.record !== false)
+        seen.push({
+          at: Date.now(),
+          agent,
+          model: r.model,
+          temperature: r.temperature,
+          images: imageUrls.length,
+          imageUrls,
+          responseFormat: r.response_format?.type,
+          lastUserText: typeof lastUser?.content === 'string' ? lastUser.content : '',
+          auth: req.headers.authorization ?? '',
+        });
       if (o.admitPerSecond) {
         const now = Date.now();
         while (admittedAt.length && admittedAt[0] <= now - 1000) admittedAt.shift();
@@ -167,7 +176,7 @@ export async function startOpenAiTestServer(
         admissions.push(now);
         counts.admitted++;
       }
-      const b = behave(agent, seen.length, r);
+      const b = behave(agent, received, r);
       if (b === 'hang') {
         hanging.add(res);
         return;
@@ -182,7 +191,7 @@ export async function startOpenAiTestServer(
             ? JSON.stringify({ unexpected: true })
             : JSON.stringify(instance(schema, agent, '', tag));
       const reply = JSON.stringify({
-        id: `chatcmpl-${seen.length}`,
+        id: `chatcmpl-${received}`,
         object: 'chat.completion',
         created: 0,
         model: r.model,
@@ -216,6 +225,7 @@ export async function startOpenAiTestServer(
     res: http.ServerResponse,
   ) {
     const inputs = Array.isArray(r.input) ? r.input : [r.input];
+    received++;
     seen.push({
       at: Date.now(),
       agent: 'embeddings',
@@ -227,7 +237,7 @@ export async function startOpenAiTestServer(
       lastUserText: inputs.join('\n'),
       auth: req.headers.authorization ?? '',
     });
-    const b = behave('embeddings', seen.length, r);
+    const b = behave('embeddings', received, r);
     if (b && typeof b === 'object') return fail(res, b);
     const dims = r.dimensions ?? 64;
     const data = inputs
