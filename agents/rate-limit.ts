@@ -13,7 +13,9 @@ export interface Limit {
  * ceiling each second. With no limit configured or stated, the pace starts at START_RPS and grows by
  * GROWTH a second until a 429 met while calls were being answered; that pace, less headroom, becomes the
  * ceiling, which creeps up by PROBE a second so that a raised limit is found again; a later 429 lowers
- * a learned ceiling by at most SETTLE. The probe runs only while at least PROBE_ABOVE of the ceiling is sent.
+ * a learned ceiling by at most SETTLE and cuts the pace only to SETTLE_CUT. The probe runs only while at
+ * least PROBE_ABOVE of the ceiling is sent, and speeds up with the time since the last 429 (PROBE_RAMP_S,
+ * at most PROBE_BOOST times): from a ceiling learned too low it climbs back in about half a minute.
  */
 export const PACING = {
   HEADROOM: 0.95,
@@ -24,6 +26,9 @@ export const PACING = {
   GROWTH: 0.4,
   PROBE: 0.005,
   PROBE_ABOVE: 0.9,
+  PROBE_RAMP_S: 15,
+  PROBE_BOOST: 8,
+  SETTLE_CUT: 0.95,
   MIN_RPS: 0.05,
   MAX_RPS: 5_000,
 } as const;
@@ -99,6 +104,8 @@ export class RateLimiter {
         recovery: PACING.RECOVERY,
         probe: PACING.PROBE,
         probeAbove: PACING.PROBE_ABOVE,
+        probeRampS: PACING.PROBE_RAMP_S,
+        probeBoost: PACING.PROBE_BOOST,
         maxRps: PACING.MAX_RPS,
         startRps: PACING.START_RPS,
       });
@@ -128,6 +135,7 @@ export class RateLimiter {
     const learn = this.answered.delete(model);
     const cut = await throttle(this.pool, model, {
       cut: PACING.CUT,
+      settleCut: PACING.SETTLE_CUT,
       headroom: PACING.HEADROOM,
       settle: PACING.SETTLE,
       minRps: PACING.MIN_RPS,

@@ -36,13 +36,24 @@ export async function ensurePacer(pool: Pool, p: PacerStart): Promise<void> {
  * (share of the ceiling per second) back up to it; a ceiling learned
  * from 429s creeps up by `probe` per second while the rate really sent is at least `probeAbove` of it
  * (a batch that does not use its ceiling learns nothing about the limit, and a ceiling that rose
- * meanwhile would meet the next burst of demand with 429s). Returns how long to wait before sending, in ms.
+ * meanwhile would meet the next burst of demand with 429s). The probe speeds up the longer no 429 has
+ * come (`probe` x (1 + seconds since the last cut / `probeRampS`), at most `probeBoost` times): slow
+ * near where the last one came, fast from a ceiling learned too low. Returns how long to wait, in ms.
  */
 export async function reserve(
   pool: Pool,
   model: string,
   tokens: number,
-  step: { growth: number; recovery: number; probe: number; probeAbove: number; maxRps: number; startRps: number },
+  step: {
+    growth: number;
+    recovery: number;
+    probe: number;
+    probeAbove: number;
+    probeRampS: number;
+    probeBoost: number;
+    maxRps: number;
+    startRps: number;
+  },
 ): Promise<number> {
   const r = await pool.query(
     `UPDATE rate_pacer p SET
@@ -59,12 +70,25 @@ export async function reserve(
                              p.rps * power(1 + $3::float8, least(60, extract(epoch FROM now() - p.updated_at))))
                   ELSE least(p.ceiling_rps, p.rps + $4::float8 * p.ceiling_rps * extract(epoch FROM now() - p.updated_at)) END,
        ceiling_rps = CASE WHEN p.ceiling_source = '429' AND coalesce(p.observed_rps, 0) >= $8::float8 * p.ceiling_rps
-                          THEN least($6::float8, p.ceiling_rps * power(1 + $5::float8, least(60, extract(epoch FROM now() - p.updated_at))))
+                          THEN least($6::float8, p.ceiling_rps * power(1 + $5::float8 * least($10::float8,
+                                       1 + extract(epoch FROM now() - coalesce(p.cut_at, now())) / $9::float8),
+                                     least(60, extract(epoch FROM now() - p.updated_at))))
                           ELSE p.ceiling_rps END,
        updated_at = now()
      WHERE p.model = $1
      RETURNING greatest(0, 1000 * extract(epoch FROM p.granted_at - clock_timestamp()))::float8 AS wait_ms`,
-    [model, tokens, step.growth, step.recovery, step.probe, step.maxRps, step.startRps, step.probeAbove],
+    [
+      model,
+      tokens,
+      step.growth,
+      step.recovery,
+      step.probe,
+      step.maxRps,
+      step.startRps,
+      step.probeAbove,
+      step.probeRampS,
+      step.probeBoost,
+    ],
   );
   return r.rows[0]?.wait_ms ?? 0;
 }
@@ -76,13 +100,14 @@ export async function reserve(
  * With `learn` (calls were being answered until now: the pace met a limit, not an outage) and no limit
  * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling; once one is learned,
  * a 429 lowers it by at most `settle` (paced at the ceiling, timing jitter alone draws one now and then,
- * and taking the headroom off each time would ratchet the ceiling far below the limit). A cut forgets the
+ * and taking the headroom off each time would ratchet the ceiling far below the limit), and the pace is cut
+ * only to `settleCut` of what is sent (the probe met the limit: a small step back, not a back-off). A cut forgets the
  * send times already handed out (their holders ask again at the cut pace) and returns true.
  */
 export async function throttle(
   pool: Pool,
   model: string,
-  o: { cut: number; headroom: number; settle: number; minRps: number; learn: boolean },
+  o: { cut: number; settleCut: number; headroom: number; settle: number; minRps: number; learn: boolean },
 ): Promise<boolean> {
   const r = await pool.query(
     `UPDATE rate_pacer p SET
@@ -96,6 +121,7 @@ export async function throttle(
        ceiling_source = CASE WHEN cut_at > now() - interval '1 second' OR NOT $5::boolean OR ceiling_source IN ('config', 'headers')
                              THEN ceiling_source ELSE '429' END,
        rps = CASE WHEN cut_at > now() - interval '1 second' THEN rps
+                  WHEN ceiling_source = '429' AND $5::boolean THEN greatest($4::float8, s.sending * $7::float8)
                   ELSE greatest($4::float8, s.sending * $2::float8) END,
        updated_at = CASE WHEN cut_at > now() - interval '1 second' THEN updated_at ELSE now() END,
        next_at = CASE WHEN cut_at > now() - interval '1 second' THEN next_at ELSE least(next_at, now()) END,
@@ -105,7 +131,7 @@ export async function throttle(
            FROM rate_pacer WHERE model = $1) s
      WHERE p.model = s.model
      RETURNING p.cut_at = now() AS cut`,
-    [model, o.cut, o.headroom, o.minRps, o.learn, o.settle],
+    [model, o.cut, o.headroom, o.minRps, o.learn, o.settle, o.settleCut],
   );
   return r.rows[0]?.cut === true;
 }

@@ -137,6 +137,24 @@ describe('the rate pacer', () => {
       };
       expect(await idle(10)).toBe(40);
       expect(await idle(39)).toBeGreaterThan(40 * 1.09);
+
+      // A ceiling learned too low (30, a minute without a 429 since) climbs back fast: ten seconds of the
+      // batch sending at it raise it by a fifth, where the fixed 0.5 %/s probe gave 5 %.
+      await pool.query(
+        `UPDATE rate_pacer SET ceiling_rps = 30, rps = 30, observed_rps = 30, cut_at = now() - interval '60 seconds',
+           updated_at = now() - interval '10 seconds', window_start = now() WHERE model = $1`,
+        [model],
+      );
+      await limiter.acquire(model, 0);
+      expect((await row()).ceiling_rps).toBeGreaterThan(30 * 1.2);
+
+      // At a learned ceiling, the probe's 429 is a small step back, not a back-off: the pace keeps 95 % of
+      // what was sent (the full cut, to 80 %, took a twentieth of the endpoint's limit for seconds each time).
+      await sending(48);
+      await pool.query(`UPDATE rate_pacer SET ceiling_rps = 48, ceiling_source = '429' WHERE model = $1`, [model]);
+      await limiter.observe(model, undefined);
+      await limiter.throttled(model);
+      expect((await row()).rps).toBeGreaterThan(48 * 0.9);
     } finally {
       await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
       await pool.end();
