@@ -8,8 +8,12 @@
 import { parseArgs } from 'node:util';
 import { startBatch, watchBatch } from '../client/batches';
 import { progressQuery } from '../workflows/batch';
-import { openSession } from '../client/connection';
+import { connectionClosed, openSession } from '../client/connection';
 import { withInlineWorker } from '../client/inline-worker';
+import { installExitGuard } from '../client/log';
+
+// gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
+installExitGuard(connectionClosed);
 
 async function main() {
   const { values } = parseArgs({

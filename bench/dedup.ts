@@ -9,11 +9,15 @@
 import { parseArgs } from 'node:util';
 import { SimulatedMllm } from '../agents/simulated';
 import { getItems } from '../db/items';
-import { openSession } from '../client/connection';
+import { connectionClosed, openSession } from '../client/connection';
 import { tokens } from '../metrics/text';
 import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';
 import { loadCategoryPools, sampleProfile } from '../profiles/sample';
 import { personaLine } from '../schemas/profile';
+import { installExitGuard } from '../client/log';
+
+// gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
+installExitGuard(connectionClosed);
 
 async function main() {
   const { values } = parseArgs({

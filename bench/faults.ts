@@ -16,11 +16,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOrAttachBatch } from '../client/batches';
-import { databaseTaskQueue, openSession } from '../client/connection';
+import { connectionClosed, databaseTaskQueue, openSession } from '../client/connection';
 import { checkStage1 } from '../client/preflight';
 import { Rng } from '../random';
 import { startOpenAiTestServer, type Behaviour } from '../test/openai-server';
 import { taskQueueFor } from '../worker';
+import { installExitGuard } from '../client/log';
+
+// gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
+installExitGuard(connectionClosed);
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

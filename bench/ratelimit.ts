@@ -20,11 +20,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openSession } from '../client/connection';
+import { connectionClosed, openSession } from '../client/connection';
 import { resetPacer } from '../db/rate';
 import { createPool } from '../db/pool';
 import { checkStage1 } from '../client/preflight';
 import { startOpenAiTestServer } from '../test/openai-server';
+import { installExitGuard } from '../client/log';
+
+// gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
+installExitGuard(connectionClosed);
 
 const LIMIT = 50;
 const MODEL = 'bench-model';

@@ -14,7 +14,11 @@ import { noEmbedder } from '../agents/embedder';
 import { DenseIndex } from '../catalog/dense';
 import { FullTextRetriever, HybridRetriever } from '../catalog/retrieval';
 import type { Retriever } from '../catalog/search';
-import { openSession } from '../client/connection';
+import { connectionClosed, openSession } from '../client/connection';
+import { installExitGuard } from '../client/log';
+
+// gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
+installExitGuard(connectionClosed);
 
 const TOP_K = 8;
 
