@@ -100,9 +100,9 @@ export async function reserve(
  * With `learn` (calls were being answered until now: the pace met a limit, not an outage) and no limit
  * configured or stated, the pace that drew it, less `headroom`, becomes the ceiling; once one is learned,
  * a 429 lowers it by at most `settle` (paced at the ceiling, timing jitter alone draws one now and then,
- * and taking the headroom off each time would ratchet the ceiling far below the limit), and the pace is cut
- * only to `settleCut` of what is sent (the probe met the limit: a small step back, not a back-off). A cut forgets the
- * send times already handed out (their holders ask again at the cut pace) and returns true.
+ * and taking the headroom off each time would ratchet the ceiling far below the limit), and the pace is
+ * cut only to `settleCut` of what is sent (the probe met the limit: a small step back, not a back-off).
+ * A cut forgets the send times already handed out (their holders ask again at the cut pace) and returns true.
  */
 export async function throttle(
   pool: Pool,

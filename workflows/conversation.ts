@@ -8,7 +8,7 @@ import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
 
 /** The patch that marks a run of today's conversation workflow (local bookkeeping, stage 4 in one activity). */
-export const CURRENT_SHAPE = 'lean-conversation';
+const CURRENT_SHAPE = 'lean-conversation';
 
 export interface ConversationInput {
   conversationId: string;
