@@ -226,17 +226,18 @@ export async function startOpenAiTestServer(
   ) {
     const inputs = Array.isArray(r.input) ? r.input : [r.input];
     received++;
-    seen.push({
-      at: Date.now(),
-      agent: 'embeddings',
-      model: r.model,
-      temperature: 0,
-      images: 0,
-      imageUrls: [],
-      responseFormat: undefined,
-      lastUserText: inputs.join('\n'),
-      auth: req.headers.authorization ?? '',
-    });
+    if (o.record !== false)
+      seen.push({
+        at: Date.now(),
+        agent: 'embeddings',
+        model: r.model,
+        temperature: 0,
+        images: 0,
+        imageUrls: [],
+        responseFormat: undefined,
+        lastUserText: inputs.join('\n'),
+        auth: req.headers.authorization ?? '',
+      });
     const b = behave('embeddings', received, r);
     if (b && typeof b === 'object') return fail(res, b);
     const dims = r.dimensions ?? 64;
