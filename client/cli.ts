@@ -208,7 +208,7 @@ program
 const catalog = program.command('catalog').description('the item database');
 catalog
   .command('demo')
-  .description('render and store the built-in demo catalog (3,120 items of 26 types, with PNG images); safe to repeat')
+  .description('render and store the built-in demo catalog (20,800 items of 26 types, with PNG images); safe to repeat')
   .action(() =>
     withSession(async (s) => {
       const n = await importDemoCatalog(s.pool, (d, t) => {

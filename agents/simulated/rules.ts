@@ -1,6 +1,6 @@
 import { openingOf } from '../../metrics/text';
 import { lastWord, VOCABULARY, type ItemAttributes } from '../../catalog/attributes';
-import { an } from '../../catalog/vocabulary';
+import { an, COLOURS } from '../../catalog/vocabulary';
 import { type Rng } from '../../random';
 import { type Turn } from '../calls';
 
@@ -86,6 +86,82 @@ export function personaFacts(persona: string): { age: number; profession?: strin
   return { age, profession: p && p !== 'None' ? p : undefined };
 }
 
+/**
+ * How a shopper names a catalog colour: by its everyday family ("blue" for navy, sky blue and teal),
+ * the way people describe what they want before they have seen the shades on offer. A real user agent
+ * does not speak the catalog's exact vocabulary, and an exact shade in every request made retrieval
+ * land on the target far more often than the published conversations' length allows.
+ */
+export const COLOUR_FAMILY: Readonly<Record<string, string>> = {
+  black: 'black',
+  white: 'white',
+  ivory: 'white',
+  grey: 'grey',
+  charcoal: 'grey',
+  navy: 'blue',
+  blue: 'blue',
+  'sky blue': 'blue',
+  teal: 'blue',
+  green: 'green',
+  olive: 'green',
+  'sage green': 'green',
+  red: 'red',
+  burgundy: 'red',
+  pink: 'pink',
+  blush: 'pink',
+  coral: 'pink',
+  orange: 'orange',
+  mustard: 'yellow',
+  yellow: 'yellow',
+  beige: 'brown',
+  camel: 'brown',
+  brown: 'brown',
+  tan: 'brown',
+  purple: 'purple',
+  lavender: 'purple',
+  silver: 'silver',
+  gold: 'gold',
+};
+const lightness = (colour: string) => {
+  const hex = COLOURS[colour] ?? '#808080';
+  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  return Math.max(...rgb) + Math.min(...rgb);
+};
+/**
+ * The colour words a shopper uses for `colour`: its family; against a shown item of the same family,
+ * the way it differs ("darker blue"), since people compare shades rather than name them.
+ */
+export const spokenColour = (colour: string, against?: string): string => {
+  const family = COLOUR_FAMILY[colour] ?? colour;
+  if (!against || COLOUR_FAMILY[against] !== family || against === colour) return family;
+  return `${lightness(colour) <= lightness(against) ? 'darker' : 'lighter'} ${family}`;
+};
+
+/** How a material feels, in the words a shopper uses when a shown item is made of the wrong stuff. */
+const MATERIAL_FEEL: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    ['wool', 'merino wool', 'cashmere', 'fleece', 'tweed', 'corduroy', 'velvet'].map((m) => [m, 'warmer']),
+  ),
+  ...Object.fromEntries(
+    ['linen', 'cotton', 'organic cotton', 'chiffon', 'mesh', 'straw', 'jersey'].map((m) => [m, 'lighter and airier']),
+  ),
+  ...Object.fromEntries(['silk', 'satin'].map((m) => [m, 'smoother and silkier'])),
+  ...Object.fromEntries(
+    ['denim', 'leather', 'suede', 'canvas', 'nylon', 'polyester', 'recycled polyester', 'spandex blend'].map((m) => [
+      m,
+      'sturdier',
+    ]),
+  ),
+};
+/**
+ * What a shopper says about a material against a shown item: how it should feel ("something warmer"),
+ * and the material's own name only when both feel alike and the name is what tells them apart.
+ */
+export const spokenMaterial = (material: string, against: string): string | undefined => {
+  const feel = MATERIAL_FEEL[material];
+  return feel && feel !== MATERIAL_FEEL[against] ? feel : undefined;
+};
+
 export type Feature = { kind: 'colour' | 'material' | 'pattern' | 'style' | 'feature'; value: string };
 export function featuresOf(a: ItemAttributes): Feature[] {
   const out: Feature[] = [];
@@ -99,7 +175,7 @@ export function featuresOf(a: ItemAttributes): Feature[] {
 export function phrase(f: Feature): string {
   switch (f.kind) {
     case 'colour':
-      return `in ${f.value}`;
+      return `in ${spokenColour(f.value)}`;
     case 'material':
       return `made of ${f.value}`;
     case 'pattern':

@@ -16,6 +16,9 @@ import {
   pairGroup,
   unfitFor,
   experience,
+  COLOUR_FAMILY,
+  spokenColour,
+  spokenMaterial,
 } from './rules';
 
 /** Stage 3, simulated: the user and recommender turns, written from the real profile and item attributes. */
@@ -102,7 +105,7 @@ export const stage3Handlers: Pick<
     const b = readAttributes(bought);
     const t = readAttributes(target);
     const visual = [
-      t.colour && `something ${t.colour}`,
+      t.colour && `something ${spokenColour(t.colour)}`,
       t.pattern ? `with a ${t.pattern} pattern` : t.material && `in ${t.material}`,
     ].filter(Boolean);
     return {
@@ -245,9 +248,20 @@ export const stage3Handlers: Pick<
     }
     // A different kind of item keeps its article ("a shirt"); a colour or material does not ("grey").
     // The wanted attribute always comes last: the needs analyser reads the last mention as the need.
-    const was = `${m[1] ?? ''}${m[2]}`;
-    const want = m[4] === 'plain' ? 'a plain, solid look' : `${m[3] ?? ''}${m[4]}`;
-    const wantSomething = m[3] ? want : m[4] === 'plain' ? want : `something ${want}`;
+    const colour = COLOUR_FAMILY[m[4]] && COLOUR_FAMILY[m[2]] ? spokenColour(m[4], m[2]) : undefined;
+    const feel = spokenMaterial(m[4], m[2]);
+    // A material asked for by feel leaves the shown one unnamed: a named one would read as the need.
+    const was = feel ? 'that fabric' : `${m[1] ?? ''}${m[2]}`;
+    const want = m[4] === 'plain' ? 'a plain, solid look' : `${m[3] ?? ''}${colour ?? m[4]}`;
+    const wantSomething = m[3]
+      ? want
+      : m[4] === 'plain'
+        ? want
+        : feel
+          ? `something ${feel}`
+          : colour?.includes(' ')
+            ? `something in a ${colour}`
+            : `something ${want}`;
     const no = fresh(
       rng,
       [

@@ -1,6 +1,6 @@
 import type { Handlers } from './handlers';
 import { readAttributes, lastWord, VOCABULARY } from '../../catalog/attributes';
-import { turnOpening, unfitFor } from './rules';
+import { COLOUR_FAMILY, turnOpening, unfitFor } from './rules';
 
 /** Stage 4, simulated: the rewriter, its checker, the quality reviewer and the recommendation screener. */
 
@@ -80,7 +80,9 @@ export const stage4Handlers: Pick<
     const logical_fluency = Math.max(0, (alternates ? 1 : 0) + (ends ? 1 : 0) - (repeats ? 1 : 0));
     const wanted = lastWord(user.requirement, VOCABULARY.colours);
     const accepted = dialogue[dialogue.length - 1]?.text ?? '';
-    const user_consistency = !wanted || accepted.toLowerCase().includes(wanted) ? 2 : 1;
+    // The user asks by colour family ("blue") and accepts the shade it sees ("navy"): both are consistent.
+    const fits = VOCABULARY.colours.filter((c) => c === wanted || COLOUR_FAMILY[c] === wanted);
+    const user_consistency = !wanted || fits.some((c) => accepted.toLowerCase().includes(c)) ? 2 : 1;
     return { content_quality, logical_fluency, user_consistency };
   },
 

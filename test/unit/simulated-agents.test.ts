@@ -123,3 +123,47 @@ describe('a refused key', () => {
     ).toMatch(/HTTP 401: .*\(check MUSE_API_KEY_REWRITER, the key this call used\)/);
   });
 });
+
+describe('the simulated shopper speaks like a shopper, not like the catalog', () => {
+  const call = <A extends AgentName>(agent: A, i: unknown) =>
+    sim.call(agent, AGENT_CALLS[agent].input.parse(i) as never, { key: `t:${agent}` });
+  const reject = async (difference: string) => (await call('rejection', { ...input(), difference, dialogue: [] })).text;
+  const needs = async (text: string) =>
+    (await call('needsAnalyser', { dialogue: [{ speaker: 'User', text, action: 'reject' }] })).needs;
+
+  it('asks for a colour by its family, and compares shades within one', async () => {
+    const across = await reject('The recommendation is red, but the wanted one is navy.');
+    expect(across).toMatch(/\bblue\b/);
+    expect(across).not.toMatch(/navy/);
+    expect(await needs(across)).toContain('colour: blue');
+    const within = await reject('The recommendation is sky blue, but the wanted one is navy.');
+    expect(within).toMatch(/darker blue/);
+    expect(await reject('The recommendation is charcoal, but the wanted one is white.')).toMatch(/\bwhite\b/);
+  });
+
+  it('asks for a material by how it feels, and never lets the rejected one read as the need', async () => {
+    const text = await reject('The recommendation is linen, but the wanted one is wool.');
+    expect(text).toMatch(/warmer/);
+    expect(text).not.toMatch(/linen|wool/);
+    expect(await needs(text)).not.toContain('material:');
+    // Two materials that feel alike are told apart by name.
+    expect(await reject('The recommendation is cashmere, but the wanted one is wool.')).toMatch(/\bwool\b/);
+  });
+
+  it('counts accepting a shade as keeping to the colour family the user asked for', async () => {
+    const user = {
+      persona: 'Name: Alex, Gender: unknown, Age: 30, Profession: None',
+      scenario: 'Sports need: hiking',
+      backstory: 'A hike.',
+      requirement: 'A hoodie in blue.',
+    };
+    const dialogue = (accept: string) => [
+      { speaker: 'Assistant', text: 'How about this navy fleece hoodie?', action: 'recommend' },
+      { speaker: 'User', text: accept, action: 'accept' },
+    ];
+    const review = async (accept: string) =>
+      (await call('qualityReviewer', { user, dialogue: dialogue(accept) })).user_consistency;
+    expect(await review('Yes, the navy fleece is perfect.')).toBe(2);
+    expect(await review('Yes, the red fleece is perfect.')).toBe(1);
+  });
+});
