@@ -13,13 +13,19 @@ const items = new Map<string, Item>(
 );
 const sim = new SimulatedMllm();
 const item = (id: string) => items.get(id)!;
+const call = <A extends AgentName>(agent: A, i: unknown) =>
+  sim.call(agent, AGENT_CALLS[agent].input.parse(i) as never, { key: `t:${agent}` });
+/** A shopper on a hike who asked for `requirement`. */
+const hiker = (requirement: string) => ({
+  persona: 'Name: Alex, Gender: unknown, Age: 30, Profession: None',
+  scenario: 'Sports need: hiking',
+  backstory: 'A hike.',
+  requirement,
+});
 const input = () =>
   typicalInput([item('demo-dresses-01'), item('demo-hoodies-01'), item('demo-heels-01'), item('demo-jeans-01')]);
 
 describe('the simulated stage-1 and stage-4 agents', () => {
-  const call = <A extends AgentName>(agent: A, i: unknown) =>
-    sim.call(agent, AGENT_CALLS[agent].input.parse(i) as never, { key: `t:${agent}` });
-
   it('captions from the item, and keeps product types apart from audiences and departments', async () => {
     const d = item('demo-dresses-01');
     expect((await call('itemCaptioner', { item: d })).description.toLowerCase()).toContain(String(d.details.Colour));
@@ -78,12 +84,7 @@ describe('the simulated stage-1 and stage-4 agents', () => {
   });
 
   it('reviews and screens a conversation by its content', async () => {
-    const user = {
-      persona: 'Name: Alex, Gender: unknown, Age: 30, Profession: None',
-      scenario: 'Sports need: hiking',
-      backstory: 'A hike.',
-      requirement: 'A hoodie in navy.',
-    };
+    const user = hiker('A hoodie in navy.');
     const dialogue = [
       { speaker: 'Assistant', text: 'Hi!', action: 'chit-chat' },
       { speaker: 'User', text: 'I need a hoodie for hiking.', action: 'chit-chat' },
@@ -125,8 +126,6 @@ describe('a refused key', () => {
 });
 
 describe('the simulated shopper speaks like a shopper, not like the catalog', () => {
-  const call = <A extends AgentName>(agent: A, i: unknown) =>
-    sim.call(agent, AGENT_CALLS[agent].input.parse(i) as never, { key: `t:${agent}` });
   const reject = async (difference: string) => (await call('rejection', { ...input(), difference, dialogue: [] })).text;
   const needs = async (text: string) =>
     (await call('needsAnalyser', { dialogue: [{ speaker: 'User', text, action: 'reject' }] })).needs;
@@ -151,12 +150,7 @@ describe('the simulated shopper speaks like a shopper, not like the catalog', ()
   });
 
   it('counts accepting a shade as keeping to the colour family the user asked for', async () => {
-    const user = {
-      persona: 'Name: Alex, Gender: unknown, Age: 30, Profession: None',
-      scenario: 'Sports need: hiking',
-      backstory: 'A hike.',
-      requirement: 'A hoodie in blue.',
-    };
+    const user = hiker('A hoodie in blue.');
     const dialogue = (accept: string) => [
       { speaker: 'Assistant', text: 'How about this navy fleece hoodie?', action: 'recommend' },
       { speaker: 'User', text: accept, action: 'accept' },
