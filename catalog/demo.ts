@@ -62,10 +62,10 @@ export const DEMO_ITEMS_PER_TYPE = 800;
 /**
  * The first 120 of a type cycle through every colour evenly (the catalog's earlier size: databases that
  * hold it keep those items unchanged when `catalog demo` runs again). The rest follow a Zipf law over
- * the type's colours, as shops stock many blacks and few lavenders, so a common colour is shared by
- * dozens of items that only brand, sub-style and details tell apart.
+ * the type's colours, materials and cuts, as shops stock many blacks and few lavenders, so a common
+ * look is shared by dozens of items that only brand, sub-style and details tell apart.
  */
-const EVEN_COLOURS = 120;
+const EVEN_PER_TYPE = 120;
 
 export interface DemoItem {
   id: string;
@@ -88,24 +88,25 @@ const zipf = <T>(xs: readonly T[]) => xs.map((x, rank) => [x, 1 / (rank + 1)] as
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The demo catalog as data: deterministic, 400 variants of each of the 26 garment types (10,400 items). */
+/** The demo catalog as data: deterministic, 800 variants of each of the 26 garment types (20,800 items). */
 export function demoItems(): DemoItem[] {
   const out: DemoItem[] = [];
   for (const type of GARMENT_TYPES) {
     const rng = new Rng('demo-catalog', type.category);
     const colours = rng.shuffle(Object.keys(COLOURS));
+    const stock = { colours: zipf(colours), materials: zipf(type.materials), styles: zipf(type.styles) };
     for (let n = 0; n < DEMO_ITEMS_PER_TYPE; n++) {
-      const popular = n >= EVEN_COLOURS;
+      const popular = n >= EVEN_PER_TYPE;
       const pattern: Pattern = type.patterned && rng.chance(0.45) ? rng.pick(PATTERNS.slice(1)) : 'solid';
       const [lo, hi] = type.price;
       out.push({
         id: `demo-${type.category.toLowerCase().replace(/[^a-z]+/g, '-')}-${String(n + 1).padStart(2, '0')}`,
         type,
         audience: rng.pick(type.audiences),
-        colour: popular ? rng.weighted(zipf(colours)) : colours[n % colours.length],
+        colour: popular ? rng.weighted(stock.colours) : colours[n % colours.length],
         pattern,
-        material: popular ? rng.weighted(zipf(type.materials)) : rng.pick(type.materials),
-        style: popular ? rng.weighted(zipf(type.styles)) : rng.pick(type.styles),
+        material: popular ? rng.weighted(stock.materials) : rng.pick(type.materials),
+        style: popular ? rng.weighted(stock.styles) : rng.pick(type.styles),
         features: rng.shuffle(type.features).slice(0, 3 + rng.int(0, 1)),
         brand: rng.pick(BRANDS),
         price: Math.round((lo + rng.next() * (hi - lo)) * 100) / 100 - 0.01,

@@ -1,6 +1,7 @@
 import { openingOf } from '../../metrics/text';
 import { lastWord, VOCABULARY, type ItemAttributes } from '../../catalog/attributes';
 import { an, COLOURS } from '../../catalog/vocabulary';
+import { rgbOf } from '../../catalog/colour';
 import { type Rng } from '../../random';
 import { type Turn } from '../calls';
 
@@ -123,8 +124,7 @@ export const COLOUR_FAMILY: Readonly<Record<string, string>> = {
   gold: 'gold',
 };
 const lightness = (colour: string) => {
-  const hex = COLOURS[colour] ?? '#808080';
-  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const rgb = rgbOf(COLOURS[colour] ?? '#808080');
   return Math.max(...rgb) + Math.min(...rgb);
 };
 /**
@@ -137,22 +137,16 @@ export const spokenColour = (colour: string, against?: string): string => {
   return `${lightness(colour) <= lightness(against) ? 'darker' : 'lighter'} ${family}`;
 };
 
-/** How a material feels, in the words a shopper uses when a shown item is made of the wrong stuff. */
-const MATERIAL_FEEL: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(
-    ['wool', 'merino wool', 'cashmere', 'fleece', 'tweed', 'corduroy', 'velvet'].map((m) => [m, 'warmer']),
-  ),
-  ...Object.fromEntries(
-    ['linen', 'cotton', 'organic cotton', 'chiffon', 'mesh', 'straw', 'jersey'].map((m) => [m, 'lighter and airier']),
-  ),
-  ...Object.fromEntries(['silk', 'satin'].map((m) => [m, 'smoother and silkier'])),
-  ...Object.fromEntries(
-    ['denim', 'leather', 'suede', 'canvas', 'nylon', 'polyester', 'recycled polyester', 'spandex blend'].map((m) => [
-      m,
-      'sturdier',
-    ]),
-  ),
+/** How materials feel, in the words a shopper uses when a shown item is made of the wrong stuff. */
+const FEELS: Readonly<Record<string, readonly string[]>> = {
+  warmer: ['wool', 'merino wool', 'cashmere', 'fleece', 'tweed', 'corduroy', 'velvet'],
+  'lighter and airier': ['linen', 'cotton', 'organic cotton', 'chiffon', 'mesh', 'straw', 'jersey'],
+  'smoother and silkier': ['silk', 'satin'],
+  sturdier: ['denim', 'leather', 'suede', 'canvas', 'nylon', 'polyester', 'recycled polyester', 'spandex blend'],
 };
+const MATERIAL_FEEL: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(FEELS).flatMap(([feel, materials]) => materials.map((m) => [m, feel])),
+);
 /**
  * What a shopper says about a material against a shown item: how it should feel ("something warmer"),
  * and the material's own name only when both feel alike and the name is what tells them apart.

@@ -253,9 +253,8 @@ export const stage3Handlers: Pick<
     // A material asked for by feel leaves the shown one unnamed: a named one would read as the need.
     const was = feel ? 'that fabric' : `${m[1] ?? ''}${m[2]}`;
     const want = m[4] === 'plain' ? 'a plain, solid look' : `${m[3] ?? ''}${colour ?? m[4]}`;
-    const wantSomething = m[3]
-      ? want
-      : m[4] === 'plain'
+    const wantSomething =
+      m[3] || m[4] === 'plain'
         ? want
         : feel
           ? `something ${feel}`
