@@ -1,8 +1,6 @@
 import sharp from 'sharp';
-import { COLOURS } from './vocabulary';
+import { COLOURS, rgbOf } from './vocabulary';
 
-/** "#rrggbb" as [r, g, b], 0-255 each. */
-export const rgbOf = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const PALETTE = Object.entries(COLOURS).map(([name, hex]) => [name, rgbOf(hex)] as const);
 const nearest = (r: number, g: number, b: number) => {
   let best = PALETTE[0][0];

@@ -62,6 +62,8 @@ const Vocabulary = z.object({
 const vocabulary = Vocabulary.parse(data);
 
 export const COLOURS: Readonly<Record<string, string>> = vocabulary.colours;
+/** "#rrggbb" as [r, g, b], 0-255 each. */
+export const rgbOf = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 export const MATERIALS: readonly string[] = vocabulary.materials;
 export const AUDIENCE_PREFIX: Readonly<Record<string, string>> = vocabulary.audiencePrefix;
 export const GARMENT_TYPES: readonly GarmentType[] = vocabulary.garmentTypes;

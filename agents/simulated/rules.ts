@@ -1,7 +1,6 @@
 import { openingOf } from '../../metrics/text';
 import { lastWord, VOCABULARY, type ItemAttributes } from '../../catalog/attributes';
-import { an, COLOURS } from '../../catalog/vocabulary';
-import { rgbOf } from '../../catalog/colour';
+import { an, COLOURS, rgbOf } from '../../catalog/vocabulary';
 import { type Rng } from '../../random';
 import { type Turn } from '../calls';
 
