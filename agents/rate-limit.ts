@@ -33,6 +33,18 @@ export const PACING = {
   MAX_RPS: 5_000,
 } as const;
 
+/** How a reservation moves the pace on (db/rate.ts reserve). */
+export const PACING_STEP = {
+  growth: PACING.GROWTH,
+  recovery: PACING.RECOVERY,
+  probe: PACING.PROBE,
+  probeAbove: PACING.PROBE_ABOVE,
+  probeRampS: PACING.PROBE_RAMP_S,
+  probeBoost: PACING.PROBE_BOOST,
+  maxRps: PACING.MAX_RPS,
+  startRps: PACING.START_RPS,
+};
+
 /** Longest single sleep: the activity heartbeats between sleeps, so a worker that dies is noticed. */
 const BEAT_MS = 5_000;
 
@@ -99,16 +111,7 @@ export class RateLimiter {
     const t0 = Date.now();
     for (;;) {
       const cut = this.cutSignal(model);
-      const wait = await reserve(this.pool, model, tokens, {
-        growth: PACING.GROWTH,
-        recovery: PACING.RECOVERY,
-        probe: PACING.PROBE,
-        probeAbove: PACING.PROBE_ABOVE,
-        probeRampS: PACING.PROBE_RAMP_S,
-        probeBoost: PACING.PROBE_BOOST,
-        maxRps: PACING.MAX_RPS,
-        startRps: PACING.START_RPS,
-      });
+      const wait = await reserve(this.pool, model, tokens, PACING_STEP);
       // Either signal ends the wait; listeners, not AbortSignal.any, so the long-lived cut signal keeps no
       // reference to a wait that is over.
       const stop = new AbortController();

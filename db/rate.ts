@@ -30,15 +30,18 @@ export async function ensurePacer(pool: Pool, p: PacerStart): Promise<void> {
 }
 
 /**
- * Reserves the next send time for one request of `tokens`, moving the model's clocks on by 1/rps and
- * tokens/tps, and moves the pace on by the time since it last moved: `growth` (share per second) while
- * no ceiling is known (and never past twice the rate really sent, nor below `startRps`), else `recovery`
- * (share of the ceiling per second) back up to it; a ceiling learned
+ * Reserves the next send time for one request of `tokens`, moving the model's clocks on by tokens/tps and
+ * by one request at the pace projected for the send time it books (a backlog booked at today's pace would
+ * keep that spacing however fast the pace grew meanwhile: 200 calls asked for at the start of a run queued
+ * at the 5-a-second start pace for 40 s). It moves the pace on by the time since it last moved: `growth`
+ * (share per second) while no ceiling is known (and never past twice the rate really asked for, nor below
+ * `startRps`), else `recovery` (share of the ceiling per second) back up to it; a ceiling learned
  * from 429s creeps up by `probe` per second while the rate really sent is at least `probeAbove` of it
  * (a batch that does not use its ceiling learns nothing about the limit, and a ceiling that rose
  * meanwhile would meet the next burst of demand with 429s). The probe speeds up the longer no 429 has
  * come (`probe` x (1 + seconds since the last cut / `probeRampS`), at most `probeBoost` times): slow
  * near where the last one came, fast from a ceiling learned too low. Returns how long to wait, in ms.
+ * A 429 takes the booked times back (throttle), so a projection that proves too fast costs one cut.
  */
 export async function reserve(
   pool: Pool,
@@ -55,27 +58,49 @@ export async function reserve(
     startRps: number;
   },
 ): Promise<number> {
+  // s locks the row (FOR UPDATE), so what it computes is from the version this UPDATE writes over.
   const r = await pool.query(
-    `UPDATE rate_pacer p SET
+    `WITH o AS (
+       SELECT model, ceiling_rps, updated_at,
+              greatest(0, extract(epoch FROM next_at - now()))::float8 AS ahead,
+              -- The rate asked for: the last full second's, or the one under way if higher (a backlog arrives at once).
+              greatest(coalesce(observed_rps, 0),
+                       CASE WHEN now() - window_start < interval '1 second'
+                            THEN (window_count + 1) / greatest(0.25, extract(epoch FROM now() - window_start))
+                            ELSE 0 END)::float8 AS asked,
+              rps
+       FROM rate_pacer WHERE model = $1 FOR UPDATE
+     ), s AS (
+       SELECT o.*, CASE WHEN ceiling_rps IS NULL
+                        THEN least($6::float8, greatest($7::float8, 2 * asked),
+                                   rps * power(1 + $3::float8, least(60, extract(epoch FROM now() - updated_at))))
+                        ELSE least(ceiling_rps, rps + $4::float8 * ceiling_rps * extract(epoch FROM now() - updated_at))
+                   END AS pace
+       FROM o
+     ), b AS (
+       SELECT s.*, CASE WHEN ceiling_rps IS NULL
+                        THEN least($6::float8, greatest($7::float8, 2 * asked), pace * power(1 + $3::float8, least(60, ahead)))
+                        ELSE least(ceiling_rps, pace + $4::float8 * ceiling_rps * ahead) END AS booked_rps
+       FROM s
+     )
+     UPDATE rate_pacer p SET
        granted_at = greatest(p.next_at, now(), CASE WHEN p.tps IS NULL THEN now() ELSE p.next_token_at END),
-       next_at = greatest(p.next_at, now()) + make_interval(secs => 1 / p.rps),
+       next_at = greatest(p.next_at, now()) + make_interval(secs => 1 / b.booked_rps),
        next_token_at = CASE WHEN p.tps IS NULL THEN p.next_token_at
                             ELSE greatest(p.next_token_at, now()) + make_interval(secs => $2::float8 / p.tps) END,
        window_start = CASE WHEN now() - p.window_start >= interval '1 second' THEN now() ELSE p.window_start END,
        window_count = CASE WHEN now() - p.window_start >= interval '1 second' THEN 1 ELSE p.window_count + 1 END,
        observed_rps = CASE WHEN now() - p.window_start >= interval '1 second'
                            THEN p.window_count / extract(epoch FROM now() - p.window_start) ELSE p.observed_rps END,
-       rps = CASE WHEN p.ceiling_rps IS NULL
-                  THEN least($6::float8, greatest($7::float8, 2 * coalesce(p.observed_rps, 0)),
-                             p.rps * power(1 + $3::float8, least(60, extract(epoch FROM now() - p.updated_at))))
-                  ELSE least(p.ceiling_rps, p.rps + $4::float8 * p.ceiling_rps * extract(epoch FROM now() - p.updated_at)) END,
+       rps = b.pace,
        ceiling_rps = CASE WHEN p.ceiling_source = '429' AND coalesce(p.observed_rps, 0) >= $8::float8 * p.ceiling_rps
                           THEN least($6::float8, p.ceiling_rps * power(1 + $5::float8 * least($10::float8,
                                        1 + extract(epoch FROM now() - coalesce(p.cut_at, now())) / $9::float8),
                                      least(60, extract(epoch FROM now() - p.updated_at))))
                           ELSE p.ceiling_rps END,
        updated_at = now()
-     WHERE p.model = $1
+     FROM b
+     WHERE p.model = b.model
      RETURNING greatest(0, 1000 * extract(epoch FROM p.granted_at - clock_timestamp()))::float8 AS wait_ms`,
     [
       model,

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../agents/ledger';
-import { PACING, RateLimiter } from '../agents/rate-limit';
+import { PACING, PACING_STEP, RateLimiter } from '../agents/rate-limit';
+import { reserve } from '../db/rate';
 import { createBatch } from '../db/batches';
 import { createPool, migrate } from '../db/pool';
 import { ensureDatabase } from '../stack/postgres';
@@ -76,6 +77,27 @@ describe('the rate pacer', () => {
       // Before, those still waiting went out within 0.2 s at the old pace, into the limit that had just answered 429.
       expect(sent.filter((t) => t >= cutAt && t - cutAt < 1000).length).toBeLessThan(8);
       expect(sent).toHaveLength(20);
+    } finally {
+      await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
+      await pool.end();
+    }
+  });
+
+  it('a pace still learning books a backlog by the pace it grows to: 200 requests at once do not queue at the start pace', async () => {
+    const pool = createPool(env().databaseUrl);
+    const model = `pacer-backlog-start-${process.pid}`;
+    const limiter = new RateLimiter(pool, {});
+    try {
+      await limiter.acquire(model, 0);
+      // A batch starts: stage 2 asks for 200 calls within a moment, with nothing learned yet.
+      let last = 0;
+      for (let k = 0; k < 200; k++) last = await reserve(pool, model, 0, PACING_STEP);
+      // At the start pace (5 a second) the last would wait 40 s, and every call after it longer: the pace
+      // grew meanwhile, but the send times handed out kept the start spacing (stage 2 sent 10 a second for
+      // the first 80 s of a learned run). Booked by the growing pace, the backlog clears in about 8 s.
+      expect(last).toBeLessThan(15_000);
+      // Still paced, not released at once.
+      expect(last).toBeGreaterThan(4_000);
     } finally {
       await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
       await pool.end();
