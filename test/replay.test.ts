@@ -36,7 +36,7 @@ describe('workflow determinism', () => {
 
   /**
    * Histories recorded from real runs (`temporal workflow show -w <id> -o json`): a text opening with
-   * chit-chat and a forced target, image openings ending forced and by retrieval, and a batch. A change
+   * chit-chat and a forced target, image openings ending forced and by retrieval, a batch and a stage-2 run. A change
    * that breaks them would break conversations in flight: version it with patched() instead.
    */
   it('replays the committed histories: workflow changes must stay compatible with runs already in flight', async () => {

@@ -263,6 +263,28 @@ describe('stage 2 as a workflow', () => {
     }
   });
 
+  it('generates ahead only what the count still needs: 20 profiles at concurrency 20 do not pay for 200 samples', async () => {
+    const t = await rig({ databaseUrl });
+    try {
+      const seed = 8;
+      const r = await t.run(() =>
+        t.client.workflow.execute(profilesWorkflow, {
+          workflowId: `profiles-${uid()}`,
+          taskQueue: t.taskQueue,
+          args: [{ seed, count: 20, provider: 'simulated', concurrency: 20 }],
+        }),
+      );
+      expect(r.done).toBe(20);
+      const stored = (await t.pool.query('SELECT count(*)::int AS n FROM profiles WHERE seed = $1', [seed])).rows[0].n;
+      // Every sample stored is a paid gate call (and a backstory when it passes). Concurrency 20 launched 20
+      // chunks of 10 at once, 200 samples for 20 profiles; now the chunks ahead follow the acceptance rate
+      // seen so far, with one chunk to spare.
+      expect(stored).toBeLessThanOrEqual(r.attempts + 20);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('the n-gram index gives the same nearest BLEU as comparing against every backstory', async () => {
     const t = await rig({ databaseUrl });
     try {
