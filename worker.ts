@@ -7,6 +7,7 @@ import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { tracingFromEnv } from './observability/tracing';
 import { config } from './stack/config';
+import { keepHeapNear } from './stack/heap';
 import type { TemporalTarget } from './stack/temporal-target';
 
 /** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
@@ -71,7 +72,9 @@ export async function createMuseWorker(o: WorkerOptions) {
       }),
     ),
   );
+  const stopHeap = keepHeapNear(config.heapMb);
   const close = async () => {
+    stopHeap();
     await tracing?.shutdown();
     await connection.close();
     await pool.end();

@@ -17,6 +17,8 @@ export const config = {
   taskQueue: process.env.MUSE_TASK_QUEUE ?? 'muse',
   /** Activities in flight per worker and queue: an LLM call waits on the network, so hundreds fit. */
   maxActivities: Number(process.env.MUSE_MAX_ACTIVITIES ?? 400),
+  /** A worker's JS heap is collected when it grows past this (MB; 0: leave it to V8), see stack/heap.ts. */
+  heapMb: Number(process.env.MUSE_HEAP_MB ?? 160),
   databaseUrl: process.env.DATABASE_URL,
   embeddedPgPort: Number(process.env.MUSE_PG_PORT ?? 5433),
 };
