@@ -7,7 +7,7 @@ async function forcedCollections(during: () => Promise<void>): Promise<number> {
   let n = 0;
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const d = e.detail as { kind: number; flags: number };
+      const d = (e as PerformanceEntry & { detail: { kind: number; flags: number } }).detail;
       if (d.kind === constants.NODE_PERFORMANCE_GC_MAJOR && d.flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) n++;
     }
   });
@@ -21,7 +21,7 @@ async function forcedCollections(during: () => Promise<void>): Promise<number> {
   return n;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('the worker heap governor', () => {
   it('collects once the heap passes its floor, then waits for the heap to grow by half again', async () => {
