@@ -8,7 +8,8 @@
  *   configured        rateLimits { rpm: 3000 } for the model
  *   stated            no rateLimits; the server sends x-ratelimit-limit-requests: 3000 (learned from headers)
  *   learned           no rateLimits, no headers: learned from the 429s alone
- *   before:<dir>      the same batch with the code checked out in <dir> (its own database: --before-db)
+ *   before:<dir>      the configured batch with the code checked out in <dir> (its own database: --before-db)
+ *   <scenario>:<dir>  any of them with the code checked out in <dir> (same database rule)
  *   <scenario>@<c>    any of them with --concurrency c (the old code's only knob)
  *
  * Needs a stack (`muse up`, or TEMPORAL_ADDRESS and DATABASE_URL) whose database has stage 1 done.
@@ -66,17 +67,18 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     TEMPORAL_ADDRESS: temporalAddress,
     MUSE_TASK_QUEUE: `rl-${Date.now().toString(36)}`,
   };
-  // A fresh pace for each scenario: what is being measured is how fast it finds the limit. (Older code
-  // has token buckets, not pacers, in a database of its own.)
-  if (sc.code === HERE) {
+  // A fresh pace for each scenario: what is being measured is how fast it finds the limit. (Code older
+  // than the pacers has token buckets instead, in a database of its own.)
+  const pacers = await hasPacers(sc.databaseUrl);
+  if (pacers) {
     const pool = createPool(sc.databaseUrl);
     await resetPacer(pool, MODEL).finally(() => pool.end());
   }
   const inFlight: number[] = [];
   const sampler = setInterval(() => inFlight.push(server.active()), 100);
-  // The pace and ceiling every 10 s, to see how the controller moves (our code's pacer table only).
+  // The pace and ceiling every 10 s, to see how the controller moves (where there is a pacer table).
   const trace: string[] = [];
-  const watchPool = sc.code === HERE ? createPool(sc.databaseUrl) : undefined;
+  const watchPool = pacers ? createPool(sc.databaseUrl) : undefined;
   const tracer = setInterval(() => {
     void watchPool
       ?.query('SELECT rps, ceiling_rps, ceiling_source, throttled FROM rate_pacer WHERE model = $1', [MODEL])
@@ -135,6 +137,15 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
   };
 }
 
+async function hasPacers(databaseUrl: string): Promise<boolean> {
+  const pool = createPool(databaseUrl);
+  try {
+    return (await pool.query(`SELECT to_regclass('rate_pacer') IS NOT NULL AS ok`)).rows[0].ok;
+  } finally {
+    await pool.end();
+  }
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -152,12 +163,11 @@ async function main() {
   for (const name of values.scenarios!.split(',')) {
     const [spec, ceiling] = name.split('@');
     const [kind, dir] = spec.split(':');
-    const before = kind === 'before';
     const sc: Scenario = {
       name,
-      code: before ? path.resolve(dir) : HERE,
-      databaseUrl: before ? values['before-db']! : databaseUrl,
-      configured: before || kind === 'configured',
+      code: dir ? path.resolve(dir) : HERE,
+      databaseUrl: dir ? values['before-db']! : databaseUrl,
+      configured: kind === 'before' || kind === 'configured',
       stated: kind === 'stated',
     };
     const concurrency = ceiling ?? values.concurrency;
