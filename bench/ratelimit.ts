@@ -27,6 +27,7 @@ import { createPool } from '../db/pool';
 import { checkStage1 } from '../client/preflight';
 import { startOpenAiTestServer } from '../test/openai-server';
 import { installExitGuard } from '../client/log';
+import { paths } from '../stack/config';
 
 // gRPC retry timers outlive a closed connection; one firing after the close must not turn a finished run into exit 1.
 installExitGuard(connectionClosed);
@@ -66,6 +67,8 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     DATABASE_URL: sc.databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     MUSE_TASK_QUEUE: `rl-${Date.now().toString(36)}`,
+    // The catalog's images are where this checkout stored them, whichever code runs the batch.
+    MUSE_IMAGE_DIR: paths.images(),
   };
   // A fresh pace for each scenario: what is being measured is how fast it finds the limit. (Code older
   // than the pacers has token buckets instead, in a database of its own.)
