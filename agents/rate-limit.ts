@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../db/pool';
 import { ensurePacer, reserve, settleTokens, statedLimits, throttle } from '../db/rate';
@@ -97,7 +98,11 @@ export class RateLimiter {
 
   private cutSignal(model: string): AbortSignal {
     let c = this.cuts.get(model);
-    if (!c) this.cuts.set(model, (c = new AbortController()));
+    if (!c) {
+      this.cuts.set(model, (c = new AbortController()));
+      // Every call waiting on the model listens to it, hundreds in a batch: not a leak, so no warning past 10.
+      setMaxListeners(0, c.signal);
+    }
     return c.signal;
   }
 
