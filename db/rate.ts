@@ -58,7 +58,7 @@ export async function reserve(
     startRps: number;
   },
 ): Promise<number> {
-  // s locks the row (FOR UPDATE), so what it computes is from the version this UPDATE writes over.
+  // o locks the row (FOR UPDATE), so what b computes is from the version this UPDATE writes over.
   const r = await pool.query(
     `WITH o AS (
        SELECT model, ceiling_rps, updated_at,
