@@ -72,19 +72,17 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
   };
   // A fresh pace for each scenario: what is being measured is how fast it finds the limit. (Code older
   // than the pacers has token buckets instead, in a database of its own.)
-  const pacers = await hasPacers(sc.databaseUrl);
-  if (pacers) {
-    const pool = createPool(sc.databaseUrl);
-    await resetPacer(pool, MODEL).finally(() => pool.end());
-  }
+  const pool = createPool(sc.databaseUrl);
+  const pacers: boolean = (await pool.query(`SELECT to_regclass('rate_pacer') IS NOT NULL AS ok`)).rows[0].ok;
+  if (pacers) await resetPacer(pool, MODEL);
   const inFlight: number[] = [];
   const sampler = setInterval(() => inFlight.push(server.active()), 100);
   // The pace and ceiling every 10 s, to see how the controller moves (where there is a pacer table).
   const trace: string[] = [];
-  const watchPool = pacers ? createPool(sc.databaseUrl) : undefined;
   const tracer = setInterval(() => {
-    void watchPool
-      ?.query('SELECT rps, ceiling_rps, ceiling_source, throttled FROM rate_pacer WHERE model = $1', [MODEL])
+    if (!pacers) return;
+    void pool
+      .query('SELECT rps, ceiling_rps, ceiling_source, throttled FROM rate_pacer WHERE model = $1', [MODEL])
       .then(({ rows: [r] }) => {
         const t = Math.round((Date.now() - t0) / 1000);
         if (r)
@@ -106,7 +104,7 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
   });
   clearInterval(sampler);
   clearInterval(tracer);
-  await watchPool?.end();
+  await pool.end();
   const wall = (Date.now() - t0) / 1000;
   await server.close();
 
@@ -138,15 +136,6 @@ async function runScenario(sc: Scenario, n: number, concurrency: string | undefi
     batchId,
     pacer: trace.join('; '),
   };
-}
-
-async function hasPacers(databaseUrl: string): Promise<boolean> {
-  const pool = createPool(databaseUrl);
-  try {
-    return (await pool.query(`SELECT to_regclass('rate_pacer') IS NOT NULL AS ok`)).rows[0].ok;
-  } finally {
-    await pool.end();
-  }
 }
 
 async function main() {
