@@ -124,7 +124,8 @@ export class RateLimiter {
       cut.addEventListener('abort', abort);
       signal?.addEventListener('abort', abort);
       try {
-        if (signal?.aborted) abort();
+        // A cut while the reservation was in flight aborted the signal before anyone listened.
+        if (signal?.aborted || cut.aborted) abort();
         await waitFor(wait, onWait, stop.signal);
         return Date.now() - t0;
       } catch (e) {

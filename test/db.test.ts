@@ -92,6 +92,48 @@ describe('the rate pacer', () => {
     }
   });
 
+  it('a send time handed out while a 429 cuts the pace is asked for again, not kept', async () => {
+    const pool = createPool(env().databaseUrl);
+    const model = `pacer-race-${process.pid}`;
+    // Holds the next pacer statement's answer until the test lets it through: a reservation in flight.
+    let hold: Promise<void> | null = null;
+    let reserves = 0;
+    const gated = new Proxy(pool, {
+      get(target, key) {
+        if (key !== 'query') return Reflect.get(target, key);
+        return async (...args: Parameters<pg.Pool['query']>) => {
+          const gate = hold;
+          hold = null;
+          if (String(args[0]).includes('FOR UPDATE')) reserves++;
+          const r = await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (gate) await gate;
+          return r;
+        };
+      },
+    });
+    const limiter = new RateLimiter(gated, {});
+    try {
+      await limiter.acquire(model, 0);
+      await pool.query(
+        `UPDATE rate_pacer SET rps = 100, observed_rps = 100, cut_at = now() - interval '2 seconds' WHERE model = $1`,
+        [model],
+      );
+      let release = () => {};
+      hold = new Promise<void>((r) => (release = r));
+      reserves = 0;
+      const waiting = limiter.acquire(model, 0);
+      await new Promise((r) => setTimeout(r, 100)); // its time is booked at 100 a second; the answer is held
+      await limiter.throttled(model); // the 429 cuts the pace while that answer is on its way
+      release();
+      await waiting;
+      // Before, a wait whose time came back after the cut kept the time booked at the pace that drew the 429.
+      expect(reserves).toBe(2);
+    } finally {
+      await pool.query('DELETE FROM rate_pacer WHERE model = $1', [model]);
+      await pool.end();
+    }
+  });
+
   it('a pace still learning books a backlog by the pace it grows to: 200 requests at once do not queue at the start pace', async () => {
     const pool = createPool(env().databaseUrl);
     const model = `pacer-backlog-start-${process.pid}`;
@@ -127,10 +169,11 @@ describe('the rate pacer', () => {
       );
     try {
       await limiter.acquire(model, 0);
-      // While the pace grows, the last full second lags: 30 a second then, 50 a second in the half second
-      // under way when the 429 comes. The limit is where the rate is now.
+      // While the pace grows, the last full second lags: 30 a second then, paced at 50 a second when the 429
+      // comes, the half second under way above that pace (40 sent: 80 a second, and still 50 if a busy machine
+      // takes 0.3 s more to get the 429's statement in). The limit is where the rate is now.
       await pool.query(
-        `UPDATE rate_pacer SET rps = 60, observed_rps = 30, window_count = 25,
+        `UPDATE rate_pacer SET rps = 50, observed_rps = 30, window_count = 40,
            window_start = now() - interval '500 milliseconds', cut_at = now() - interval '2 seconds' WHERE model = $1`,
         [model],
       );
