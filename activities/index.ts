@@ -56,6 +56,21 @@ export interface About extends At {
   itemId: string;
 }
 
+/** Who a conversation is about: the Web UI memo, and the target the workflow checks recommendations against. */
+export interface Subject {
+  persona: string;
+  scenario: string;
+  targetItemId: string;
+  targetTitle: string;
+}
+/** The conversation's first agent call also begins it: one activity where a bookkeeping step cost a workflow task. */
+export interface Begins {
+  begin?: boolean;
+}
+export interface Begun {
+  subject?: Subject;
+}
+
 export const RETRIEVAL_TOP_K = 8;
 
 /**
@@ -98,6 +113,12 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     mentionedItemIds: string[] = [],
     images: Utterance['images'] = [],
   ) => ({ idx: ref.idx, speaker, text, action, mentionedItemIds, images, meta });
+  /** Marks the conversation running; returns who it is about (the Web UI memo) and its target. */
+  const begin = async (ref: Ref): Promise<Subject> => {
+    const p = await startConversation(pool, ref.conversationId);
+    return { persona: personaLine(p), scenario: p.scenario, targetItemId: p.targetItemId, targetTitle: p.targetTitle };
+  };
+  const beginIf = async (ref: Ref & Begins): Promise<Begun> => (ref.begin ? { subject: await begin(ref) } : {});
   const meta = (agent: Mllm, extra: Record<string, unknown> = {}) => ({
     provider: agent.provider,
     simulated: agent.provider === 'simulated',
@@ -129,22 +150,17 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
       return assignProfiles(pool, spec);
     },
 
-    /** Marks the conversation running and returns what the Web UI memo shows. */
-    async beginConversation(ref: Ref) {
-      const p = await startConversation(pool, ref.conversationId);
-      const target = await getItem(pool, p.targetItemId);
-      return {
-        persona: personaLine(p),
-        scenario: p.scenario,
-        targetItemId: target.id,
-        targetTitle: target.title,
-      };
-    },
+    /** Marks the conversation running and returns what the Web UI memo shows: its own step in histories recorded before `begin`. */
+    beginConversation: begin,
 
-    /** Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch. */
-    async planImageOpening(ref: Ref): Promise<ImageOpeningPlan> {
+    /**
+     * Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch.
+     * With `begin`, the conversation's first call, it also marks it running and says who it is about.
+     */
+    async planImageOpening(ref: Ref & Begins): Promise<ImageOpeningPlan & Begun> {
+      const begun = await beginIf(ref);
       const stored = await storedImageOpening(pool, ref.conversationId);
-      if (stored) return stored;
+      if (stored) return { ...stored, ...begun };
       const ctx = await loadContext(pool, ref.conversationId);
       const agent = llm(ctx.provider);
       const target = await getItem(pool, ctx.targetItemId);
@@ -182,12 +198,13 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
               };
       }
       await storeImageOpening(pool, ref.conversationId, plan);
-      return plan;
+      return { ...plan, ...begun };
     },
 
-    /** Text opening: two rounds of small talk in one call (system, user, system, user), no products. */
-    writeTextOpening: (ref: Ref) =>
-      once({ ...ref, idx: 0 }, 4, async (ctx, agent) => {
+    /** Text opening: two rounds of small talk in one call (system, user, system, user), no products. With `begin`, as above. */
+    writeTextOpening: async (ref: Ref & Begins): Promise<{ utterances: UtteranceSummary[] } & Begun> => ({
+      ...(await beginIf(ref)),
+      utterances: await once({ conversationId: ref.conversationId, idx: 0 }, 4, async (ctx, agent) => {
         const { utterances } = await agent.call(
           'textOpening',
           { user: ctx.user },
@@ -203,6 +220,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           meta: meta(agent),
         }));
       }),
+    }),
 
     /** Image opening: the user shows the item they bought (its image is recorded) and hints at the target. */
     writeImageOpening: (input: Ref & { boughtItemId: string }) =>

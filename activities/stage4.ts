@@ -1,12 +1,13 @@
 import { acceptedRewrites, adoptReviewPass, findReview, rewrittenIdx, saveReview, saveRewrite } from '../db/reviews';
 import type { Mllm } from '../agents/calls';
+import { completeConversation } from '../db/conversations';
 import { getItems } from '../db/items';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
 import { Review, type RewriteSummary } from '../schemas/review';
 import { inLanes } from '../workflows/lanes';
-import { COLLOQUIAL_PROBABILITY } from '../workflows/method';
+import { COLLOQUIAL_PROBABILITY, type ConversationShape } from '../workflows/method';
 import { dialogueBefore, loadContext } from './context';
 
 /** Rewrites of one conversation requested at once: enough to overlap latency, few enough to stay fair. */
@@ -112,9 +113,11 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
     /**
      * Stage 4 in one activity: the rewrites, then the review of the optimised conversation. Both halves
      * reuse what is stored, so a retry pays only for what is missing; one activity instead of two saves a
-     * workflow task and three history events per conversation.
+     * workflow task and three history events per conversation. With `finish`, stage 3's end is recorded
+     * first (the conversation completed, rows past its end dropped), where a bookkeeping step cost another.
      */
-    async optimizeConversation(input: { conversationId: string; seed: number }) {
+    async optimizeConversation(input: { conversationId: string; seed: number; finish?: ConversationShape }) {
+      if (input.finish) await completeConversation(pool, { conversationId: input.conversationId, ...input.finish });
       const rewrites = await activities.rewriteUtterances(input);
       const review = await activities.reviewConversation({ conversationId: input.conversationId });
       return { rewrites, review };

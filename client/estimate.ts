@@ -80,7 +80,7 @@ export async function expectedCalls(rates: Rates, samples = 50_000): Promise<Rec
     };
     const { utterances } = await runConversation(
       {
-        begin: async () => ({ targetItemId: target }),
+        begin: async () => undefined,
         planImageOpening: async () => {
           await count('stylist', 'outfitJudge');
           return outcomes.chance(rates.imageSuccess) ? { ok: true, boughtItemId: 'bought' } : { ok: false };
@@ -93,9 +93,10 @@ export async function expectedCalls(rates: Rates, samples = 50_000): Promise<Rec
         systemRecommends: async () => {
           await count('needsAnalyser', 'queryClarifier', 'recommendation');
           if (recommendations++ > 0) n.queryMerger++;
-          return outcomes.chance(rates.hit) ? target : 'other';
+          const isTarget = outcomes.chance(rates.hit);
+          return { itemId: isTarget ? target : 'other', isTarget };
         },
-        systemRecommendsTarget: () => count('recommendation'),
+        systemRecommendsTarget: async () => (await count('recommendation'), target),
         userAccepts: () => count('acceptance'),
         userRejects: () => count('rejectReason', 'rejection'),
         userChitChat: () => count('userChitChat'),

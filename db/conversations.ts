@@ -71,16 +71,19 @@ export async function resetConversations(pool: Pool, batchId: string): Promise<v
 export async function startConversation(
   pool: Pool,
   conversationId: string,
-): Promise<Pick<Profile, 'name' | 'gender' | 'age' | 'profession' | 'scenario'> & { targetItemId: string }> {
+): Promise<
+  Pick<Profile, 'name' | 'gender' | 'age' | 'profession' | 'scenario'> & { targetItemId: string; targetTitle: string }
+> {
   const r = await pool.query(
     `UPDATE conversations SET status = 'running', started_at = coalesce(started_at, now()), failure = NULL WHERE id = $1
-     RETURNING (SELECT row_to_json(p) FROM (SELECT name, gender, age, profession, scenario, target_item_id
-       FROM profiles WHERE id = profile_id) p) AS profile`,
+     RETURNING (SELECT row_to_json(p) FROM (SELECT pr.name, pr.gender, pr.age, pr.profession, pr.scenario,
+       pr.target_item_id, i.title AS target_title
+       FROM profiles pr JOIN items i ON i.id = pr.target_item_id WHERE pr.id = profile_id) p) AS profile`,
     [conversationId],
   );
   if (r.rowCount === 0) throw new Error(`conversation ${conversationId} is not in the database`);
   const p = r.rows[0].profile;
-  return { ...p, targetItemId: p.target_item_id };
+  return { ...p, targetItemId: p.target_item_id, targetTitle: p.target_title };
 }
 
 export async function storedImageOpening(pool: Pool, conversationId: string): Promise<ImageOpeningPlan | undefined> {

@@ -74,4 +74,15 @@ describe('a batch follows stage 3 of the method', () => {
     expect(String(d.memo?.persona)).toMatch(/^Name: .+, Gender: .+, Age: \d+, Profession: .+$/);
     expect(String(d.memo?.targetItem)).toContain(convs[0].target);
   });
+
+  it('spends its workflow tasks on agent calls alone: no bookkeeping step, one task per activity and the first', async () => {
+    for (const c of convs.slice(0, 5)) {
+      const events = (await t.client.workflow.getHandle(c.id).fetchHistory()).events!;
+      // Beginning the conversation rides on its first agent call, finishing stage 3 on stage 4's activity.
+      const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+      expect(markers, c.id).toHaveLength(0);
+      const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+      expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length, c.id).toBe(activities + 1);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Begun, Subject } from '../activities';
 import { Rng } from '../random';
 import type { Opening, Outcome } from '../schemas/conversation';
 import { runConversation } from './method';
@@ -7,8 +8,8 @@ import { act, bookkeeping } from './activities';
 import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
 
-/** The patch that marks a run of today's conversation workflow (local bookkeeping, stage 4 in one activity). */
-const CURRENT_SHAPE = 'lean-conversation';
+/** The patch that marks a run of today's conversation workflow: no bookkeeping steps of its own. */
+const CURRENT_SHAPE = 'begin-and-finish-in-agent-calls';
 
 export interface ConversationInput {
   conversationId: string;
@@ -32,32 +33,49 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
   // The current shape, under one patch: every patch costs two history events and a visibility update, so
   // a new run checks this one alone; histories recorded before answer the older patches below.
   const current = patched(CURRENT_SHAPE);
-  // Bookkeeping as local activities, and the opening's search attribute set with the outcome's: ten
-  // history events fewer per conversation. Histories recorded before keep their activities.
-  const lean = current || patched('local-bookkeeping');
+  // Today the first agent call begins the conversation and stage 4's activity records how stage 3 ended:
+  // two workflow activations and two history events fewer than the bookkeeping steps that did it before.
+  // Before that, stage 4 was already one activity and set its search attributes with its memo.
+  const oneStage4 = current || patched('lean-conversation');
+  // Before that, bookkeeping ran as local activities and the opening's search attribute came with the outcome's.
+  const lean = oneStage4 || patched('local-bookkeeping');
   const book = lean ? bookkeeping : act;
-  const { opening, outcome, utterances } = await runConversation(
+
+  let targetItemId = '';
+  const about = (who: Subject) => {
+    targetItemId = who.targetItemId;
+    upsertMemo({ persona: who.persona, scenario: who.scenario, targetItem: `${who.targetItemId}: ${who.targetTitle}` });
+    upsertSearchAttributes([{ key: SA.TargetItem, value: who.targetItemId }]);
+  };
+  let toBegin = current;
+  /** Marks the conversation's first agent call (older shapes pass the bare ref, as they recorded it). */
+  const first = () => (toBegin ? ((toBegin = false), { ...ref, begin: true }) : ref);
+  const begun = <T extends Begun>(r: T): T => {
+    if (r.subject) about(r.subject);
+    return r;
+  };
+
+  const shape = await runConversation(
     {
       begin: async () => {
-        const who = await book.beginConversation(ref);
-        upsertMemo({
-          persona: who.persona,
-          scenario: who.scenario,
-          targetItem: `${who.targetItemId}: ${who.targetTitle}`,
-        });
-        upsertSearchAttributes([{ key: SA.TargetItem, value: who.targetItemId }]);
-        return who;
+        if (!current) about(await book.beginConversation(ref));
       },
-      planImageOpening: () => act.planImageOpening(ref),
+      planImageOpening: async () => begun(await act.planImageOpening(first())),
       writeImageOpening: (boughtItemId) => act.writeImageOpening({ ...ref, boughtItemId }),
       askOccasion: (idx) => act.askOccasion({ ...ref, idx }),
       answerOccasion: (idx) => act.answerOccasion({ ...ref, idx }),
-      writeTextOpening: () => act.writeTextOpening(ref),
+      writeTextOpening: async () => begun(await act.writeTextOpening(first())),
       opened: (opening) => {
         if (!lean) upsertSearchAttributes([{ key: SA.Opening, value: opening }]);
       },
-      systemRecommends: async (idx, pick) => (await act.systemRecommends({ ...ref, idx, pick })).mentionedItemIds[0],
-      systemRecommendsTarget: (idx) => act.systemRecommendsTarget({ ...ref, idx }),
+      systemRecommends: async (idx, pick) => {
+        const [itemId] = (await act.systemRecommends({ ...ref, idx, pick })).mentionedItemIds;
+        return { itemId, isTarget: itemId === targetItemId };
+      },
+      systemRecommendsTarget: async (idx) => {
+        await act.systemRecommendsTarget({ ...ref, idx });
+        return targetItemId;
+      },
       userAccepts: (idx, itemId) => act.userAccepts({ ...ref, idx, itemId }),
       userRejects: (idx, itemId) => act.userRejects({ ...ref, idx, itemId }),
       userChitChat: (idx, itemId) => act.userChitChat({ ...ref, idx, itemId }),
@@ -65,18 +83,21 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
     },
     new Rng('conversation', seed),
   );
+  const { opening, outcome, utterances } = shape;
 
-  await book.finishConversation({ ...ref, opening, outcome, utterances });
+  if (!current) await book.finishConversation({ ...ref, ...shape });
   const found = [...(lean ? [{ key: SA.Opening, value: opening }] : []), { key: SA.Outcome, value: outcome }];
-  // Now stage 4 is one activity and these attributes come with its memo: a workflow task, three history
+  // Since stage 4 is one activity these attributes come with its memo: a workflow task, three history
   // events and a visibility update fewer per conversation.
-  if (!current) upsertSearchAttributes(found);
+  if (!oneStage4) upsertSearchAttributes(found);
 
   // Histories recorded before stage 4 was part of the workflow end here and must still replay.
-  if (!current && !patched('stage-4')) return { opening, outcome, utterances };
+  if (!oneStage4 && !patched('stage-4')) return { opening, outcome, utterances };
   const review = await optimizeAndReview(
     { conversationId, seed },
-    current ? { oneActivity: true, searchAttributes: found } : { oneActivity: false },
+    oneStage4
+      ? { oneActivity: true, searchAttributes: found, ...(current ? { finish: shape } : {}) }
+      : { oneActivity: false },
   );
   return { opening, outcome, utterances, review };
 }

@@ -30,8 +30,8 @@ export const OPENING_UTTERANCES = 4;
  * The workflow runs them as activities; the estimator runs them as counters.
  */
 export interface ConversationSteps {
-  /** Loads the profile; the target item is what the user is looking for. */
-  begin(): Promise<{ targetItemId: string }>;
+  /** The conversation begins (a workflow may fold this into its first agent call). */
+  begin(): Promise<void>;
   /** Picks the item the user bought and asks the judge whether it pairs with the target. */
   planImageOpening(): Promise<{ ok: true; boughtItemId: string } | { ok: false }>;
   writeImageOpening(boughtItemId: string): Promise<unknown>;
@@ -40,9 +40,10 @@ export interface ConversationSteps {
   writeTextOpening(): Promise<unknown>;
   /** The opening is settled (a workflow records it before the rounds begin). */
   opened(opening: Opening): void;
-  /** Retrieves and recommends; `pick` chooses among the top results. Returns the item recommended. */
-  systemRecommends(idx: number, pick: number): Promise<string>;
-  systemRecommendsTarget(idx: number): Promise<unknown>;
+  /** Retrieves and recommends; `pick` chooses among the top results. Returns the item and whether it is the target. */
+  systemRecommends(idx: number, pick: number): Promise<{ itemId: string; isTarget: boolean }>;
+  /** Recommends the target itself; returns its id. */
+  systemRecommendsTarget(idx: number): Promise<string>;
   userAccepts(idx: number, itemId: string): Promise<unknown>;
   userRejects(idx: number, itemId: string): Promise<unknown>;
   userChitChat(idx: number, itemId: string): Promise<unknown>;
@@ -61,7 +62,7 @@ export interface ConversationShape {
  * Every random choice is drawn from `rng` in a fixed order, so a replay takes the same branches.
  */
 export async function runConversation(steps: ConversationSteps, rng: Rng): Promise<ConversationShape> {
-  const { targetItemId } = await steps.begin();
+  await steps.begin();
 
   let opening: Opening = 'text';
   let idx = 0;
@@ -83,25 +84,25 @@ export async function runConversation(steps: ConversationSteps, rng: Rng): Promi
   const maxRound = MAX_ROUND[opening];
 
   // Round 1: the system recommends.
-  let lastItem = await steps.systemRecommends(idx++, rng.next());
+  let last = await steps.systemRecommends(idx++, rng.next());
   let previous: RoundAction = 'recommend';
   for (let round = 2; ; round++) {
-    if (lastItem === targetItemId) {
-      await steps.userAccepts(idx++, lastItem);
+    if (last.isTarget) {
+      await steps.userAccepts(idx++, last.itemId);
       return { opening, outcome: 'retrieval', utterances: idx };
     }
     const action = nextAction(round, maxRound, previous, () => rng.next());
     if (action === 'chit-chat') {
-      await steps.userChitChat(idx++, lastItem);
-      await steps.systemChitChat(idx++, lastItem);
+      await steps.userChitChat(idx++, last.itemId);
+      await steps.systemChitChat(idx++, last.itemId);
     } else {
-      await steps.userRejects(idx++, lastItem);
+      await steps.userRejects(idx++, last.itemId);
       if (round >= maxRound) {
-        await steps.systemRecommendsTarget(idx++);
-        await steps.userAccepts(idx++, targetItemId);
+        const target = await steps.systemRecommendsTarget(idx++);
+        await steps.userAccepts(idx++, target);
         return { opening, outcome: 'forced', utterances: idx };
       }
-      lastItem = await steps.systemRecommends(idx++, rng.next());
+      last = await steps.systemRecommends(idx++, rng.next());
     }
     previous = action;
   }

@@ -2,6 +2,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
+import type { ConversationShape } from './method';
 
 /** The patch under which `muse optimize` runs stage 4 as one activity. */
 const ONE_STAGE4_ACTIVITY = 'one-stage4-activity';
@@ -16,14 +17,14 @@ export interface OptimizeInput {
  * Stage 4 of the method for one finished conversation: every utterance rewritten and checked, then the
  * reviewer's scores and the screener's verdict stored. Thresholds are not applied here but at export.
  * `oneActivity` runs both in one activity (histories recorded before ran them as two); `searchAttributes`
- * are set in the same workflow task as the memo.
+ * are set in the same workflow task as the memo; `finish` records stage 3's end in that activity first.
  */
 export async function optimizeAndReview(
   { conversationId, seed }: OptimizeInput,
-  o: { oneActivity: boolean; searchAttributes?: SearchAttributeUpdatePair[] },
+  o: { oneActivity: boolean; searchAttributes?: SearchAttributeUpdatePair[]; finish?: ConversationShape },
 ): Promise<Review> {
   const { rewrites, review } = o.oneActivity
-    ? await act.optimizeConversation({ conversationId, seed })
+    ? await act.optimizeConversation({ conversationId, seed, ...(o.finish ? { finish: o.finish } : {}) })
     : {
         rewrites: await act.rewriteUtterances({ conversationId, seed }),
         review: await act.reviewConversation({ conversationId }),

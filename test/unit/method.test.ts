@@ -75,15 +75,20 @@ function fakeSteps(opts: { imageOk: boolean; hits: (n: number) => boolean }) {
     written.push(idx);
   };
   const steps: ConversationSteps = {
-    begin: async () => (log.push('begin'), { targetItemId: 'T' }),
+    begin: async () => void log.push('begin'),
     planImageOpening: async () => (log.push('plan'), opts.imageOk ? { ok: true, boughtItemId: 'B' } : { ok: false }),
     writeImageOpening: async () => (log.push('imageOpening'), written.push(0, 1, 2, 3)),
     askOccasion: at('askOccasion'),
     answerOccasion: at('answerOccasion'),
     writeTextOpening: async () => (log.push('textOpening'), written.push(0, 1, 2, 3)),
     opened: (o) => log.push(`opened:${o}`),
-    systemRecommends: async (idx) => (log.push('recommend'), written.push(idx), opts.hits(recommended++) ? 'T' : 'X'),
-    systemRecommendsTarget: at('recommendTarget'),
+    systemRecommends: async (idx) => {
+      log.push('recommend');
+      written.push(idx);
+      const isTarget = opts.hits(recommended++);
+      return { itemId: isTarget ? 'T' : 'X', isTarget };
+    },
+    systemRecommendsTarget: async (idx) => (await at('recommendTarget')(idx), 'T'),
     userAccepts: at('accept'),
     userRejects: at('reject'),
     userChitChat: at('userChitChat'),
