@@ -1,5 +1,4 @@
 import type { Turn, UserSide } from '../agents/calls';
-import { getItems } from '../db/items';
 import type { Pool } from '../db/pool';
 import { conversationContext } from '../db/conversations';
 import type { ImageRef, Item } from '../schemas/catalog';
@@ -13,10 +12,18 @@ export interface ConversationContext {
   user: UserSide;
   targetItemId: string;
   utterances: Utterance[];
+  /** The target, or an item the activity asked for when it loaded the context. */
+  item: (id: string) => Item;
 }
 
-export async function loadContext(pool: Pool, conversationId: string): Promise<ConversationContext> {
-  return { conversationId, ...(await conversationContext(pool, conversationId)) };
+/** The context, with the target and `itemIds` from the catalog. */
+export async function loadContext(
+  pool: Pool,
+  conversationId: string,
+  itemIds: readonly string[] = [],
+): Promise<ConversationContext> {
+  const { items, ...c } = await conversationContext(pool, conversationId, itemIds);
+  return { conversationId, ...c, item: lookup(items) };
 }
 
 export const dialogueBefore = (ctx: ConversationContext, idx: number): Turn[] =>
@@ -39,11 +46,10 @@ export function imageRef(item: Item): ImageRef[] {
     : [];
 }
 
-export async function itemsById(pool: Pool, ids: string[]): Promise<(id: string) => Item> {
-  const m = await getItems(pool, ids);
-  return (id) => {
+const lookup =
+  (m: Map<string, Item>) =>
+  (id: string): Item => {
     const it = m.get(id);
     if (!it) throw new Error(`item ${id} is not in the catalog`);
     return it;
   };
-}

@@ -26,15 +26,7 @@ import { catalogActivities } from './catalog';
 import { evalActivities } from './eval';
 import { profileActivities } from './profiles';
 import { stage4Activities } from './stage4';
-import {
-  dialogueBefore,
-  imageRef,
-  itemsById,
-  loadContext,
-  mentionedSoFar,
-  summary,
-  type ConversationContext,
-} from './context';
+import { dialogueBefore, imageRef, loadContext, mentionedSoFar, summary, type ConversationContext } from './context';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -84,8 +76,9 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     ref: At,
     count: number,
     write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>[]>,
+    itemIds: string[] = [],
   ): Promise<UtteranceSummary[]> {
-    const ctx = await loadContext(pool, ref.conversationId);
+    const ctx = await loadContext(pool, ref.conversationId, itemIds);
     const stored = ctx.utterances.filter((u) => u.idx >= ref.idx && u.idx < ref.idx + count);
     if (stored.length === count) return stored.map((u) => summary(u, true));
     const rows = (await write(ctx, llm(ctx.provider))).map((u) => ({ ...u, conversationId: ref.conversationId }));
@@ -94,10 +87,11 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     await saveUtterances(pool, rows);
     return rows.map((u) => summary(u, false));
   }
+  /** `once` for one utterance; the item an `About` ref names is loaded with the context (the target always is). */
   const one = async (
-    ref: At,
+    ref: At | About,
     write: (ctx: ConversationContext, agent: Mllm) => Promise<Omit<Utterance, 'conversationId'>>,
-  ) => (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)]))[0];
+  ) => (await once(ref, 1, async (ctx, agent) => [await write(ctx, agent)], 'itemId' in ref ? [ref.itemId] : []))[0];
   /** Each call's key (conversation, utterance, agent): the simulated provider's seed and the ledger's label. */
   const callOf = (ref: At, agent: string) => ({
     key: `${ref.conversationId}:${ref.idx}:${agent}`,
@@ -163,7 +157,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
       if (stored) return { ...stored, ...begun };
       const ctx = await loadContext(pool, ref.conversationId);
       const agent = llm(ctx.provider);
-      const target = await getItem(pool, ctx.targetItemId);
+      const target = ctx.item(ctx.targetItemId);
       const k = (a: string) => `${ref.conversationId}:opening:${a}`;
       const { description } = await agent.call(
         'stylist',
@@ -224,24 +218,28 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     /** Image opening: the user shows the item they bought (its image is recorded) and hints at the target. */
     writeImageOpening: (input: Ref & { boughtItemId: string }) =>
-      once({ ...input, idx: 0 }, 4, async (ctx, agent) => {
-        const item = await itemsById(pool, [input.boughtItemId, ctx.targetItemId]);
-        const bought = item(input.boughtItemId);
-        const { utterances } = await agent.call(
-          'imageOpening',
-          { user: ctx.user, bought, target: item(ctx.targetItemId) },
-          callOf({ ...input, idx: 0 }, 'imageOpening'),
-        );
-        return utterances.map((text, idx) => ({
-          idx,
-          speaker: idx % 2 ? 'User' : 'Assistant',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: idx === 1 ? [bought.id] : [],
-          images: idx === 1 ? imageRef(bought) : [],
-          meta: meta(agent),
-        }));
-      }),
+      once(
+        { ...input, idx: 0 },
+        4,
+        async (ctx, agent) => {
+          const bought = ctx.item(input.boughtItemId);
+          const { utterances } = await agent.call(
+            'imageOpening',
+            { user: ctx.user, bought, target: ctx.item(ctx.targetItemId) },
+            callOf({ ...input, idx: 0 }, 'imageOpening'),
+          );
+          return utterances.map((text, idx) => ({
+            idx,
+            speaker: idx % 2 ? 'User' : 'Assistant',
+            text,
+            action: 'chit-chat',
+            mentionedItemIds: idx === 1 ? [bought.id] : [],
+            images: idx === 1 ? imageRef(bought) : [],
+            meta: meta(agent),
+          }));
+        },
+        [input.boughtItemId],
+      ),
 
     askOccasion: (ref: At) =>
       one(ref, async (ctx, agent) => {
@@ -266,7 +264,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     /** The user talks about the last recommended item: features, experience; no verdict, no question. */
     userChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = await getItem(pool, ref.itemId);
+        const item = ctx.item(ref.itemId);
         const { text } = await agent.call(
           'userChitChat',
           { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },
@@ -277,7 +275,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     systemChitChat: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = await getItem(pool, ref.itemId);
+        const item = ctx.item(ref.itemId);
         const { text } = await agent.call(
           'systemChitChat',
           { item, dialogue: dialogueBefore(ctx, ref.idx) },
@@ -289,10 +287,9 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     /** One call finds the main difference between target and recommendation, another voices the need. */
     userRejects: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = await itemsById(pool, [ref.itemId, ctx.targetItemId]);
         const reason = await agent.call(
           'rejectReason',
-          { user: ctx.user, target: item(ctx.targetItemId), recommended: item(ref.itemId) },
+          { user: ctx.user, target: ctx.item(ctx.targetItemId), recommended: ctx.item(ref.itemId) },
           callOf(ref, 'rejectReason'),
         );
         const { text } = await agent.call(
@@ -347,7 +344,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     /** At max_round the system recommends the target itself (the method's forced success). */
     systemRecommendsTarget: (ref: At) =>
       one(ref, async (ctx, agent) => {
-        const item = await getItem(pool, ctx.targetItemId);
+        const item = ctx.item(ctx.targetItemId);
         const { text } = await agent.call(
           'recommendation',
           { item, dialogue: dialogueBefore(ctx, ref.idx) },
@@ -366,7 +363,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
 
     userAccepts: (ref: About) =>
       one(ref, async (ctx, agent) => {
-        const item = await getItem(pool, ref.itemId);
+        const item = ctx.item(ref.itemId);
         const { text } = await agent.call(
           'acceptance',
           { user: ctx.user, item, dialogue: dialogueBefore(ctx, ref.idx) },

@@ -1,5 +1,7 @@
 import { countsBy, inTransaction, type Pool } from './pool';
+import { ITEM_COLUMNS } from './items';
 import type { UserSide } from '../agents/calls';
+import { Item } from '../schemas/catalog';
 import { ImageOpeningPlan, Utterance, type Opening, type Outcome } from '../schemas/conversation';
 import type { ConversationStatus } from '../schemas/batch';
 import { personaLine, type Profile } from '../schemas/profile';
@@ -122,21 +124,32 @@ export async function failConversation(
 }
 
 /**
- * The conversation's batch, provider, user side and target (what every agent of it may know) and its
- * utterances so far, in one round trip: every stage-3 activity starts by reading them.
+ * The conversation's batch, provider, user side and target (what every agent of it may know), its
+ * utterances so far, and the target and `itemIds` as catalog items, in one round trip: every stage-3
+ * activity starts by reading them (the items were a second statement for most of them).
  */
 export async function conversationContext(
   pool: Pool,
   conversationId: string,
-): Promise<{ batchId: string; provider: string; user: UserSide; targetItemId: string; utterances: Utterance[] }> {
+  itemIds: readonly string[] = [],
+): Promise<{
+  batchId: string;
+  provider: string;
+  user: UserSide;
+  targetItemId: string;
+  utterances: Utterance[];
+  items: Map<string, Item>;
+}> {
   const r = await pool.query(
     `SELECT c.batch_id, b.provider, p.name, p.gender, p.age, p.profession, p.scenario, p.backstory, p.requirement, p.target_item_id,
        coalesce((SELECT json_agg(json_build_object('conversationId', u.conversation_id, 'idx', u.idx, 'speaker', u.speaker,
                    'text', u.text, 'action', u.action, 'mentionedItemIds', u.mentioned_item_ids, 'images', u.images,
                    'meta', u.meta) ORDER BY u.idx)
-                 FROM utterances u WHERE u.conversation_id = c.id), '[]') AS utterances
+                 FROM utterances u WHERE u.conversation_id = c.id), '[]') AS utterances,
+       (SELECT json_agg(row_to_json(x)) FROM (SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256
+                 WHERE i.id = p.target_item_id OR i.id = ANY($2::text[])) x) AS items
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id WHERE c.id = $1`,
-    [conversationId],
+    [conversationId, itemIds],
   );
   if (r.rowCount === 0) throw new Error(`conversation ${conversationId} is not in the database`);
   const row = r.rows[0];
@@ -146,6 +159,7 @@ export async function conversationContext(
     user: { persona: personaLine(row), scenario: row.scenario, backstory: row.backstory, requirement: row.requirement },
     targetItemId: row.target_item_id,
     utterances: row.utterances.map((u: unknown) => Utterance.parse(u)),
+    items: new Map(row.items.map((i: unknown) => Item.parse(i)).map((i: Item) => [i.id, i])),
   };
 }
 
