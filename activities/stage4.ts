@@ -8,7 +8,7 @@ import { Rng } from '../random';
 import { Review, type RewriteSummary } from '../schemas/review';
 import { inLanes } from '../workflows/lanes';
 import { COLLOQUIAL_PROBABILITY, type ConversationShape } from '../workflows/method';
-import { dialogueBefore, loadContext } from './context';
+import { dialogueBefore, loadContext, type ConversationContext } from './context';
 
 /** Rewrites of one conversation requested at once: enough to overlap latency, few enough to stay fair. */
 const REWRITES_IN_FLIGHT = 4;
@@ -24,103 +24,117 @@ export const stage4Pass = () =>
  * returned, and only the missing rewrites or the missing review are asked of an agent.
  */
 export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
-  const activities = {
-    /**
-     * Every utterance rewritten (colloquial with the method's probability, drawn from the conversation's
-     * recorded seed) and checked; both texts are stored, and each rewrite is saved as soon as it is checked.
-     */
-    async rewriteUtterances(input: { conversationId: string; seed: number }): Promise<RewriteSummary> {
-      const pass = stage4Pass();
-      const ctx = await loadContext(pool, input.conversationId);
-      const agent = llm(ctx.provider);
-      const stored = new Set(await rewrittenIdx(pool, input.conversationId, pass));
-      const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
-      await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
-        const u = todo[k];
-        const call = (a: string) => ({
-          key: `${input.conversationId}:${u.idx}:${a}`,
-          conversationId: input.conversationId,
-        });
-        const colloquial = new Rng('colloquial', input.seed, u.idx).chance(COLLOQUIAL_PROBABILITY);
-        const { text: rewrite } = await agent.call(
-          'utteranceRewriter',
-          { speaker: u.speaker, text: u.text, colloquial, dialogue: dialogueBefore(ctx, u.idx) },
-          call('utteranceRewriter'),
-        );
-        const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite }, call('rewriteChecker'));
-        await saveRewrite(pool, {
-          conversationId: input.conversationId,
-          idx: u.idx,
-          pass,
-          colloquial,
-          rewrite,
-          contentKept: verdict.content_kept,
-          noPreamble: verdict.no_preamble,
-        });
+  /**
+   * Every utterance not yet rewritten in this pass is rewritten (colloquial with the method's probability,
+   * drawn from the conversation's recorded seed) and checked; each rewrite is saved as soon as it is
+   * checked. Returns the summary and the accepted rewrites by utterance index.
+   */
+  async function rewrite(ctx: ConversationContext, seed: number, pass: string) {
+    const agent = llm(ctx.provider);
+    const stored = new Set(await rewrittenIdx(pool, ctx.conversationId, pass));
+    const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
+    await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
+      const u = todo[k];
+      const call = (a: string) => ({ key: `${ctx.conversationId}:${u.idx}:${a}`, conversationId: ctx.conversationId });
+      const colloquial = new Rng('colloquial', seed, u.idx).chance(COLLOQUIAL_PROBABILITY);
+      const { text } = await agent.call(
+        'utteranceRewriter',
+        { speaker: u.speaker, text: u.text, colloquial, dialogue: dialogueBefore(ctx, u.idx) },
+        call('utteranceRewriter'),
+      );
+      const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite: text }, call('rewriteChecker'));
+      await saveRewrite(pool, {
+        conversationId: ctx.conversationId,
+        idx: u.idx,
+        pass,
+        colloquial,
+        rewrite: text,
+        contentKept: verdict.content_kept,
+        noPreamble: verdict.no_preamble,
       });
-      const accepted = (await acceptedRewrites(pool, input.conversationId, pass)).size;
-      return { pass, utterances: ctx.utterances.length, accepted, reused: ctx.utterances.length - todo.length };
+    });
+    const accepted = await acceptedRewrites(pool, ctx.conversationId, pass);
+    const summary: RewriteSummary = {
+      pass,
+      utterances: ctx.utterances.length,
+      accepted: accepted.size,
+      reused: ctx.utterances.length - todo.length,
+    };
+    return { summary, accepted };
+  }
+
+  /**
+   * The reviewer and the screener read the optimised conversation (accepted rewrites in place of the
+   * originals), unless this pass's review is stored. Storing the review makes its pass the dataset's.
+   */
+  async function review(
+    conversationId: string,
+    read: () => Promise<{ ctx: ConversationContext; accepted: Map<number, string> }>,
+  ): Promise<Review> {
+    const pass = stage4Pass();
+    const stored = await findReview(pool, conversationId, pass);
+    if (stored) {
+      // A stored review whose pass is not yet the dataset's (a retry after the insert): make it so.
+      await adoptReviewPass(pool, conversationId, pass);
+      return Review.parse(stored);
+    }
+    const { ctx, accepted } = await read();
+    const agent = llm(ctx.provider);
+    const dialogue = ctx.utterances.map((u) => ({
+      speaker: u.speaker,
+      text: accepted.get(u.idx) ?? u.text,
+      action: u.action,
+    }));
+    const recommended = [
+      ...new Set(ctx.utterances.filter((u) => u.action === 'recommend').flatMap((u) => u.mentionedItemIds)),
+    ];
+    const items = await getItems(pool, recommended);
+    const call = (a: string) => ({ key: `${conversationId}:review:${a}`, conversationId });
+    const scores = await agent.call('qualityReviewer', { user: ctx.user, dialogue }, call('qualityReviewer'));
+    const screen = await agent.call(
+      'recommendationScreener',
+      { user: ctx.user, dialogue, recommendedItems: recommended.map((id) => items.get(id)!).filter(Boolean) },
+      call('recommendationScreener'),
+    );
+    return Review.parse(
+      await saveReview(pool, {
+        conversationId,
+        pass,
+        contentQuality: scores.content_quality,
+        logicalFluency: scores.logical_fluency,
+        userConsistency: scores.user_consistency,
+        fitsContext: screen.fits_context,
+      }),
+    );
+  }
+
+  return {
+    /** Stage 4's first half as its own activity (histories recorded before it was one activity). */
+    async rewriteUtterances(input: { conversationId: string; seed: number }): Promise<RewriteSummary> {
+      return (await rewrite(await loadContext(pool, input.conversationId), input.seed, stage4Pass())).summary;
+    },
+
+    /** Stage 4's second half as its own activity (those histories, and `muse optimize` before one-stage4-activity). */
+    async reviewConversation(input: { conversationId: string }): Promise<Review> {
+      return review(input.conversationId, async () => ({
+        ctx: await loadContext(pool, input.conversationId),
+        accepted: await acceptedRewrites(pool, input.conversationId, stage4Pass()),
+      }));
     },
 
     /**
-     * The reviewer and the screener read the optimised conversation (accepted rewrites in place of the
-     * originals). Storing the review makes its pass the one the dataset uses.
-     */
-    async reviewConversation(input: { conversationId: string }): Promise<Review> {
-      const pass = stage4Pass();
-      const load = () => findReview(pool, input.conversationId, pass);
-      const stored = await load();
-      if (!stored) {
-        const ctx = await loadContext(pool, input.conversationId);
-        const agent = llm(ctx.provider);
-        const accepted = await acceptedRewrites(pool, input.conversationId, pass);
-        const dialogue = ctx.utterances.map((u) => ({
-          speaker: u.speaker,
-          text: accepted.get(u.idx) ?? u.text,
-          action: u.action,
-        }));
-        const recommended = [
-          ...new Set(ctx.utterances.filter((u) => u.action === 'recommend').flatMap((u) => u.mentionedItemIds)),
-        ];
-        const items = await getItems(pool, recommended);
-        const call = (a: string) => ({
-          key: `${input.conversationId}:review:${a}`,
-          conversationId: input.conversationId,
-        });
-        const scores = await agent.call('qualityReviewer', { user: ctx.user, dialogue }, call('qualityReviewer'));
-        const screen = await agent.call(
-          'recommendationScreener',
-          { user: ctx.user, dialogue, recommendedItems: recommended.map((id) => items.get(id)!).filter(Boolean) },
-          call('recommendationScreener'),
-        );
-        await saveReview(pool, {
-          conversationId: input.conversationId,
-          pass,
-          contentQuality: scores.content_quality,
-          logicalFluency: scores.logical_fluency,
-          userConsistency: scores.user_consistency,
-          fitsContext: screen.fits_context,
-        });
-        return Review.parse(await load());
-      }
-      // A stored review whose pass is not yet the dataset's (a retry after the insert): make it so.
-      await adoptReviewPass(pool, input.conversationId, pass);
-      return Review.parse(stored);
-    },
-  };
-  return {
-    ...activities,
-    /**
-     * Stage 4 in one activity: the rewrites, then the review of the optimised conversation. Both halves
-     * reuse what is stored, so a retry pays only for what is missing; one activity instead of two saves a
-     * workflow task and three history events per conversation. With `finish`, stage 3's end is recorded
-     * first (the conversation completed, rows past its end dropped), where a bookkeeping step cost another.
+     * Stage 4 in one activity: the rewrites, then the review of the optimised conversation, over one read
+     * of the conversation. Both halves reuse what is stored, so a retry pays only for what is missing; one
+     * activity instead of two saves a workflow task and three history events per conversation. With
+     * `finish`, stage 3's end is recorded first (the conversation completed, rows past its end dropped),
+     * where a bookkeeping step cost another.
      */
     async optimizeConversation(input: { conversationId: string; seed: number; finish?: ConversationShape }) {
       if (input.finish) await completeConversation(pool, { conversationId: input.conversationId, ...input.finish });
-      const rewrites = await activities.rewriteUtterances(input);
-      const review = await activities.reviewConversation({ conversationId: input.conversationId });
-      return { rewrites, review };
+      const ctx = await loadContext(pool, input.conversationId);
+      const { summary, accepted } = await rewrite(ctx, input.seed, stage4Pass());
+      const verdict = await review(input.conversationId, async () => ({ ctx, accepted }));
+      return { rewrites: summary, review: verdict };
     },
   };
 }

@@ -103,10 +103,11 @@ export async function completeConversation(
   pool: Pool,
   c: { conversationId: string; opening: Opening; outcome: Outcome; utterances: number },
 ): Promise<void> {
-  await pool.query('DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $2', [c.conversationId, c.utterances]);
+  // One statement, so one round trip and all or nothing.
   await pool.query(
-    `UPDATE conversations SET status = 'completed', opening = $2, outcome = $3, finished_at = now(), failure = NULL WHERE id = $1`,
-    [c.conversationId, c.opening, c.outcome],
+    `WITH dropped AS (DELETE FROM utterances WHERE conversation_id = $1 AND idx >= $4)
+     UPDATE conversations SET status = 'completed', opening = $2, outcome = $3, finished_at = now(), failure = NULL WHERE id = $1`,
+    [c.conversationId, c.opening, c.outcome, c.utterances],
   );
 }
 

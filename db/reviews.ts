@@ -1,4 +1,4 @@
-import { inTransaction, type Pool } from './pool';
+import type { Pool } from './pool';
 
 /** Stage 4's tables: a rewrite per utterance and a review per conversation, each keyed by the pass (prompt versions). */
 
@@ -60,19 +60,25 @@ export interface NewReview {
   fitsContext: boolean;
 }
 
-/** Stores the review and makes its pass the one the dataset uses, together. */
-export async function saveReview(pool: Pool, v: NewReview): Promise<void> {
-  await inTransaction(pool, async (c) => {
-    await c.query(
-      `INSERT INTO reviews (conversation_id, pass, content_quality, logical_fluency, user_consistency, fits_context)
+/**
+ * Stores the review and makes its pass the one the dataset uses, in one statement (so together); returns
+ * the review as findReview does.
+ */
+export async function saveReview(pool: Pool, v: NewReview): Promise<unknown> {
+  const r = await pool.query(
+    `WITH saved AS (
+       INSERT INTO reviews (conversation_id, pass, content_quality, logical_fluency, user_consistency, fits_context)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (conversation_id, pass) DO UPDATE SET content_quality = EXCLUDED.content_quality,
          logical_fluency = EXCLUDED.logical_fluency, user_consistency = EXCLUDED.user_consistency,
-         fits_context = EXCLUDED.fits_context, created_at = now()`,
-      [v.conversationId, v.pass, v.contentQuality, v.logicalFluency, v.userConsistency, v.fitsContext],
-    );
-    await c.query('UPDATE conversations SET review_pass = $2 WHERE id = $1', [v.conversationId, v.pass]);
-  });
+         fits_context = EXCLUDED.fits_context, created_at = now()
+       RETURNING pass, content_quality AS "contentQuality", logical_fluency AS "logicalFluency",
+         user_consistency AS "userConsistency", total, fits_context AS "fitsContext"),
+     adopted AS (UPDATE conversations SET review_pass = $2 WHERE id = $1)
+     SELECT * FROM saved`,
+    [v.conversationId, v.pass, v.contentQuality, v.logicalFluency, v.userConsistency, v.fitsContext],
+  );
+  return r.rows[0];
 }
 
 /** A stored review whose pass is not yet the dataset's (a retry after the insert): make it so. */
