@@ -35,8 +35,8 @@ describe('workflow determinism', () => {
   });
 
   /**
-   * Histories recorded from real runs (`temporal workflow show -w <id> -o json`): a text opening with
-   * chit-chat and a forced target, image openings ending forced and by retrieval, a batch and a stage-2 run. A change
+   * Histories recorded from real runs (`temporal workflow show -w <id> -o json`): conversations of each shape
+   * the workflow has had (text and image openings, chit-chat, forced targets and hits), a batch and a stage-2 run. A change
    * that breaks them would break conversations in flight: version it with patched() instead.
    */
   it('replays the committed histories: workflow changes must stay compatible with runs already in flight', async () => {
