@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { embedderRegistry, PROVIDERS, providerRegistry } from './agents';
 import { openAiConfigProblem } from './agents/config';
@@ -7,11 +8,37 @@ import { retrieverRegistry } from './catalog/retrieval';
 import { createPool } from './db/pool';
 import { tracingFromEnv } from './observability/tracing';
 import { config } from './stack/config';
+import { version as SDK_VERSION } from '@temporalio/worker/package.json';
 import { keepHeapNear } from './stack/heap';
 import type { TemporalTarget } from './stack/temporal-target';
 
 /** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
+
+/**
+ * The workflow bundle, through webpack's filesystem cache: bundling cold is seconds of CPU at every
+ * worker start, and webpack checks every file the bundle read, so a cached one is never stale. One cache
+ * per checkout and plugin set, renewed with the SDK (its bundler's configuration is not a file webpack sees).
+ */
+export function bundleWorkflows(plugins: NonNullable<Parameters<typeof bundleWorkflowCode>[0]['plugins']> = []) {
+  const checkout = createHash('sha256').update(__dirname).digest('hex').slice(0, 12);
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    plugins,
+    logger: Runtime.instance().logger,
+    webpackConfigHook: (c) => ({
+      ...c,
+      cache: {
+        type: 'filesystem',
+        cacheDirectory: path.join(config.cacheDir, 'workflow-bundle'),
+        name: `${checkout}-${plugins.map((p) => p.name).join('+') || 'plain'}`,
+        version: SDK_VERSION,
+      },
+      // A cache that cannot be read or written is rebuilt or skipped; that is no news for the console.
+      infrastructureLogging: { level: 'error' },
+    }),
+  });
+}
 
 /**
  * The task queue of one database's work for one provider. A worker polls only the queues of the database
@@ -56,16 +83,15 @@ export async function createMuseWorker(o: WorkerOptions) {
   const { providers, skipped } = servableProviders();
   const tracing = tracingFromEnv();
   const plugins = tracing ? [tracing.plugin] : [];
-  // One bundle for all of this process's workers: bundling is seconds of CPU and a burst of memory each.
-  const workflowBundle =
-    providers.length > 1 ? await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, plugins }) : undefined;
+  // One bundle for all of this process's workers: bundling is CPU and a burst of memory each time.
+  const workflowBundle = await bundleWorkflows(plugins);
   const workers = await Promise.all(
     providers.map((provider) =>
       Worker.create({
         connection,
         namespace: o.temporal.namespace,
         taskQueue: taskQueueFor(o.taskQueue, provider),
-        ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        workflowBundle,
         activities,
         plugins,
         maxConcurrentActivityTaskExecutions: o.maxActivities ?? config.maxActivities,

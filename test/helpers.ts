@@ -18,7 +18,7 @@ import pg from 'pg';
 import { importDemoCatalog } from '../catalog/demo';
 import { createPool, migrate, type Pool } from '../db/pool';
 import { ensureDatabase } from '../stack/postgres';
-import { WORKFLOWS_PATH } from '../worker';
+import { bundleWorkflows } from '../worker';
 
 export const env = () => ({ temporalAddress: process.env.TEMPORAL_ADDRESS!, databaseUrl: process.env.DATABASE_URL! });
 
@@ -76,7 +76,7 @@ export async function rig(
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    workflowBundle: await bundleWorkflows(),
     activities,
   });
   const connection = await Connection.connect({ address: temporalAddress });
