@@ -1,4 +1,12 @@
-import { acceptedRewrites, adoptReviewPass, findReview, rewrittenIdx, saveReview, saveRewrite } from '../db/reviews';
+import {
+  acceptedRewrites,
+  adoptReviewPass,
+  findReview,
+  rewrittenIdx,
+  saveReview,
+  saveRewrites,
+  type NewRewrite,
+} from '../db/reviews';
 import type { Mllm } from '../agents/calls';
 import { completeConversation } from '../db/conversations';
 import { getItems } from '../db/items';
@@ -26,13 +34,16 @@ export const stage4Pass = () =>
 export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
   /**
    * Every utterance not yet rewritten in this pass is rewritten (colloquial with the method's probability,
-   * drawn from the conversation's recorded seed) and checked; each rewrite is saved as soon as it is
-   * checked. Returns the summary and the accepted rewrites by utterance index.
+   * drawn from the conversation's recorded seed) and checked. The rewrites are stored together once the
+   * lanes end, failed lanes or not (one statement, where one per rewrite was ten a conversation); a
+   * worker that dies before gets the calls it paid for back from the ledger's cache. Returns the
+   * summary and the accepted rewrites by utterance index.
    */
   async function rewrite(ctx: ConversationContext, seed: number, pass: string) {
     const agent = llm(ctx.provider);
     const stored = new Set(await rewrittenIdx(pool, ctx.conversationId, pass));
     const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
+    const done: NewRewrite[] = [];
     await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
       const u = todo[k];
       const call = (a: string) => ({ key: `${ctx.conversationId}:${u.idx}:${a}`, conversationId: ctx.conversationId });
@@ -43,7 +54,7 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
         call('utteranceRewriter'),
       );
       const verdict = await agent.call('rewriteChecker', { original: u.text, rewrite: text }, call('rewriteChecker'));
-      await saveRewrite(pool, {
+      done.push({
         conversationId: ctx.conversationId,
         idx: u.idx,
         pass,
@@ -52,7 +63,7 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
         contentKept: verdict.content_kept,
         noPreamble: verdict.no_preamble,
       });
-    });
+    }).finally(() => (done.length ? saveRewrites(pool, done) : undefined));
     const accepted = await acceptedRewrites(pool, ctx.conversationId, pass);
     const summary: RewriteSummary = {
       pass,

@@ -20,14 +20,16 @@ export interface NewRewrite {
   noPreamble: boolean;
 }
 
-/** Upsert keyed by (conversation, pass, idx): a retried rewrite replaces its own row. */
-export async function saveRewrite(pool: Pool, w: NewRewrite): Promise<void> {
+/** Upsert keyed by (conversation, pass, idx), in one statement: a retried rewrite replaces its own row. */
+export async function saveRewrites(pool: Pool, rows: NewRewrite[]): Promise<void> {
   await pool.query(
     `INSERT INTO rewrites (conversation_id, idx, pass, colloquial, rewrite, content_kept, no_preamble)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     SELECT w."conversationId", w.idx, w.pass, w.colloquial, w.rewrite, w."contentKept", w."noPreamble"
+     FROM jsonb_to_recordset($1::jsonb) AS w("conversationId" text, idx int, pass text, colloquial boolean, rewrite text,
+                                              "contentKept" boolean, "noPreamble" boolean)
      ON CONFLICT (conversation_id, pass, idx) DO UPDATE SET colloquial = EXCLUDED.colloquial, rewrite = EXCLUDED.rewrite,
        content_kept = EXCLUDED.content_kept, no_preamble = EXCLUDED.no_preamble, created_at = now()`,
-    [w.conversationId, w.idx, w.pass, w.colloquial, w.rewrite, w.contentKept, w.noPreamble],
+    [JSON.stringify(rows)],
   );
 }
 
