@@ -89,12 +89,15 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
 
     // Every conversation fails the same way (a missing key): the batch stops starting new ones and fails.
     const started: string[] = [];
+    // A conversation's first activity is one of its openings (which, its seed decides).
+    const begin = async (ref: { conversationId: string }): Promise<never> => {
+      started.push(ref.conversationId);
+      throw fatal();
+    };
     const t2 = await rig({
       wrap: (real) => ({
-        beginConversation: async (ref) => {
-          started.push(ref.conversationId);
-          throw fatal();
-        },
+        planImageOpening: begin,
+        writeTextOpening: begin,
         markConversationFailed: real.markConversationFailed,
       }),
     });
@@ -114,7 +117,10 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
   it('conversation and optimize', async () => {
     const t = await rig({
       wrap: () => ({
-        beginConversation: async () => {
+        planImageOpening: async () => {
+          throw fatal();
+        },
+        writeTextOpening: async () => {
           throw fatal();
         },
         rewriteUtterances: async () => {
