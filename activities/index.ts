@@ -20,6 +20,7 @@ import {
   type Utterance,
   type UtteranceSummary,
 } from '../schemas/conversation';
+import type { Item } from '../schemas/catalog';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../db/items';
 import { catalogActivities } from './catalog';
@@ -107,6 +108,17 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     mentionedItemIds: string[] = [],
     images: Utterance['images'] = [],
   ) => ({ idx: ref.idx, speaker, text, action, mentionedItemIds, images, meta });
+  /** An opening's four utterances, assistant and user in turn, all small talk; the user shows `shown` in the second. */
+  const openingTurns = (texts: string[], agent: Mllm, shown?: Item): Omit<Utterance, 'conversationId'>[] =>
+    texts.map((text, idx) => ({
+      idx,
+      speaker: idx % 2 ? 'User' : 'Assistant',
+      text,
+      action: 'chit-chat',
+      mentionedItemIds: shown && idx === 1 ? [shown.id] : [],
+      images: shown && idx === 1 ? imageRef(shown) : [],
+      meta: meta(agent),
+    }));
   /** Marks the conversation running; returns who it is about (the Web UI memo) and its target. */
   const begin = async (ref: Ref): Promise<Subject> => {
     const p = await startConversation(pool, ref.conversationId);
@@ -204,15 +216,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
           { user: ctx.user },
           callOf({ ...ref, idx: 0 }, 'textOpening'),
         );
-        return utterances.map((text, idx) => ({
-          idx,
-          speaker: idx % 2 ? 'User' : 'Assistant',
-          text,
-          action: 'chit-chat',
-          mentionedItemIds: [],
-          images: [],
-          meta: meta(agent),
-        }));
+        return openingTurns(utterances, agent);
       }),
     }),
 
@@ -228,15 +232,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
             { user: ctx.user, bought, target: ctx.item(ctx.targetItemId) },
             callOf({ ...input, idx: 0 }, 'imageOpening'),
           );
-          return utterances.map((text, idx) => ({
-            idx,
-            speaker: idx % 2 ? 'User' : 'Assistant',
-            text,
-            action: 'chit-chat',
-            mentionedItemIds: idx === 1 ? [bought.id] : [],
-            images: idx === 1 ? imageRef(bought) : [],
-            meta: meta(agent),
-          }));
+          return openingTurns(utterances, agent, bought);
         },
         [input.boughtItemId],
       ),

@@ -50,6 +50,13 @@ describe('the budget check', () => {
   });
 });
 
+/** The pacer as while a batch sends `rps` a second, answered, with no cut in the last second. */
+const sendingAt = (pool: pg.Pool, model: string, rps: number) =>
+  pool.query(
+    `UPDATE rate_pacer SET rps = $2, observed_rps = $2, cut_at = now() - interval '2 seconds' WHERE model = $1`,
+    [model, rps],
+  );
+
 describe('the rate pacer', () => {
   it('a 429 reschedules the requests already waiting for their send time: none goes out at the pace that drew it', async () => {
     const pool = createPool(env().databaseUrl);
@@ -58,10 +65,7 @@ describe('the rate pacer', () => {
     try {
       await limiter.acquire(model, 0);
       // 100 a second, and twenty requests waiting for their turn at that pace (the last 0.2 s from now).
-      await pool.query(
-        `UPDATE rate_pacer SET rps = 100, observed_rps = 100, cut_at = now() - interval '2 seconds' WHERE model = $1`,
-        [model],
-      );
+      await sendingAt(pool, model, 100);
       const sent: number[] = [];
       // Hundreds of calls wait on one model's cut signal in a real batch: no listener-leak warning for that.
       const warnings: string[] = [];
@@ -114,10 +118,7 @@ describe('the rate pacer', () => {
     const limiter = new RateLimiter(gated, {});
     try {
       await limiter.acquire(model, 0);
-      await pool.query(
-        `UPDATE rate_pacer SET rps = 100, observed_rps = 100, cut_at = now() - interval '2 seconds' WHERE model = $1`,
-        [model],
-      );
+      await sendingAt(pool, model, 100);
       let release = () => {};
       hold = new Promise<void>((r) => (release = r));
       reserves = 0;
@@ -161,12 +162,7 @@ describe('the rate pacer', () => {
     const limiter = new RateLimiter(pool, {});
     const row = async () =>
       (await pool.query('SELECT rps, ceiling_rps, ceiling_source FROM rate_pacer WHERE model = $1', [model])).rows[0];
-    // Sending 50 a second when the first 429 comes, with calls answered until then.
-    const sending = (rps: number) =>
-      pool.query(
-        `UPDATE rate_pacer SET rps = $2, observed_rps = $2, cut_at = now() - interval '2 seconds' WHERE model = $1`,
-        [model, rps],
-      );
+    const sending = (rps: number) => sendingAt(pool, model, rps);
     try {
       await limiter.acquire(model, 0);
       // While the pace grows, the last full second lags: 30 a second then, paced at 50 a second when the 429
@@ -182,6 +178,7 @@ describe('the rate pacer', () => {
       expect((await row()).ceiling_rps).toBeGreaterThan(45);
       await pool.query(`UPDATE rate_pacer SET ceiling_rps = NULL, ceiling_source = NULL WHERE model = $1`, [model]);
 
+      // Sending 50 a second when the first 429 comes, with calls answered until then.
       await sending(50);
       await limiter.observe(model, undefined);
       await limiter.throttled(model);
