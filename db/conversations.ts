@@ -1,5 +1,5 @@
 import { countsBy, inTransaction, type Pool } from './pool';
-import { ITEM_COLUMNS } from './items';
+import { ITEM_COLUMNS, ITEMS_FROM } from './items';
 import type { UserSide } from '../agents/calls';
 import { Item } from '../schemas/catalog';
 import { ImageOpeningPlan, Utterance, type Opening, type Outcome } from '../schemas/conversation';
@@ -147,7 +147,7 @@ export async function conversationContext(
                    'text', u.text, 'action', u.action, 'mentionedItemIds', u.mentioned_item_ids, 'images', u.images,
                    'meta', u.meta) ORDER BY u.idx)
                  FROM utterances u WHERE u.conversation_id = c.id), '[]') AS utterances,
-       (SELECT json_agg(row_to_json(x)) FROM (SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256
+       (SELECT json_agg(row_to_json(x)) FROM (SELECT ${ITEM_COLUMNS} FROM ${ITEMS_FROM}
                  WHERE i.id = p.target_item_id OR i.id = ANY($2::text[])) x) AS items
      FROM conversations c JOIN batches b ON b.id = c.batch_id JOIN profiles p ON p.id = c.profile_id WHERE c.id = $1`,
     [conversationId, itemIds],

@@ -2,7 +2,7 @@ import type { Pool } from './pool';
 import type { Action } from '../schemas/conversation';
 import type { Gender } from '../schemas/profile';
 import { Item } from '../schemas/catalog';
-import { ITEM_COLUMNS } from './items';
+import { ITEM_COLUMNS, ITEMS_FROM } from './items';
 
 /** What the export reads: a batch's conversations with their current review, their utterances, and the models behind them. */
 
@@ -109,7 +109,7 @@ export async function datasetItems(
   ids: readonly string[],
 ): Promise<Array<Item & { caption: string | null }>> {
   const r = await pool.query(
-    `SELECT ${ITEM_COLUMNS}, i.caption FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256
+    `SELECT ${ITEM_COLUMNS}, i.caption FROM ${ITEMS_FROM}
      WHERE i.id = ANY($1) ORDER BY i.id`,
     [ids],
   );

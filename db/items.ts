@@ -47,12 +47,11 @@ export async function refreshCategories(pool: Pool): Promise<void> {
 
 export const ITEM_COLUMNS = `i.id, i.source, i.title, i.description, i.features, i.categories, i.price, i.store, i.details,
   i.image_sha256 AS "imageSha256", im.path AS "imagePath", i.image_url AS "imageUrl"`;
+/** The tables ITEM_COLUMNS reads: an item and, when it has one, its stored image. */
+export const ITEMS_FROM = `items i LEFT JOIN images im ON im.sha256 = i.image_sha256`;
 
 export async function getItems(pool: Pool, ids: readonly string[]): Promise<Map<string, Item>> {
-  const r = await pool.query(
-    `SELECT ${ITEM_COLUMNS} FROM items i LEFT JOIN images im ON im.sha256 = i.image_sha256 WHERE i.id = ANY($1)`,
-    [ids],
-  );
+  const r = await pool.query(`SELECT ${ITEM_COLUMNS} FROM ${ITEMS_FROM} WHERE i.id = ANY($1)`, [ids]);
   return new Map(r.rows.map((row) => [row.id, Item.parse(row)]));
 }
 

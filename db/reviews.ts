@@ -42,14 +42,16 @@ export async function acceptedRewrites(pool: Pool, conversationId: string, pass:
   return new Map(r.rows.map((row) => [row.idx, row.rewrite]));
 }
 
+/** A review's columns as the Review schema names them. */
+const REVIEW_COLUMNS = `pass, content_quality AS "contentQuality", logical_fluency AS "logicalFluency",
+  user_consistency AS "userConsistency", total, fits_context AS "fitsContext"`;
+
 /** The stored review of this pass, as the Review schema names its fields; undefined when there is none. */
 export async function findReview(pool: Pool, conversationId: string, pass: string): Promise<unknown> {
-  const r = await pool.query(
-    `SELECT pass, content_quality AS "contentQuality", logical_fluency AS "logicalFluency",
-       user_consistency AS "userConsistency", total, fits_context AS "fitsContext"
-     FROM reviews WHERE conversation_id = $1 AND pass = $2`,
-    [conversationId, pass],
-  );
+  const r = await pool.query(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE conversation_id = $1 AND pass = $2`, [
+    conversationId,
+    pass,
+  ]);
   return r.rows[0];
 }
 
@@ -74,8 +76,7 @@ export async function saveReview(pool: Pool, v: NewReview): Promise<unknown> {
        ON CONFLICT (conversation_id, pass) DO UPDATE SET content_quality = EXCLUDED.content_quality,
          logical_fluency = EXCLUDED.logical_fluency, user_consistency = EXCLUDED.user_consistency,
          fits_context = EXCLUDED.fits_context, created_at = now()
-       RETURNING pass, content_quality AS "contentQuality", logical_fluency AS "logicalFluency",
-         user_consistency AS "userConsistency", total, fits_context AS "fitsContext"),
+       RETURNING ${REVIEW_COLUMNS}),
      adopted AS (UPDATE conversations SET review_pass = $2 WHERE id = $1)
      SELECT * FROM saved`,
     [v.conversationId, v.pass, v.contentQuality, v.logicalFluency, v.userConsistency, v.fitsContext],
