@@ -1,6 +1,6 @@
 import { FailureType } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Mllm } from '../agents/calls';
+import type { Mllm, ViaBatch } from '../agents/calls';
 import { noEmbedder, type Embedder } from '../agents/embedder';
 import {
   getItems,
@@ -47,7 +47,7 @@ export function catalogActivities({
     planCaptions: (input: { size: number }) => uncaptionedRanges(pool, input.size),
 
     /** Captions the uncaptioned items of an id range from their text fields and image. */
-    async captionItems(input: IdRange & { provider: string }): Promise<number> {
+    async captionItems(input: IdRange & { provider: string } & ViaBatch): Promise<number> {
       const agent = llm(input.provider);
       const ids = await uncaptionedIds(pool, input);
       const items = await getItems(pool, ids);
@@ -56,7 +56,7 @@ export function catalogActivities({
         const { description } = await agent.call(
           'itemCaptioner',
           { item: items.get(ids[k])! },
-          { key: `caption:${ids[k]}` },
+          { key: `caption:${ids[k]}`, batchRoles: input.batchRoles },
         );
         await storeCaption(pool, ids[k], description, source);
       });
@@ -69,14 +69,14 @@ export function catalogActivities({
     },
 
     /** One tag to the filter agent, with a few item titles as examples; stores the verdict and the tag's items. */
-    async filterCategory(input: { name: string; provider: string }): Promise<boolean> {
+    async filterCategory(input: { name: string; provider: string } & ViaBatch): Promise<boolean> {
       const agent = llm(input.provider);
       const items = await itemsTagged(pool, input.name);
       const examples = items.slice(0, 5).map((i) => i.title);
       const { is_product_type } = await agent.call(
         'categoryFilter',
         { category: input.name, examples },
-        { key: `category:${input.name}` },
+        { key: `category:${input.name}`, batchRoles: input.batchRoles },
       );
       await storeCategoryVerdict(pool, {
         name: input.name,

@@ -1,4 +1,4 @@
-import type { Mllm } from '../agents/calls';
+import type { Mllm, ViaBatch } from '../agents/calls';
 import type { Pool } from '../db/pool';
 import { evalItem, storeScores } from '../db/evals';
 import { EvalItem, JudgeScores } from '../eval/schema';
@@ -7,7 +7,7 @@ import { EvalItem, JudgeScores } from '../eval/schema';
 export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
   return {
     /** Idempotent: a conversation already judged returns its stored scores and calls no model. */
-    async judgeConversation(input: { evalId: string; k: number }): Promise<JudgeScores> {
+    async judgeConversation(input: { evalId: string; k: number } & ViaBatch): Promise<JudgeScores> {
       const r = await evalItem(pool, input.evalId, input.k);
       if (!r) throw new Error(`evaluation ${input.evalId} has no conversation ${input.k}`);
       if (r.scores) return JudgeScores.parse(r.scores);
@@ -15,7 +15,7 @@ export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: stri
       const scores = await llm(r.provider).call(
         'datasetJudge',
         { persona: item.persona, scenario: item.scenario, dialogue: item.dialogue, images: item.images },
-        { key: `eval:${input.evalId}:${input.k}`, batchId: input.evalId },
+        { key: `eval:${input.evalId}:${input.k}`, batchId: input.evalId, batchRoles: input.batchRoles },
       );
       await storeScores(pool, input.evalId, input.k, scores);
       return scores;

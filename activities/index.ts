@@ -27,6 +27,7 @@ import { catalogActivities } from './catalog';
 import { evalActivities } from './eval';
 import { profileActivities } from './profiles';
 import { stage4Activities } from './stage4';
+import { providerBatchActivities } from './provider-batches';
 import { dialogueBefore, imageRef, loadContext, mentionedSoFar, summary, type ConversationContext } from './context';
 
 export interface ActivityDeps {
@@ -136,6 +137,7 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     ...evalActivities({ pool, llm }),
     ...catalogActivities({ pool, llm, embedder }),
     ...profileActivities({ pool, llm }),
+    ...providerBatchActivities({ pool, llm }),
 
     /**
      * How many conversations a batch should keep in flight: enough calls waiting on each paced model to

@@ -1,5 +1,5 @@
 import { FailureType } from '../schemas/failures';
-import type { Mllm } from '../agents/calls';
+import type { Mllm, ViaBatch } from '../agents/calls';
 import { getItem } from '../db/items';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import {
@@ -50,13 +50,15 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
      * Samples seq from..to-1 of a seed in the method's order, asks the gate, and writes the backstory of
      * those it lets through. Samples already stored are skipped, so a retry or a resume redoes nothing.
      */
-    async generateProfiles(input: {
-      seed: number;
-      from: number;
-      to: number;
-      provider: string;
-      batchId?: string;
-    }): Promise<void> {
+    async generateProfiles(
+      input: {
+        seed: number;
+        from: number;
+        to: number;
+        provider: string;
+        batchId?: string;
+      } & ViaBatch,
+    ): Promise<void> {
       const agent = llm(input.provider);
       const stored = new Set(await storedSeqs(pool, input.seed, input.from, input.to));
       const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter(
@@ -73,14 +75,14 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
         const gate = await agent.call(
           'profileGate',
           { sample, persona, target },
-          { key: `profile:${input.seed}:${seq}:gate`, batchId: input.batchId },
+          { key: `profile:${input.seed}:${seq}:gate`, batchId: input.batchId, batchRoles: input.batchRoles },
         );
         const pass = gate.fits_person && gate.fits_scenario;
         const story = pass
           ? await agent.call(
               'backstoryWriter',
               { sample, persona, target },
-              { key: `profile:${input.seed}:${seq}`, batchId: input.batchId },
+              { key: `profile:${input.seed}:${seq}`, batchId: input.batchId, batchRoles: input.batchRoles },
             )
           : null;
         await insertProfile(pool, {

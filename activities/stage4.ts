@@ -7,7 +7,7 @@ import {
   saveRewrites,
   type NewRewrite,
 } from '../db/reviews';
-import type { Mllm } from '../agents/calls';
+import type { AgentOutput, Mllm, ViaBatch } from '../agents/calls';
 import { completeConversation } from '../db/conversations';
 import { getItems } from '../db/items';
 import type { Pool } from '../db/pool';
@@ -39,14 +39,18 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
    * worker that dies before gets the calls it paid for back from the ledger's cache. Returns the
    * summary and the accepted rewrites by utterance index.
    */
-  async function rewrite(ctx: ConversationContext, seed: number, pass: string) {
+  async function rewrite(ctx: ConversationContext, seed: number, pass: string, via: ViaBatch) {
     const agent = llm(ctx.provider);
     const stored = new Set(await rewrittenIdx(pool, ctx.conversationId, pass));
     const todo = ctx.utterances.filter((u) => !stored.has(u.idx));
     const done: NewRewrite[] = [];
     await inLanes(todo.length, REWRITES_IN_FLIGHT, async (k) => {
       const u = todo[k];
-      const call = (a: string) => ({ key: `${ctx.conversationId}:${u.idx}:${a}`, conversationId: ctx.conversationId });
+      const call = (a: string) => ({
+        key: `${ctx.conversationId}:${u.idx}:${a}`,
+        conversationId: ctx.conversationId,
+        batchRoles: via.batchRoles,
+      });
       const colloquial = new Rng('colloquial', seed, u.idx).chance(COLLOQUIAL_PROBABILITY);
       const { text } = await agent.call(
         'utteranceRewriter',
@@ -81,6 +85,7 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
   async function review(
     conversationId: string,
     read: () => Promise<{ ctx: ConversationContext; accepted: Map<number, string> }>,
+    via: ViaBatch,
   ): Promise<Review> {
     const pass = stage4Pass();
     const stored = await findReview(pool, conversationId, pass);
@@ -100,13 +105,20 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
       ...new Set(ctx.utterances.filter((u) => u.action === 'recommend').flatMap((u) => u.mentionedItemIds)),
     ];
     const items = await getItems(pool, recommended);
-    const call = (a: string) => ({ key: `${conversationId}:review:${a}`, conversationId });
-    const scores = await agent.call('qualityReviewer', { user: ctx.user, dialogue }, call('qualityReviewer'));
-    const screen = await agent.call(
-      'recommendationScreener',
-      { user: ctx.user, dialogue, recommendedItems: recommended.map((id) => items.get(id)!).filter(Boolean) },
-      call('recommendationScreener'),
-    );
+    const call = (a: string) => ({ key: `${conversationId}:review:${a}`, conversationId, batchRoles: via.batchRoles });
+    // The two verdicts are independent: asked together, so through the Batch API they share one batch.
+    let scores: AgentOutput<'qualityReviewer'> | undefined;
+    let screen: AgentOutput<'recommendationScreener'> | undefined;
+    await inLanes(2, 2, async (k) => {
+      if (k === 0) scores = await agent.call('qualityReviewer', { user: ctx.user, dialogue }, call('qualityReviewer'));
+      else
+        screen = await agent.call(
+          'recommendationScreener',
+          { user: ctx.user, dialogue, recommendedItems: recommended.map((id) => items.get(id)!).filter(Boolean) },
+          call('recommendationScreener'),
+        );
+    });
+    if (!scores || !screen) throw new Error('stage 4: a verdict is missing'); // inLanes threw if either failed
     return Review.parse(
       await saveReview(pool, {
         conversationId,
@@ -121,16 +133,20 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
 
   return {
     /** Stage 4's first half as its own activity (histories recorded before it was one activity). */
-    async rewriteUtterances(input: { conversationId: string; seed: number }): Promise<RewriteSummary> {
-      return (await rewrite(await loadContext(pool, input.conversationId), input.seed, stage4Pass())).summary;
+    async rewriteUtterances(input: { conversationId: string; seed: number } & ViaBatch): Promise<RewriteSummary> {
+      return (await rewrite(await loadContext(pool, input.conversationId), input.seed, stage4Pass(), input)).summary;
     },
 
     /** Stage 4's second half as its own activity (those histories, and `muse optimize` before one-stage4-activity). */
-    async reviewConversation(input: { conversationId: string }): Promise<Review> {
-      return review(input.conversationId, async () => ({
-        ctx: await loadContext(pool, input.conversationId),
-        accepted: await acceptedRewrites(pool, input.conversationId, stage4Pass()),
-      }));
+    async reviewConversation(input: { conversationId: string } & ViaBatch): Promise<Review> {
+      return review(
+        input.conversationId,
+        async () => ({
+          ctx: await loadContext(pool, input.conversationId),
+          accepted: await acceptedRewrites(pool, input.conversationId, stage4Pass()),
+        }),
+        input,
+      );
     },
 
     /**
@@ -140,11 +156,11 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
      * `finish`, stage 3's end is recorded first (the conversation completed, rows past its end dropped),
      * where a bookkeeping step cost another.
      */
-    async optimizeConversation(input: { conversationId: string; seed: number; finish?: ConversationShape }) {
+    async optimizeConversation(input: { conversationId: string; seed: number; finish?: ConversationShape } & ViaBatch) {
       if (input.finish) await completeConversation(pool, { conversationId: input.conversationId, ...input.finish });
       const ctx = await loadContext(pool, input.conversationId);
-      const { summary, accepted } = await rewrite(ctx, input.seed, stage4Pass());
-      const verdict = await review(input.conversationId, async () => ({ ctx, accepted }));
+      const { summary, accepted } = await rewrite(ctx, input.seed, stage4Pass(), input);
+      const verdict = await review(input.conversationId, async () => ({ ctx, accepted }), input);
       return { rewrites: summary, review: verdict };
     },
   };

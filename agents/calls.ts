@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ImageRef, Item } from '../schemas/catalog';
 import { Action, Speaker } from '../schemas/conversation';
 import { Backstory, ProfileSample } from '../schemas/profile';
+import type { Role } from '../prompts/prompt';
+import type { BatchApi } from './batch';
+export type { ViaBatch } from '../schemas/batch';
 
 /** What the user agent knows about itself; the recommender never sees it. */
 export const UserSide = z.object({
@@ -125,10 +128,14 @@ export interface CallContext {
   conversationId?: string;
   /** The batch (or `muse eval` evaluation) a call outside any conversation is made for: the ledger charges it there. */
   batchId?: string;
+  /** Roles whose calls go through the provider's Batch API (the command's `--api batch`, or the config's). */
+  batchRoles?: readonly Role[];
 }
 
 /** One multimodal LLM, whatever serves it. */
 export interface Mllm {
   readonly provider: 'simulated' | 'openai';
+  /** The provider's Batch API, when it has one. */
+  readonly batches?: BatchApi;
   call<A extends AgentName>(agent: A, input: AgentInput<A>, ctx: CallContext): Promise<AgentOutput<A>>;
 }

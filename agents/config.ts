@@ -11,7 +11,32 @@ const RoleSettings = z.strictObject({
   apiKeyEnv: z.string().min(1).optional(),
   /** Overrides the method's temperature for every call of this role. */
   temperature: z.number().min(0).max(2).optional(),
+  /** 'batch': this role's calls that need no answer at once go through the provider's Batch API (stage 3's never do). */
+  api: z.enum(['online', 'batch']).optional(),
 });
+
+/** The provider's Batch API: OpenAI's documented limits by default (50,000 requests and 200 MB per file). */
+export const BatchSettings = z.strictObject({
+  maxRequestsPerFile: z.number().int().min(1).max(50_000).default(50_000),
+  maxBytesPerFile: z
+    .number()
+    .int()
+    .min(1024)
+    .default(200 * 1024 * 1024),
+  completionWindow: z.string().default('24h'),
+  /** A request queued waits this long for others to share its batch (every new one restarts it, up to maxWaitSeconds). */
+  flushSeconds: z.number().positive().default(30),
+  maxWaitSeconds: z.number().positive().default(600),
+  /** The first poll comes this long after submitting; the wait doubles up to pollMaxSeconds. */
+  pollSeconds: z.number().positive().default(30),
+  pollMaxSeconds: z.number().positive().default(600),
+  /** Sends of one request (retryable errors, expired batches) before its unit fails. */
+  maxTries: z.number().int().min(1).default(3),
+});
+export type BatchSettings = z.infer<typeof BatchSettings>;
+
+const Price = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
+const ModelPrice = z.union([Price, z.strictObject({ online: Price, batch: Price.optional() })]);
 
 /** The openai provider's settings: muse.config.json (or MUSE_CONFIG), then the environment on top. */
 export const LlmConfig = z.strictObject({
@@ -40,8 +65,12 @@ export const LlmConfig = z.strictObject({
     .positive()
     .default(15 * 60_000),
   maxAsks: z.number().int().min(1).max(10).default(3),
-  /** USD per million tokens, [input, output], added to the built-in table. */
-  prices: z.record(z.string(), z.tuple([z.number().nonnegative(), z.number().nonnegative()])).default({}),
+  /**
+   * USD per million tokens, [input, output] (the Batch API at half of it), or {online, batch} with a
+   * price of each, added to the built-in table.
+   */
+  prices: z.record(z.string(), ModelPrice).default({}),
+  batch: BatchSettings.default(BatchSettings.parse({})),
   /**
    * The dense half of retrieval: an OpenAI-compatible /v1/embeddings endpoint (bge-m3 on vLLM,
    * text-embedding-3-small, ...). Without it the openai provider retrieves with full-text search alone.
@@ -67,6 +96,9 @@ export const LlmConfig = z.strictObject({
 });
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
+/** Roles whose calls need no answer at once; stage 3's dialogue (manager, user, recommender) is turn by turn and stays online. */
+export const BATCH_ROLES: readonly Role[] = ['catalog', 'profile', 'rewriter', 'reviewer'];
+
 export const ROLES: readonly Role[] = ['catalog', 'profile', 'manager', 'user', 'recommender', 'rewriter', 'reviewer'];
 
 export interface ResolvedRole {
@@ -75,6 +107,7 @@ export interface ResolvedRole {
   apiKey?: string;
   apiKeySource: string;
   temperature?: number;
+  api?: 'online' | 'batch';
 }
 
 function readFile(file: string): unknown {
@@ -151,6 +184,11 @@ export function loadLlmConfig(
     const where = file ? `${file} (with the environment's overrides)` : 'the environment';
     throw new Error(`invalid LLM configuration in ${where}: ${describeProblems(parsed.error, '(top)')}`);
   }
+  for (const [role, r] of Object.entries(parsed.data.roles))
+    if (r?.api === 'batch' && !BATCH_ROLES.includes(role as Role))
+      throw new Error(
+        `invalid LLM configuration in ${file ?? 'the environment'}: roles.${role}.api: stage 3's dialogue is turn by turn and stays online; the Batch API serves ${BATCH_ROLES.join(', ')}`,
+      );
   return { config: parsed.data, file };
 }
 
@@ -182,6 +220,7 @@ export function resolveRoles(c: LlmConfig, env: NodeJS.ProcessEnv = process.env)
           apiKey: env[keyEnv],
           apiKeySource: keyEnv,
           temperature: r.temperature,
+          api: r.api,
         },
       ];
     }),

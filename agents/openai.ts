@@ -17,6 +17,8 @@ import { RateLimiter, waitFor } from './rate-limit';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig, resolveRoles, ROLES } from './config';
 import { costUsd, priceTable, type PriceTable } from './prices';
+import { BatchApi } from './batch';
+import { BATCH_ROLES, BatchSettings } from './config';
 
 export interface RoleEndpoint {
   baseURL?: string;
@@ -43,13 +45,16 @@ export interface OpenAiOptions {
   limiter?: RateLimiter;
   /** How long one call keeps waiting out 429s (back-pressure, not failures) before its attempt fails. */
   rateLimitPatienceMs?: number;
+  /** The Batch API's queue and provider batches live here; without it no call can go through a batch. */
+  pool?: Pool;
+  batch?: BatchSettings;
 }
 
 /** How replies are made to be JSON, best first; an endpoint that refuses one gets the next. */
 const MODES = ['json_schema', 'json_object', 'text'] as const;
 type Mode = (typeof MODES)[number];
 
-type ImageRef = { sha256: string | null; path: string | null; url: string | null };
+export type ImageRef = { sha256: string | null; path: string | null; url: string | null };
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, LM Studio). Retries are
@@ -60,7 +65,10 @@ export class OpenAiMllm implements Mllm {
   readonly provider = 'openai' as const;
   private readonly clients = new Map<Role, OpenAI>();
   private readonly modes = new Map<string, Mode>();
-  private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter'>> & Pick<OpenAiOptions, 'ledger' | 'limiter'>;
+  private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter' | 'pool'>> &
+    Pick<OpenAiOptions, 'ledger' | 'limiter' | 'pool'>;
+  /** The provider's Batch API for the calls that need no answer at once (see agents/batch.ts). */
+  readonly batches: BatchApi;
 
   constructor(
     private readonly endpoints: Record<Role, RoleEndpoint>,
@@ -73,6 +81,7 @@ export class OpenAiMllm implements Mllm {
       prices: priceTable(),
       timeoutMs: 120_000,
       rateLimitPatienceMs: 15 * 60_000,
+      batch: BatchSettings.parse({}),
       ...options,
     };
     for (const role of ROLES) {
@@ -82,6 +91,14 @@ export class OpenAiMllm implements Mllm {
         new OpenAI({ baseURL: e.baseURL, apiKey: e.apiKey, maxRetries: 0, timeout: this.o.timeoutMs }),
       );
     }
+    this.batches = new BatchApi({
+      endpoints,
+      clients: this.clients,
+      pool: this.o.pool,
+      prices: this.o.prices,
+      settings: this.o.batch,
+      image: (ref) => this.imagePart(ref),
+    });
   }
 
   /** From muse.config.json (or MUSE_CONFIG) and the environment: see `muse config`. */
@@ -110,6 +127,8 @@ export class OpenAiMllm implements Mllm {
     ) as Record<Role, RoleEndpoint>;
     return new OpenAiMllm(endpoints, {
       ledger: pool && new Ledger(pool),
+      pool,
+      batch: config.batch,
       limiter: pool && new RateLimiter(pool, config.rateLimits),
       imageDetail: config.imageDetail,
       maxImageSide: config.maxImageSide,
@@ -166,11 +185,30 @@ export class OpenAiMllm implements Mllm {
       }
     }
 
+    const modeKey = `${endpoint.baseURL}|${endpoint.model}`;
+    if (ctx.batchRoles?.includes(prompt.role) && BATCH_ROLES.includes(prompt.role)) {
+      // The Batch API: the same request, queued for a provider batch; the answer comes back through the ledger.
+      const mode = this.modes.get(modeKey) ?? 'json_schema';
+      const body = {
+        model: endpoint.model,
+        temperature,
+        messages: [
+          { role: 'system', content: systemFor(prompt.system, mode, format.json_schema.schema) },
+          { role: 'user', content: [{ type: 'text', text: userText }, ...images.map(imageByReference)] },
+        ],
+        ...responseFormat(mode, format),
+      };
+      const answer = await this.batches.ask({ base, body, agent, activity });
+      const valid = schema.safeParse(answer);
+      if (!valid.success) throw new Error(`${agent}: the stored batch answer no longer fits its schema`);
+      await this.o.ledger?.record({ ...base, status: 'cached', ask: 0, latencyMs: 0, costUsd: 0, output: answer });
+      return valid.data as AgentOutput<A>;
+    }
+
     const imageParts = await Promise.all(images.map((i) => this.imagePart(i)));
     const conversation: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
       { role: 'user', content: [{ type: 'text', text: userText }, ...imageParts] },
     ];
-    const modeKey = `${endpoint.baseURL}|${endpoint.model}`;
     let lastProblem = '';
     const firstSent = Date.now();
     for (let ask = 1; ask <= this.o.maxAsks;) {
@@ -200,11 +238,7 @@ export class OpenAiMllm implements Mllm {
                   model: endpoint.model,
                   temperature,
                   messages,
-                  ...(mode === 'json_schema'
-                    ? { response_format: format }
-                    : mode === 'json_object'
-                      ? { response_format: { type: 'json_object' as const } }
-                      : {}),
+                  ...responseFormat(mode, format),
                 },
                 { signal },
               )
@@ -295,7 +329,7 @@ export class OpenAiMllm implements Mllm {
    * The image's http(s) URL when the catalog has one; otherwise its bytes, read here inside the activity
    * from the image store (they never enter a workflow payload) and downscaled when large.
    */
-  private async imagePart(ref: ImageRef): Promise<OpenAI.Chat.Completions.ChatCompletionContentPartImage> {
+  async imagePart(ref: ImageRef): Promise<OpenAI.Chat.Completions.ChatCompletionContentPartImage> {
     if (ref.url) return { type: 'image_url', image_url: { url: ref.url, detail: this.o.imageDetail } };
     let bytes: Buffer = fs.readFileSync(imageAbsolutePath(ref.path!));
     const img = sharp(bytes);
@@ -311,6 +345,17 @@ export class OpenAiMllm implements Mllm {
   }
 }
 
+/** How a reply is asked to be JSON in one mode. */
+const responseFormat = (mode: Mode, format: ReturnType<typeof zodResponseFormat>) =>
+  mode === 'json_schema'
+    ? { response_format: format }
+    : mode === 'json_object'
+      ? { response_format: { type: 'json_object' as const } }
+      : {};
+
+/** An image part as a queued batch request keeps it: by reference, its bytes read when the request file is written. */
+const imageByReference = (ref: ImageRef) => ({ type: 'image_url' as const, image_url: ref });
+
 function imageRef(p: Picture): ImageRef {
   if (!p.url && (!p.path || !p.sha256))
     throw ApplicationFailure.nonRetryable(
@@ -323,7 +368,7 @@ function imageRef(p: Picture): ImageRef {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Rough size of a request before it is sent: 4 characters a token, 85 a low-detail image, room for the reply. */
-function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]): number {
+export function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]): number {
   let chars = 0;
   let images = 0;
   for (const m of messages) {
@@ -342,8 +387,8 @@ function systemFor(system: string, mode: Mode, schema: unknown): string {
   return `${system}\nReply with one JSON object only, no other text, that fits this JSON schema:\n${JSON.stringify(schema)}`;
 }
 
-type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
-function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
+export type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
+export function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
   // Endpoints without structured output sometimes wrap the JSON in a code fence.
   const text = raw
     .trim()

@@ -12,7 +12,17 @@ import { findCause } from '../workflows/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
 import { redact } from '../db/pool';
-import { batchTokens, createBatch, findBatch, newestBatches, requireBatch, setBatchBudget } from '../db/batches';
+import {
+  batchTokens,
+  createBatch,
+  findBatch,
+  newestBatches,
+  requireBatch,
+  setBatchBudget,
+  setBatchRoles,
+} from '../db/batches';
+import { unpauseRequests } from '../db/provider-batches';
+import type { Role } from '../prompts/prompt';
 import {
   conversationStates,
   failedConversations,
@@ -31,6 +41,8 @@ export interface GenerateOptions {
   provider: string;
   /** Budget cap in USD on what the batch spends in all (`--max-cost`); absent: none, or the one it has. */
   maxCost?: number;
+  /** Roles whose calls go through the provider's Batch API (see client/api.ts). */
+  batchRoles?: Role[];
 }
 
 /**
@@ -144,8 +156,10 @@ export async function startOrAttachBatch(
     seed: o.seed,
     concurrency: o.concurrency,
     provider: o.provider,
+    ...(o.batchRoles?.length ? { batchRoles: o.batchRoles } : {}),
   };
   await createBatch(s.pool, input);
+  if (o.batchRoles?.length) await setBatchRoles(s.pool, o.batchId, o.batchRoles);
   await setBudget(s, o.batchId, o.maxCost);
   try {
     return {
@@ -272,10 +286,13 @@ export type Resumed =
 export async function resumeBatch(
   s: Session,
   batchId: string,
-  o: { fromScratch?: boolean; maxCost?: number } = {},
+  o: { fromScratch?: boolean; maxCost?: number; batchRoles?: Role[] } = {},
 ): Promise<Resumed> {
   const b = await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   await setBudget(s, batchId, o.maxCost);
+  // A resume goes on through the API its batch was started with, unless it is given another.
+  const batchRoles = o.batchRoles ?? b.batchRoles;
+  if (o.batchRoles) await setBatchRoles(s.pool, batchId, o.batchRoles);
   const d = await describeOrUndefined(s, batchWorkflowId(batchId));
   let restarted: string | undefined;
   // A run on a queue no worker of this database polls (started before queues named their database) waits for ever.
@@ -311,7 +328,10 @@ export async function resumeBatch(
     provider: b.provider,
     indices,
     ...(missing ? { prepare: true } : {}),
+    ...(batchRoles.length ? { batchRoles } : {}),
   };
+  // Requests paused at the budget cap go back to the queue: the activities that asked for them queue them again.
+  await unpauseRequests(s.pool, batchId);
   return {
     handle: await startBatchWorkflow(s, input, { resume: indices.length }),
     attached: false,
@@ -343,7 +363,7 @@ export async function cancelBatch(s: Session, batchId: string): Promise<string[]
 export async function optimizeBatch(
   s: Session,
   batchId: string,
-  o: { concurrency?: number; maxCost?: number } = {},
+  o: { concurrency?: number; maxCost?: number; batchRoles?: Role[] } = {},
 ): Promise<{ handle?: WorkflowHandle; pass: string; todo: number }> {
   const b = await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   await setBudget(s, batchId, o.maxCost);
@@ -365,6 +385,7 @@ export async function optimizeBatch(
     provider: b.provider,
     indices,
     job: 'optimize',
+    ...(o.batchRoles?.length ? { batchRoles: o.batchRoles } : {}),
   };
   const handle = await startBatchWorkflow(s, input, { optimize: indices.length, pass }, workflowId);
   return { handle, pass, todo: indices.length };

@@ -59,6 +59,8 @@ import { formatSummary } from '../eval/summary';
 import { PROMPTS } from '../prompts';
 import { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from '../workflows/catalog';
 import { catalogWorkflowId } from '../workflows/ids';
+import { apiOption, batchRolesFor, COMMAND_ROLES } from './api';
+import { via as viaBatch } from '../workflows/provider-batches';
 
 const int =
   (name: string, min = 0) =>
@@ -258,6 +260,7 @@ const stage1 = (
 ) =>
   (step.options ?? ((c) => c))(catalog.command(name).description(description))
     .addOption(providerOption())
+    .addOption(name === 'index' ? new Option('--api <api>').hideHelp().choices(['online']) : apiOption())
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
     .option('--no-worker', 'do not run a worker in this process')
     .action((o) =>
@@ -268,7 +271,13 @@ const stage1 = (
           s,
           workflow,
           catalogWorkflowId(name, o.provider),
-          { provider: o.provider, concurrency: o.concurrency },
+          {
+            provider: o.provider,
+            concurrency: o.concurrency,
+            ...viaBatch({
+              batchRoles: batchRolesFor(o.provider, o.api, name === 'index' ? [] : COMMAND_ROLES.catalog),
+            }),
+          },
           { provider: o.provider, memo: { provider: o.provider } },
         );
         const detach = ctrlC();
@@ -342,14 +351,21 @@ program
   .description('stage 2 as a workflow: sample, gate, write and deduplicate until N more profiles are accepted')
   .requiredOption('-n, --count <n>', 'accepted profiles to add', int('-n', 1))
   .option('--seed <s>', "sampling seed (a seed's sequence continues where its last run stopped)", int('--seed'), 1)
-  .option('--concurrency <c>', 'chunks of 10 samples generated at once', int('--concurrency', 1), 10)
+  .option(
+    '--concurrency <c>',
+    'chunks of 10 samples generated at once (through the Batch API: sent together in one batch)',
+    int('--concurrency', 1),
+    10,
+  )
   .addOption(providerOption())
+  .addOption(apiOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((o) =>
     withSession(async (s) => {
       await checkProvider(o.provider);
       await checkStage1(s.pool);
-      const { handle, attached } = await startProfiles(s, o);
+      const batchRoles = batchRolesFor(o.provider, o.api, COMMAND_ROLES.profiles);
+      const { handle, attached } = await startProfiles(s, { ...o, batchRoles });
       const detach = ctrlC();
       if (attached)
         console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
@@ -384,11 +400,13 @@ program
   )
   .option('--seed <s>', 'seed for the batch (profiles and conversations)', int('--seed'), 1)
   .addOption(providerOption())
+  .addOption(apiOption(true))
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process (use `muse worker` processes)')
   .action((o) =>
     withSession(async (s) => {
       const batchId = o.batch ?? `b${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+      const batchRoles = batchRolesFor(o.provider, o.api, COMMAND_ROLES.generate);
       await checkProvider(o.provider);
       await checkStage1(s.pool);
       const { handle, attached } = await startOrAttachBatch(s, {
@@ -398,6 +416,7 @@ program
         concurrency: o.concurrency ?? defaultConcurrency(o.provider),
         provider: o.provider,
         maxCost: o.maxCost,
+        batchRoles,
       });
       const detach = ctrlC();
       console.log(
@@ -481,13 +500,19 @@ program
     '--from-scratch',
     'drop the stored utterances and generate every conversation again (unchanged calls are answered from the ledger)',
   )
+  .addOption(apiOption(true))
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) =>
     withSession(async (s) => {
       const provider = (await findBatch(s.pool, batchId))?.provider;
       if (provider) await checkProvider(provider);
-      const resumed = await resumeBatch(s, batchId, { fromScratch: o.fromScratch, maxCost: o.maxCost });
+      const resumed = await resumeBatch(s, batchId, {
+        fromScratch: o.fromScratch,
+        maxCost: o.maxCost,
+        // Without --api a resume goes on the way its batch was started.
+        ...(o.api ? { batchRoles: batchRolesFor(provider ?? 'simulated', o.api, COMMAND_ROLES.generate) } : {}),
+      });
       if (!resumed) return console.log(`batch ${batchId}: nothing to resume, every conversation is completed`);
       const detach = ctrlC();
       if (resumed.restarted) console.log(`batch ${batchId}: ${resumed.restarted}`);
@@ -529,6 +554,7 @@ program
   .description('stage 4 again (rewrite, check, review, screen) for a finished batch, with the current prompt versions')
   .argument('<batch>')
   .option('--concurrency <c>', "conversations optimised at once (default: the batch's)", int('--concurrency', 1))
+  .addOption(apiOption())
   .addOption(maxCostOption())
   .option('--no-worker', 'do not run a worker in this process')
   .action((batchId: string, o) =>
@@ -538,6 +564,7 @@ program
       const { handle, pass, todo } = await optimizeBatch(s, batchId, {
         concurrency: o.concurrency,
         maxCost: o.maxCost,
+        batchRoles: batchRolesFor(provider ?? 'simulated', o.api, COMMAND_ROLES.optimize),
       });
       if (!handle)
         return console.log(
@@ -628,6 +655,7 @@ withThresholds(
   .option('--seed <s>', 'sampling seed', int('--seed'), 1)
   .option('--concurrency <c>', 'conversations judged at once', int('--concurrency', 1), 20)
   .addOption(providerOption())
+  .addOption(apiOption())
   .addOption(maxCostOption())
   .option('--json', 'print the report as JSON')
   .option('--no-worker', 'do not run a worker in this process')
@@ -637,7 +665,7 @@ withThresholds(
       const r = await runEval(
         s,
         target,
-        { ...o, thresholds: thresholdsOf(o) },
+        { ...o, thresholds: thresholdsOf(o), batchRoles: batchRolesFor(o.provider, o.api, COMMAND_ROLES.eval) },
         (fn) => withInlineWorker(s, o.worker, fn),
         ctrlC(),
       );

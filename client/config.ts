@@ -1,5 +1,5 @@
 import { loadLlmConfig, resolveEmbeddings, resolveRoles, ROLES } from '../agents/config';
-import { priceTable } from '../agents/prices';
+import { priceOf, priceTable } from '../agents/prices';
 import { PROMPTS } from '../prompts';
 
 /** The effective LLM configuration, in words, with every secret left out. */
@@ -38,9 +38,15 @@ export function describeConfig(env: NodeJS.ProcessEnv = process.env): string {
   );
   const prices = priceTable(config.prices);
   out.push(
-    `prices (USD per 1M tokens in/out): ${Object.entries(prices)
-      .map(([m, [i, o]]) => `${m} ${i}/${o}`)
+    `prices (USD per 1M tokens in/out, online | batch): ${Object.keys(prices)
+      .map((m) => `${m} ${priceOf(prices, m)!.join('/')} | ${priceOf(prices, m, 'batch')!.join('/')}`)
       .join(', ')}`,
+    `batch API: up to ${config.batch.maxRequestsPerFile} requests and ${config.batch.maxBytesPerFile} bytes per file, window ${config.batch.completionWindow}, polled from ${config.batch.pollSeconds} s up to every ${config.batch.pollMaxSeconds} s; roles on it by default: ${
+      Object.entries(config.roles)
+        .filter(([, r]) => r?.api === 'batch')
+        .map(([role]) => role)
+        .join(', ') || 'none (--api batch puts a command on it)'
+    }`,
   );
   const limits = Object.entries(config.rateLimits);
   out.push(

@@ -12,11 +12,13 @@ import { evalWorkflowId } from '../workflows/ids';
 import type { BatchProgress } from '../workflows/batch';
 import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
+import { via } from '../workflows/provider-batches';
+import type { ViaBatch } from '../schemas/batch';
 
 /** One evaluation's history stays far below Temporal's limits (about 5 events per judged conversation). */
 export const MAX_EVAL_SAMPLE = 1000;
 
-export interface EvalOptions {
+export interface EvalOptions extends ViaBatch {
   /** For a batch: which conversations form its dataset (as in `muse export`). */
   thresholds?: Partial<Thresholds>;
   sample: number;
@@ -79,7 +81,7 @@ export async function runEval(
   const pending = await unjudgedCount(s.pool, evalId);
   let run: EvalReport['run'];
   if (pending > 0) {
-    const input: EvalInput = { evalId, size: n, concurrency: o.concurrency };
+    const input: EvalInput = { evalId, size: n, concurrency: o.concurrency, ...via(o) };
     const { handle } = await startOrAttach(s, evalWorkflow, evalWorkflowId(evalId), input, {
       provider: o.provider,
       memo: { source: loaded.source, sample: n, judge },

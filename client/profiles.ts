@@ -3,17 +3,26 @@ import { profilesWorkflow, type ProfilesInput, type ProfilesProgress } from '../
 import { seedProfilesWorkflowId } from '../workflows/ids';
 import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
+import type { Role } from '../prompts/prompt';
+import { via } from '../workflows/provider-batches';
 
 export interface ProfilesOptions {
   count: number;
   seed: number;
   provider: string;
   concurrency: number;
+  batchRoles?: Role[];
 }
 
 /** Stage 2 as one workflow per seed (`muse-profiles-s<seed>`): a second command while it runs attaches to it. */
 export async function startProfiles(s: Session, o: ProfilesOptions) {
-  const input: ProfilesInput = { seed: o.seed, count: o.count, provider: o.provider, concurrency: o.concurrency };
+  const input: ProfilesInput = {
+    seed: o.seed,
+    count: o.count,
+    provider: o.provider,
+    concurrency: o.concurrency,
+    ...via(o),
+  };
   return startOrAttach(s, profilesWorkflow, seedProfilesWorkflowId(o.seed), input, {
     provider: o.provider,
     memo: { count: o.count, provider: o.provider },

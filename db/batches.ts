@@ -47,7 +47,12 @@ export async function createBatch(db: Pool | PoolClient, b: BatchSpec): Promise<
 }
 
 const BATCH_COLUMNS = `id AS "batchId", seed::float8 AS seed, size, concurrency, provider,
-  max_cost_usd AS "maxCostUsd", spent_usd AS "spentUsd", created_at AS "createdAt"`;
+  max_cost_usd AS "maxCostUsd", spent_usd AS "spentUsd", batch_roles AS "batchRoles", created_at AS "createdAt"`;
+
+/** The roles a batch sends through the Batch API, as its command (or a resume's `--api`) resolved them. */
+export async function setBatchRoles(pool: Pool, batchId: string, roles: readonly string[]): Promise<void> {
+  await pool.query('UPDATE batches SET batch_roles = $2 WHERE id = $1', [batchId, roles]);
+}
 
 export async function findBatch(pool: Pool, batchId: string): Promise<Batch | undefined> {
   const row = (await pool.query(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id = $1`, [batchId])).rows[0];

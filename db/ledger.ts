@@ -23,6 +23,9 @@ export interface LedgerRow {
   costUsd?: number | null;
   rawReply?: string;
   output?: unknown;
+  /** 'batch' when a provider batch answered it (priced at the batch price), and which one. */
+  api?: 'online' | 'batch';
+  providerBatchId?: number;
 }
 
 /** The ledger (llm_calls) summed by agent and model over a batch: its conversations and the profiles made for it. */
@@ -86,8 +89,9 @@ export async function answeredOutput(pool: Pool, contentHash: string): Promise<u
 export async function insertCall(pool: Pool, row: LedgerRow): Promise<void> {
   await pool.query(
     `INSERT INTO llm_calls (content_hash, conversation_id, call_key, agent, role, base_url, model, prompt_version, attempt, ask,
-       status, http_status, error, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, output, batch_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+       status, http_status, error, response_mode, input_tokens, output_tokens, latency_ms, cost_usd, raw_reply, output, batch_id,
+       api, provider_batch_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
     [
       row.contentHash,
       row.conversationId ?? null,
@@ -110,6 +114,8 @@ export async function insertCall(pool: Pool, row: LedgerRow): Promise<void> {
       row.rawReply ?? null,
       row.output === undefined ? null : JSON.stringify(row.output),
       row.batchId ?? null,
+      row.api ?? 'online',
+      row.providerBatchId ?? null,
     ],
   );
 }

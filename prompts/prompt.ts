@@ -1,8 +1,10 @@
 import { AGENT_CALLS, type AgentInput, type AgentName, type Turn } from '../agents/calls';
 import type { ImageRef, Item } from '../schemas/catalog';
+import type { z } from 'zod';
+import type { RoleName } from '../schemas/batch';
 
 /** Which configured model serves a call: the method gives each role its own model and endpoint. */
-export type Role = 'catalog' | 'profile' | 'manager' | 'user' | 'recommender' | 'rewriter' | 'reviewer';
+export type Role = z.infer<typeof RoleName>;
 
 export interface Prompt<A extends AgentName> {
   agent: A;

@@ -11,6 +11,13 @@ export const FailureType = {
   BudgetExceeded: 'BudgetExceeded',
   /** An agent must see an item that has no image. */
   MissingImage: 'MissingImage',
+  /**
+   * Not a failure: the activity's requests are queued for a provider batch. The workflow waits for the
+   * answers (a signal, no worker slot held) and runs the activity again, which finds them in the ledger.
+   */
+  AwaitingBatch: 'AwaitingBatch',
+  /** The Batch API answered one request with an error that another try would not fix. */
+  BatchRequestFailed: 'BatchRequestFailed',
   /** A failed unit could not even be recorded (the database is gone). */
   BookkeepingFailed: 'BookkeepingFailed',
 } as const;

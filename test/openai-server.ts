@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Rng } from '../random';
+import { FakeBatchApi, type BatchLine, type FakeBatchOptions } from './batch-api-server';
 
 /** What the test server saw of one chat-completions request. */
 export interface SeenRequest {
@@ -113,6 +114,8 @@ export async function startOpenAiTestServer(
      * thousands of requests turns it off, since the heap it grows stalls the server's clock with GC.
      */
     record?: boolean;
+    /** How the fake Batch API behaves (see batch-api-server.ts). */
+    batch?: FakeBatchOptions;
   } = {},
 ) {
   const seen: SeenRequest[] = [];
@@ -128,9 +131,11 @@ export async function startOpenAiTestServer(
   const server = http.createServer((req, res) => {
     open.add(res);
     res.once('close', () => open.delete(res));
-    let body = '';
-    req.on('data', (c) => (body += c));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       // With apiKey set, any other key gets the 401 a real endpoint answers (GET /models included).
       if (o.apiKey !== undefined && req.headers.authorization !== `Bearer ${o.apiKey}`)
         return fail(res, { status: 401, message: 'Incorrect API key provided' });
@@ -140,13 +145,10 @@ export async function startOpenAiTestServer(
           JSON.stringify({ object: 'list', data: [{ id: 'test-model', object: 'model', owned_by: 'muse-test' }] }),
         );
       }
+      if (req.url?.includes('/files') || req.url?.includes('/batches')) return batchApi.handle(req, res, raw);
       const r = JSON.parse(body);
       if (req.url?.endsWith('/embeddings')) return embeddings(r, req, res);
-      const system: string = r.messages.find((m: { role: string }) => m.role === 'system')?.content ?? '';
-      const schema: JsonSchema =
-        r.response_format?.json_schema?.schema ??
-        JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
-      const agent: string = r.response_format?.json_schema?.name ?? agentFromSchema(schema);
+      const { schema, agent } = schemaOf(r);
       const parts = r.messages.flatMap((m: { content: unknown }) => (Array.isArray(m.content) ? m.content : []));
       const imageUrls = parts
         .filter((p: { type: string }) => p.type === 'image_url')
@@ -183,25 +185,7 @@ export async function startOpenAiTestServer(
       }
       if (b && typeof b === 'object') return fail(res, b);
       if (b === 'reset') return req.socket.destroy();
-      const tag = o.vary ? ` #${createHash('sha256').update(body).digest('hex').slice(0, 8)}` : '';
-      const content =
-        b === 'malformed'
-          ? 'Sure! Here is what you asked for: {"text": '
-          : b === 'schema-breaking'
-            ? JSON.stringify({ unexpected: true })
-            : JSON.stringify(instance(schema, agent, '', tag));
-      const reply = JSON.stringify({
-        id: `chatcmpl-${received}`,
-        object: 'chat.completion',
-        created: 0,
-        model: r.model,
-        choices: b === 'empty' ? [] : [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
-        usage: {
-          prompt_tokens: Math.ceil(body.length / 4),
-          completion_tokens: Math.ceil(content.length / 4),
-          total_tokens: 0,
-        },
-      });
+      const reply = JSON.stringify(completion(r, body, schema, agent, b, received));
       if (b === 'cut') {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(reply.length) });
         res.write(reply.slice(0, reply.length >> 1));
@@ -256,21 +240,60 @@ export async function startOpenAiTestServer(
     );
   }
 
+  /** A chat completion as the endpoint answers it, online or as one line of a batch's output file. */
+  function completion(r: { model: string }, body: string, schema: JsonSchema, agent: string, b: Behaviour, n: number) {
+    const tag = o.vary ? ` #${createHash('sha256').update(body).digest('hex').slice(0, 8)}` : '';
+    const content =
+      b === 'malformed'
+        ? 'Sure! Here is what you asked for: {"text": '
+        : b === 'schema-breaking'
+          ? JSON.stringify({ unexpected: true })
+          : JSON.stringify(instance(schema, agent, '', tag));
+    return {
+      id: `chatcmpl-${n}`,
+      object: 'chat.completion',
+      created: 0,
+      model: r.model,
+      choices: b === 'empty' ? [] : [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+      usage: {
+        prompt_tokens: Math.ceil(body.length / 4),
+        completion_tokens: Math.ceil(content.length / 4),
+        total_tokens: 0,
+      },
+    };
+  }
+  const batchApi = new FakeBatchApi(o.batch ?? {}, (line: BatchLine) => {
+    const { schema, agent } = schemaOf(line.body);
+    return { agent, reply: completion(line.body, JSON.stringify(line.body), schema, agent, undefined, 0) };
+  });
+
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     seen,
     counts,
     admissions,
+    /** The fake Batch API: its files, batches and what it was sent. */
+    batches: batchApi,
     /** Requests received and not yet answered (or dropped). */
     active: () => open.size,
     close: () =>
       new Promise<void>((r) => {
+        batchApi.close();
         for (const h of hanging) h.destroy();
         server.closeAllConnections();
         server.close(() => r());
       }),
   };
+}
+
+/** The reply's JSON schema and the agent it is for: from response_format, or from the system prompt in JSON mode or plain text. */
+function schemaOf(r: { messages: Array<{ role: string; content: unknown }>; response_format?: { json_schema?: { name?: string; schema?: JsonSchema } } }) {
+  const system = (r.messages.find((m) => m.role === 'system')?.content as string | undefined) ?? '';
+  const schema: JsonSchema =
+    r.response_format?.json_schema?.schema ?? JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');
+  const agent: string = r.response_format?.json_schema?.name ?? agentFromSchema(schema);
+  return { schema, agent };
 }
 
 /** In JSON mode the schema has no name; the agents' output shapes are distinct enough to tell. */

@@ -16,7 +16,9 @@ import { conversationWorkflow } from './conversation';
 import { conversationId, conversationSeed, optimizeWorkflowId, profilesWorkflowId } from './ids';
 import { profilesWorkflow } from './profiles';
 import { progressQuery, type BatchProgress } from './progress';
-import { optimizeWorkflow } from './optimize';
+import { optimizeWorkflow, waitingForBatchSignal } from './optimize';
+import { via } from './provider-batches';
+import type { ViaBatch } from '../schemas/batch';
 import * as SA from './search-attributes';
 import { budgetCause, failWith, fatalCause } from './failures';
 
@@ -29,7 +31,7 @@ const act = proxyActivities<Activities>({
 const WINDOW_EVERY = 20;
 const WINDOW_SECONDS = 10;
 
-export interface BatchInput {
+export interface BatchInput extends ViaBatch {
   batchId: string;
   size: number;
   seed: number;
@@ -72,6 +74,9 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     startedAt: input.startedAt ?? Date.now(),
   };
   setHandler(progressQuery, () => progress);
+  // Conversations waiting for a provider batch (stage 4 through the Batch API) hold no slot of the window.
+  const waiting = new Set<string>();
+  setHandler(waitingForBatchSignal, (id) => void waiting.add(id));
 
   const optimize = input.job === 'optimize';
   if (!optimize && input.cursor === undefined && (input.indices === undefined || input.prepare)) {
@@ -102,6 +107,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
                 provider: input.provider,
                 concurrency: input.concurrency,
                 batchId: input.batchId,
+                ...via(input),
               },
             ],
             parentClosePolicy: ParentClosePolicy.TERMINATE,
@@ -130,7 +136,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     progress.running++;
     try {
       const child = {
-        args: [{ conversationId: id, seed: conversationSeed(input.seed, idx) }] as const,
+        args: [{ conversationId: id, seed: conversationSeed(input.seed, idx), ...via(input) }] as const,
         typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
         parentClosePolicy: ParentClosePolicy.TERMINATE,
       };
@@ -153,6 +159,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
         });
     } finally {
       progress.running--;
+      waiting.delete(id);
     }
   };
   const launch = (idx: number) =>
@@ -181,7 +188,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       launchedSinceAsked = 0;
       askedAt = Date.now();
     }
-    const room = () => progress.running < window || !!stop || !!progress.paused;
+    const room = () => progress.running - waiting.size < window || !!stop || !!progress.paused;
     if (!adaptive || (timerOnlyBelowCeiling && window >= input.concurrency)) await condition(room);
     else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
     if (stop || progress.paused) break;

@@ -2,8 +2,10 @@ import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
+import { batchAnswers, via } from './provider-batches';
+import type { ViaBatch } from '../schemas/batch';
 
-export interface CatalogInput {
+export interface CatalogInput extends ViaBatch {
   provider: string;
   /** Activities (chunks of items, or categories) at once. */
   concurrency: number;
@@ -33,12 +35,15 @@ async function eachWithProgress(
     startedAt: c.startedAt,
   };
   setHandler(progressQuery, () => progress);
+  const untilAnswered = batchAnswers();
+  // A unit waiting for a provider batch holds nothing, so through the Batch API every unit is asked at once.
+  const viaBatch = !!input.batchRoles?.length;
   // Runs recorded before a fatal failure stopped the workflow counted it and went on; they must replay so.
   await inCountedLanes(
     progress,
     Math.min(units, UNITS_PER_RUN),
-    input.concurrency,
-    work,
+    viaBatch ? Math.min(units, UNITS_PER_RUN) : input.concurrency,
+    viaBatch ? (k) => untilAnswered(() => work(k)) : work,
     weight,
     patched('fatal-stops-workflow'),
   );
@@ -59,7 +64,7 @@ export async function captionWorkflow(input: CatalogInput): Promise<BatchProgres
     chunks.length,
     (k) => chunks[k].items,
     input,
-    (k) => act.captionItems({ ...chunks[k], provider: input.provider }),
+    (k) => act.captionItems({ ...chunks[k], provider: input.provider, ...via(input) }),
   );
 }
 
@@ -71,7 +76,7 @@ export async function categoryFilterWorkflow(input: CatalogInput): Promise<Batch
     names.length,
     () => 1,
     input,
-    (k) => act.filterCategory({ name: names[k], provider: input.provider }),
+    (k) => act.filterCategory({ name: names[k], provider: input.provider, ...via(input) }),
   );
 }
 

@@ -7,11 +7,13 @@ import type { Review } from '../schemas/review';
 import { act, bookkeeping } from './activities';
 import { optimizeAndReview } from './optimize';
 import * as SA from './search-attributes';
+import type { ViaBatch } from '../schemas/batch';
+import { via } from './provider-batches';
 
 /** The patch that marks a run of today's conversation workflow: no bookkeeping steps of its own. */
 const CURRENT_SHAPE = 'begin-and-finish-in-agent-calls';
 
-export interface ConversationInput {
+export interface ConversationInput extends ViaBatch {
   conversationId: string;
   /** The recorded seed: every random choice below comes from it, so a resumed run retraces the first. */
   seed: number;
@@ -28,7 +30,8 @@ export interface ConversationResult {
  * Stages 3 and 4 of the method for one profile: the simulated conversation between a user agent and a
  * recommender, then its optimisation and review, so one conversation is one durable unit.
  */
-export async function conversationWorkflow({ conversationId, seed }: ConversationInput): Promise<ConversationResult> {
+export async function conversationWorkflow(input: ConversationInput): Promise<ConversationResult> {
+  const { conversationId, seed } = input;
   const ref = { conversationId };
   // The current shape, under one patch: every patch costs two history events and a visibility update, so
   // a new run checks this one alone; histories recorded before answer the older patches below.
@@ -94,7 +97,7 @@ export async function conversationWorkflow({ conversationId, seed }: Conversatio
   // Histories recorded before stage 4 was part of the workflow end here and must still replay.
   if (!oneStage4 && !patched('stage-4')) return { opening, outcome, utterances };
   const review = await optimizeAndReview(
-    { conversationId, seed },
+    { conversationId, seed, ...via(input) },
     oneStage4
       ? { oneActivity: true, searchAttributes: found, ...(current ? { finish: shape } : {}) }
       : { oneActivity: false },

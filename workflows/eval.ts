@@ -2,8 +2,10 @@ import { patched, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from './lanes';
 import { progressQuery, type BatchProgress } from './progress';
+import { batchAnswers, via } from './provider-batches';
+import type { ViaBatch } from '../schemas/batch';
 
-export interface EvalInput {
+export interface EvalInput extends ViaBatch {
   evalId: string;
   size: number;
   concurrency: number;
@@ -13,7 +15,8 @@ export interface EvalInput {
  * `muse eval`: the judge over every sampled conversation, `concurrency` at a time. A conversation the
  * judge could not score is counted as failed; the others' scores stand (a re-run judges only the rest).
  */
-export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Promise<BatchProgress> {
+export async function evalWorkflow(input: EvalInput): Promise<BatchProgress> {
+  const { evalId, size, concurrency } = input;
   const progress: BatchProgress = {
     batchId: evalId,
     total: size,
@@ -23,11 +26,16 @@ export async function evalWorkflow({ evalId, size, concurrency }: EvalInput): Pr
     startedAt: Date.now(),
   };
   setHandler(progressQuery, () => progress);
+  const untilAnswered = batchAnswers();
+  // Through the Batch API a waiting judgement holds nothing: all are asked at once, to share batches.
+  const viaBatch = !!input.batchRoles?.length;
   await inCountedLanes(
     progress,
     size,
-    concurrency,
-    (k) => act.judgeConversation({ evalId, k }),
+    viaBatch ? size : concurrency,
+    viaBatch
+      ? (k) => untilAnswered(() => act.judgeConversation({ evalId, k, ...via(input) }))
+      : (k) => act.judgeConversation({ evalId, k }),
     undefined,
     patched('fatal-stops-workflow'),
   );

@@ -13,5 +13,7 @@ export const evalWorkflowId = (evalId: string) => `muse-eval-${evalId}`;
 /** Stage 1: one caption and one filter workflow for the catalog, one index workflow per provider's embedding model. */
 export const catalogWorkflowId = (step: 'caption' | 'filter' | 'index', provider: string) =>
   step === 'index' ? `muse-index-${provider}` : `muse-${step}`;
+/** The workflow that owns one provider batch (a row of provider_batches). */
+export const providerBatchWorkflowId = (id: number) => `muse-provider-batch-${id}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */
 export const conversationSeed = (batchSeed: number, idx: number) => hashSeed('conversation', batchSeed, idx);

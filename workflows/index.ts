@@ -4,3 +4,4 @@ export { optimizeWorkflow } from './optimize';
 export { evalWorkflow } from './eval';
 export { profilesWorkflow } from './profiles';
 export { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from './catalog';
+export { batchCollectorWorkflow, providerBatchWorkflow } from './provider-batches';

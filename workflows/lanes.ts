@@ -1,8 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatchProgress } from './progress';
+import { FailureType } from '../schemas/failures';
 import { budgetCause, failWith, fatalCause } from './failures';
 
-const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable === true;
+/** A call queued for a provider batch: not a failure, so the other units go on and queue theirs too. */
+const awaitingBatch = (e: unknown) => e instanceof ApplicationFailure && e.type === FailureType.AwaitingBatch;
+const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable === true && !awaitingBatch(e);
 
 /**
  * Runs `work` for 0..n-1 with at most `concurrency` at a time, in order of index. Pure (no Temporal
@@ -10,7 +13,8 @@ const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRet
  * does not stop the others (each stores what it made, so the retry redoes only the failed ones), unless
  * `stopOn` says its failure dooms them all (by default: a non-retryable one); then no new unit starts.
  * Either way the first failure is thrown only once no unit is in flight: a retried activity must never
- * race its own previous attempt and pay twice.
+ * race its own previous attempt and pay twice. A real failure is thrown before a unit's wait for a
+ * provider batch (AwaitingBatch), so a unit that failed is never mistaken for one still waiting.
  */
 export async function inLanes(
   n: number,
@@ -26,7 +30,7 @@ export async function inLanes(
       try {
         await work(next++);
       } catch (error) {
-        failure ??= { error };
+        if (!failure || (awaitingBatch(failure.error) && !awaitingBatch(error))) failure = { error };
         if (stopOn(error)) stopped = true;
       }
     }

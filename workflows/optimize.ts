@@ -1,5 +1,14 @@
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  defineSignal,
+  getExternalWorkflowHandle,
+  patched,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ViaBatch } from '../schemas/batch';
+import { batchAnswers, via } from './provider-batches';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
 import type { ConversationShape } from './method';
@@ -7,7 +16,10 @@ import type { ConversationShape } from './method';
 /** The patch under which `muse optimize` runs stage 4 as one activity. */
 const ONE_STAGE4_ACTIVITY = 'one-stage4-activity';
 
-export interface OptimizeInput {
+/** To the batch workflow: this conversation waits for a provider batch, so its window slot is free for another. */
+export const waitingForBatchSignal = defineSignal<[string]>('museWaitingForBatch');
+
+export interface OptimizeInput extends ViaBatch {
   conversationId: string;
   /** The conversation's recorded seed: the colloquial draws come from it. */
   seed: number;
@@ -20,11 +32,14 @@ export interface OptimizeInput {
  * are set in the same workflow task as the memo; `finish` records stage 3's end in that activity first.
  */
 export async function optimizeAndReview(
-  { conversationId, seed }: OptimizeInput,
+  input: OptimizeInput,
   o: { oneActivity: boolean; searchAttributes?: SearchAttributeUpdatePair[]; finish?: ConversationShape },
 ): Promise<Review> {
+  const { conversationId, seed } = input;
+  const optimize = () =>
+    act.optimizeConversation({ conversationId, seed, ...(o.finish ? { finish: o.finish } : {}), ...via(input) });
   const { rewrites, review } = o.oneActivity
-    ? await act.optimizeConversation({ conversationId, seed, ...(o.finish ? { finish: o.finish } : {}) })
+    ? await (input.batchRoles?.length ? batchAnswers()(optimize, releaseSlot) : optimize())
     : {
         rewrites: await act.rewriteUtterances({ conversationId, seed }),
         review: await act.reviewConversation({ conversationId }),
@@ -35,6 +50,13 @@ export async function optimizeAndReview(
     rewrites: `${rewrites.accepted}/${rewrites.utterances} accepted (${review.pass})`,
   });
   return review;
+}
+
+/** Tells the parent batch, if any, that this conversation now waits for a provider batch. */
+async function releaseSlot(): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (parent)
+    await getExternalWorkflowHandle(parent.workflowId).signal(waitingForBatchSignal, workflowInfo().workflowId);
 }
 
 /** `muse optimize`: stage 4 again for a finished conversation, with the worker's current prompt versions. */

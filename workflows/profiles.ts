@@ -1,8 +1,10 @@
 import { continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { act } from './activities';
 import { progressQuery, type BatchProgress } from './progress';
+import { batchAnswers, via } from './provider-batches';
+import type { ViaBatch } from '../schemas/batch';
 
-export interface ProfilesInput {
+export interface ProfilesInput extends ViaBatch {
   seed: number;
   /** Accepted profiles to add. */
   count: number;
@@ -65,6 +67,9 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
   };
   note();
   setHandler(progressQuery, () => progress);
+  const untilAnswered = batchAnswers();
+  // Online, the activity is called as it always was (histories recorded before must replay).
+  const viaBatch = !!input.batchRoles?.length;
 
   // Chunks ahead follow what the count still needs at the acceptance rate seen so far, with one to spare:
   // every sample is a paid call, and `concurrency` chunks at once made 2,290 samples for 300 profiles.
@@ -82,17 +87,19 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
       const from = nextChunk;
       nextChunk += chunk;
       progress.running++;
-      const generated = act
-        .generateProfiles({
-          seed: input.seed,
-          from,
-          to: Math.min(from + chunk, end),
-          provider: input.provider,
-          ...(input.batchId ? { batchId: input.batchId } : {}),
-        })
-        .finally(() => {
-          progress.running--;
-        });
+      const spec = {
+        seed: input.seed,
+        from,
+        to: Math.min(from + chunk, end),
+        provider: input.provider,
+        ...(input.batchId ? { batchId: input.batchId } : {}),
+        ...via(input),
+      };
+      const generated = (
+        viaBatch ? untilAnswered(() => act.generateProfiles(spec)) : act.generateProfiles(spec)
+      ).finally(() => {
+        progress.running--;
+      });
       // A chunk ahead may fail while another is awaited: its failure is thrown when acceptance reaches it,
       // not left unhandled (an unhandled rejection fails the workflow task, which Temporal retries for ever).
       generated.catch(() => {});

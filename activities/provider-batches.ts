@@ -1,0 +1,76 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { BatchApi } from '../agents/batch';
+import { COLLECTOR_WORKFLOW, collectorWorkflowId, QUEUED_SIGNAL } from '../agents/batch';
+import type { Mllm } from '../agents/calls';
+import type { Pool } from '../db/pool';
+import { planProviderBatches, providerBatch, requestersOf } from '../db/provider-batches';
+import { FailureType } from '../schemas/failures';
+import { inLanes } from '../workflows/lanes';
+
+/** Signals sent at once to the workflows waiting for a provider batch. */
+const SIGNALS_IN_FLIGHT = 20;
+
+/** The activities of the collector and provider-batch workflows (workflows/provider-batches.ts). */
+export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
+  const api = (): BatchApi => {
+    const m = llm('openai');
+    if (!m.batches)
+      throw ApplicationFailure.nonRetryable(
+        'this worker has no Batch API (the openai provider)',
+        FailureType.Configuration,
+      );
+    return m.batches;
+  };
+  const heartbeat = () => Context.current().heartbeat();
+
+  return {
+    /** The run's queued requests into provider batches within the provider's limits; the ids of every batch not sent yet. */
+    async planProviderBatches(input: { runId: string }): Promise<number[]> {
+      const s = api().settings;
+      return planProviderBatches(pool, input.runId, { maxRequests: s.maxRequestsPerFile, maxBytes: s.maxBytesPerFile });
+    },
+
+    async submitProviderBatch(input: { id: number }) {
+      const r = await api().submit(input.id, heartbeat);
+      return { ...r, pollSeconds: api().settings.pollSeconds, pollMaxSeconds: api().settings.pollMaxSeconds };
+    },
+
+    async pollProviderBatch(input: { id: number }) {
+      return api().poll(input.id);
+    },
+
+    async ingestProviderBatch(input: { id: number }) {
+      return api().ingest(input.id);
+    },
+
+    /**
+     * Signals every workflow that waits for a request of this batch (a finished one is skipped), and the
+     * run's collector when requests went back to the queue.
+     */
+    async notifyRequesters(input: { id: number; requeued: number }): Promise<number> {
+      const { client, info } = Context.current();
+      const requesters = await requestersOf(pool, input.id);
+      await inLanes(requesters.length, SIGNALS_IN_FLIGHT, async (k) => {
+        try {
+          await client.workflow.getHandle(requesters[k]).signal('museBatchAnswered');
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+        }
+      });
+      if (input.requeued > 0) {
+        const { run_id: runId } = await providerBatch(pool, input.id);
+        const s = api().settings;
+        await client.workflow.signalWithStart(COLLECTOR_WORKFLOW, {
+          workflowId: collectorWorkflowId(runId),
+          taskQueue: info.taskQueue,
+          args: [{ runId }],
+          signal: QUEUED_SIGNAL,
+          signalArgs: [{ flushSeconds: s.flushSeconds, maxWaitSeconds: s.maxWaitSeconds }],
+        });
+      }
+      return requesters.length;
+    },
+  };
+}

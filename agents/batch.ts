@@ -1,0 +1,437 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import type { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import OpenAI from 'openai';
+import { FailureType } from '../schemas/failures';
+import { instanceId, type Pool } from '../db/pool';
+import { budgetOf, type LedgerRow } from '../db/ledger';
+import {
+  enqueueBatchRequest,
+  providerBatch,
+  requestsOf,
+  settleRequests,
+  storeAnswers,
+  TERMINAL,
+  triesOf,
+  updateProviderBatch,
+  type ProviderBatchRow,
+} from '../db/provider-batches';
+import { answeredOutput } from '../db/ledger';
+import { PROMPTS } from '../prompts';
+import type { Role } from '../prompts/prompt';
+import type { BatchSettings } from './config';
+import { costUsd, type PriceTable } from './prices';
+import type { ImageRef, RoleEndpoint } from './openai';
+import { estimateTokens, parseReply } from './openai';
+import type { AgentName } from './calls';
+
+/** The collector workflow of a run's batch requests (workflows/provider-batches.ts), by name: agents do not import workflows. */
+export const COLLECTOR_WORKFLOW = 'batchCollectorWorkflow';
+export const QUEUED_SIGNAL = 'museBatchQueued';
+export const collectorWorkflowId = (runId: string) => `muse-batcher-${runId}`;
+
+/** A reply's allowance in the worst case --max-cost counts before a batch is sent (no max_tokens is set). */
+export const WORST_CASE_REPLY_TOKENS = 1_000;
+
+type ImagePart = (ref: ImageRef) => Promise<OpenAI.Chat.Completions.ChatCompletionContentPartImage>;
+
+/** What the provider answered for one line of the request file, as its output and error files give it. */
+interface ResultLine {
+  custom_id: string;
+  response?: { status_code: number; body?: unknown } | null;
+  error?: { code?: string; message?: string } | null;
+}
+
+/** Statuses worth another send; the rest say the request itself must change. */
+const retryableStatus = (s: number) => s === 408 || s === 409 || s === 429 || s >= 500;
+
+/**
+ * The provider's Batch API (OpenAI's /v1/files and /v1/batches) inside the durable workflows: an activity's
+ * call is queued here (`ask`), a collector plans the queue into provider batches, and each batch's workflow
+ * submits, polls and ingests it through the methods below, each idempotent over what PostgreSQL holds.
+ */
+export class BatchApi {
+  private readonly nudges = new Map<string, Promise<void>>();
+  constructor(
+    private readonly o: {
+      endpoints: Record<Role, RoleEndpoint>;
+      clients: Map<Role, OpenAI>;
+      pool?: Pool;
+      prices: PriceTable;
+      settings: BatchSettings;
+      image: ImagePart;
+    },
+  ) {}
+
+  get settings(): BatchSettings {
+    return this.o.settings;
+  }
+
+  private get pool(): Pool {
+    if (!this.o.pool)
+      throw ApplicationFailure.nonRetryable(
+        'the Batch API needs the database (the worker was built without a pool)',
+        FailureType.Configuration,
+      );
+    return this.o.pool;
+  }
+
+  /**
+   * Queues one request for a provider batch and throws AwaitingBatch, or returns its answer when the
+   * ledger has it. Called inside an activity: the workflow that ran it waits for the answer, and the
+   * collector of the run is signalled (once per burst of requests) to plan a batch.
+   */
+  async ask(a: {
+    base: Omit<LedgerRow, 'status' | 'ask' | 'latencyMs'>;
+    body: { messages: Array<{ role: string; content: unknown }> } & Record<string, unknown>;
+    agent: AgentName;
+    activity: Context | undefined;
+  }): Promise<unknown> {
+    if (!a.activity)
+      throw ApplicationFailure.nonRetryable(
+        `${a.agent}: the Batch API is used from a workflow's activity only`,
+        FailureType.Configuration,
+      );
+    const requester = a.activity.info.workflowExecution?.workflowId ?? a.base.callKey;
+    const runId = a.base.batchId ?? requester;
+    const line = await this.line(a.base.contentHash, a.body);
+    const r = await enqueueBatchRequest(this.pool, {
+      contentHash: a.base.contentHash,
+      runId,
+      requester,
+      conversationId: a.base.conversationId,
+      batchId: a.base.batchId,
+      callKey: a.base.callKey,
+      agent: a.agent,
+      role: a.base.role,
+      baseUrl: a.base.baseUrl,
+      model: a.base.model,
+      promptVersion: a.base.promptVersion,
+      body: a.body,
+      bytes: Buffer.byteLength(line) + 1,
+      estimateTokens: estimateTokens(a.body.messages as OpenAI.Chat.Completions.ChatCompletionMessageParam[]),
+    });
+    if (r.status === 'answered') {
+      const stored = await answeredOutput(this.pool, a.base.contentHash);
+      if (stored !== undefined) return stored;
+    }
+    if (r.status === 'reported')
+      throw ApplicationFailure.nonRetryable(
+        `${a.agent}: the Batch API could not answer it: ${r.error}`,
+        FailureType.BatchRequestFailed,
+      );
+    if (r.status === 'paused')
+      throw ApplicationFailure.nonRetryable(
+        r.error ?? `run ${runId} is paused at its budget cap`,
+        FailureType.BudgetExceeded,
+      );
+    if (r.status === 'queued') await this.nudge(a.activity, runId);
+    throw ApplicationFailure.nonRetryable(
+      `${a.agent}: queued for the Batch API (run ${runId}); the workflow waits for its provider batch`,
+      FailureType.AwaitingBatch,
+    );
+  }
+
+  /** One signal to the run's collector for every request queued within 100 ms, awaited by each of them. */
+  private nudge(activity: Context, runId: string): Promise<void> {
+    let p = this.nudges.get(runId);
+    if (!p) {
+      p = new Promise<void>((r) => setTimeout(r, 100)).then(async () => {
+        this.nudges.delete(runId);
+        await activity.client.workflow.signalWithStart(COLLECTOR_WORKFLOW, {
+          workflowId: collectorWorkflowId(runId),
+          taskQueue: activity.info.taskQueue,
+          args: [{ runId }],
+          signal: QUEUED_SIGNAL,
+          signalArgs: [{ flushSeconds: this.o.settings.flushSeconds, maxWaitSeconds: this.o.settings.maxWaitSeconds }],
+        });
+      });
+      this.nudges.set(runId, p);
+      p.catch(() => this.nudges.delete(runId));
+    }
+    return p;
+  }
+
+  /** A request as a line of the request file: images as data URLs (or their http(s) URLs), read now. */
+  private async line(customId: string, body: Record<string, unknown>): Promise<string> {
+    const messages = await Promise.all(
+      (body.messages as Array<{ role: string; content: unknown }>).map(async (m) => ({
+        ...m,
+        content: Array.isArray(m.content)
+          ? await Promise.all(
+              m.content.map((p: { type: string; image_url?: ImageRef }) =>
+                p.type === 'image_url' ? this.o.image(p.image_url!) : p,
+              ),
+            )
+          : m.content,
+      })),
+    );
+    return JSON.stringify({
+      custom_id: customId,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { ...body, messages },
+    });
+  }
+
+  private client(row: ProviderBatchRow): OpenAI {
+    return this.o.clients.get(row.role as Role)!;
+  }
+
+  /** The batch's mark at the provider: which database and which row, so a lost create is found again. */
+  private async mark(id: number): Promise<string> {
+    return `${await instanceId(this.pool)}:${id}`;
+  }
+
+  /**
+   * Sends a planned batch: checks its worst case against the run's --max-cost, writes the request file,
+   * uploads it and creates the batch, storing each id the moment the provider gives it. Run again after a
+   * crash it reuses the stored file, and finds a batch created but not stored by the mark in its metadata.
+   */
+  async submit(id: number, heartbeat: () => void): Promise<{ submitted: boolean; status: string }> {
+    const row = await providerBatch(this.pool, id);
+    if (row.provider_batch_id) return { submitted: true, status: row.status };
+    if (row.status !== 'planned') return { submitted: false, status: row.status };
+    const requests = await requestsOf(this.pool, id);
+    if (!requests.length) {
+      await updateProviderBatch(this.pool, id, { status: 'ingested', error: 'no request left to send' });
+      return { submitted: false, status: 'ingested' };
+    }
+    const worst = requests.reduce(
+      (n, r) => n + (costUsd(this.o.prices, row.model, r.estimate_tokens, WORST_CASE_REPLY_TOKENS, 'batch') ?? 0),
+      0,
+    );
+    const budget = await budgetOf(this.pool, row.run_id);
+    if (budget?.cap != null) {
+      const committed = await this.committedWorstCase(row.run_id, id);
+      if (budget.spent + committed + worst > budget.cap) {
+        const error = `${budget.kind} ${row.run_id} would pass its budget cap of $${budget.cap.toFixed(2)} with provider batch ${id} ($${budget.spent.toFixed(4)} spent, $${(committed + worst).toFixed(4)} at worst in batches): \`muse resume ${row.run_id} --max-cost USD\` with a higher cap sends it`;
+        await settleRequests(this.pool, id, 'paused', 'all', error);
+        await updateProviderBatch(this.pool, id, { status: 'paused', error, worstCaseUsd: worst });
+        return { submitted: false, status: 'paused' };
+      }
+    }
+    await updateProviderBatch(this.pool, id, { worstCaseUsd: worst });
+    const client = this.client(row);
+    let fileId = row.input_file_id;
+    if (!fileId) {
+      const file = path.join(os.tmpdir(), `muse-batch-${process.pid}-${id}.jsonl`);
+      try {
+        const out = fs.createWriteStream(file);
+        for (const r of requests) {
+          if (!out.write(`${await this.line(r.content_hash, r.body)}\n`)) await once(out, 'drain');
+          heartbeat();
+        }
+        out.end();
+        await once(out, 'finish');
+        const uploaded = await client.files.create({ file: fs.createReadStream(file), purpose: 'batch' });
+        fileId = uploaded.id;
+        await updateProviderBatch(this.pool, id, { inputFileId: fileId, bytes: fs.statSync(file).size });
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    }
+    const mark = await this.mark(id);
+    const existing = await this.findByMark(client, mark, row.created_at);
+    const batch =
+      existing ??
+      (await client.batches.create({
+        input_file_id: fileId,
+        endpoint: '/v1/chat/completions',
+        completion_window: this.o.settings.completionWindow as '24h',
+        metadata: { muse: mark, run: row.run_id.slice(0, 512) },
+      }));
+    await updateProviderBatch(this.pool, id, {
+      providerBatchId: batch.id,
+      status: batch.status,
+      counts: batch.request_counts,
+    });
+    return { submitted: true, status: batch.status };
+  }
+
+  /** The worst case of the run's batches that are sent and not yet ingested (their spend is not in the ledger yet). */
+  private async committedWorstCase(runId: string, except: number): Promise<number> {
+    const r = await this.pool.query(
+      `SELECT coalesce(sum(worst_case_usd), 0)::float8 AS w FROM provider_batches
+       WHERE run_id = $1 AND id <> $2 AND provider_batch_id IS NOT NULL AND status <> 'ingested'`,
+      [runId, except],
+    );
+    return r.rows[0].w;
+  }
+
+  /** A batch created with this mark and not stored (the worker died in between): listed newest first, back to the row's creation. */
+  private async findByMark(client: OpenAI, mark: string, since: Date): Promise<OpenAI.Batches.Batch | undefined> {
+    const after = Math.floor(since.getTime() / 1000) - 60;
+    for await (const b of client.batches.list({ limit: 100 })) {
+      if (b.metadata?.muse === mark) return b;
+      if (b.created_at < after) return undefined;
+    }
+    return undefined;
+  }
+
+  /** The provider's state of a sent batch, stored with its counts; a cancel asked for by `muse cancel` is passed on. */
+  async poll(id: number): Promise<{ status: string; terminal: boolean }> {
+    const row = await providerBatch(this.pool, id);
+    if (!row.provider_batch_id) return { status: row.status, terminal: true };
+    const client = this.client(row);
+    let b = await client.batches.retrieve(row.provider_batch_id);
+    if (row.cancel_requested && !['cancelling', ...TERMINAL].includes(b.status))
+      b = await client.batches.cancel(row.provider_batch_id);
+    const errors = b.errors?.data?.length ? JSON.stringify(b.errors.data) : undefined;
+    await updateProviderBatch(this.pool, id, {
+      status: b.status,
+      counts: b.request_counts,
+      outputFileId: b.output_file_id ?? null,
+      errorFileId: b.error_file_id ?? null,
+      ...(errors ? { error: errors } : {}),
+    });
+    return { status: b.status, terminal: (TERMINAL as readonly string[]).includes(b.status) };
+  }
+
+  /** Asks the provider to cancel a sent batch (`muse cancel`); its workflow ingests what was answered. */
+  async cancel(row: ProviderBatchRow): Promise<void> {
+    if (row.provider_batch_id) await this.client(row).batches.cancel(row.provider_batch_id);
+  }
+
+  /**
+   * Stores a finished batch's answers in the ledger at the batch price, and settles every other request:
+   * retryable errors, expired and cancelled batches go back to the queue (up to maxTries sends), other
+   * errors fail their unit with the provider's message, a batch that failed validation fails the request
+   * it names. Returns how many went back to the queue.
+   */
+  async ingest(id: number): Promise<{ answered: number; requeued: number; failed: number }> {
+    const row = await providerBatch(this.pool, id);
+    const out = { answered: 0, requeued: 0, failed: 0 };
+    if (row.status === 'ingested' || row.status === 'paused' || !row.provider_batch_id) return out;
+    const client = this.client(row);
+    const requests = new Map((await requestsOf(this.pool, id)).map((r) => [r.content_hash, r]));
+    const tries = await triesOf(this.pool, id);
+    const read = async (fileId: string | null) =>
+      fileId
+        ? (await (await client.files.content(fileId)).text())
+            .split('\n')
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as ResultLine)
+        : [];
+    const results = [...(await read(row.output_file_id)), ...(await read(row.error_file_id))];
+    const latencyMs = row.ended_at ? Math.max(0, row.ended_at.getTime() - row.created_at.getTime()) : 0;
+    const answers: Array<{ contentHash: string; row: LedgerRow }> = [];
+    const retry: string[] = [];
+    const fatal = new Map<string, string>();
+    for (const res of results) {
+      const req = requests.get(res.custom_id);
+      if (!req) continue; // answered already (an ingest that ran before), or not ours
+      const status = res.response?.status_code ?? 0;
+      const body = res.response?.body as
+        | {
+            choices?: Array<{ message?: { content?: string } }>;
+            usage?: { prompt_tokens?: number; completion_tokens?: number };
+            error?: { message?: string };
+          }
+        | undefined;
+      if (status === 200 && body?.choices) {
+        const raw = body.choices[0]?.message?.content ?? '';
+        const parsed = parseReply(raw, PROMPTS[req.agent as AgentName].output);
+        if (!parsed.ok) {
+          // An invalid reply is asked again in the next batch, as an online call asks again.
+          if ((tries.get(req.content_hash) ?? 0) + 1 >= this.o.settings.maxTries)
+            fatal.set(
+              req.content_hash,
+              `${this.o.settings.maxTries} replies failed validation; the last: ${parsed.problem}`,
+            );
+          else retry.push(req.content_hash);
+          continue;
+        }
+        const prompt = PROMPTS[req.agent as AgentName];
+        const input = body.usage?.prompt_tokens;
+        const output = body.usage?.completion_tokens;
+        answers.push({
+          contentHash: req.content_hash,
+          row: {
+            contentHash: req.content_hash,
+            conversationId: req.conversation_id ?? undefined,
+            batchId: req.batch_id ?? undefined,
+            callKey: req.call_key,
+            agent: req.agent,
+            role: prompt.role,
+            baseUrl: row.base_url ?? undefined,
+            model: row.model,
+            promptVersion: prompt.version,
+            ask: (tries.get(req.content_hash) ?? 0) + 1,
+            status: 'ok',
+            responseMode: (req.body.response_format as { type?: string } | undefined)?.type ?? 'text',
+            latencyMs,
+            inputTokens: input,
+            outputTokens: output,
+            costUsd: costUsd(this.o.prices, row.model, input, output, 'batch'),
+            rawReply: raw,
+            output: parsed.value,
+            api: 'batch',
+            providerBatchId: id,
+          },
+        });
+        continue;
+      }
+      const message = body?.error?.message ?? res.error?.message ?? `status ${status}`;
+      if (
+        (status === 0 || retryableStatus(status)) &&
+        (tries.get(req.content_hash) ?? 0) + 1 < this.o.settings.maxTries
+      )
+        retry.push(req.content_hash);
+      else fatal.set(req.content_hash, `HTTP ${status || 'error'}: ${message}`);
+    }
+    out.answered = (await storeAnswers(this.pool, id, answers)).length;
+    for (const [hash, error] of fatal) out.failed += await settleRequests(this.pool, id, 'failed', [hash], error);
+    out.requeued += await settleRequests(this.pool, id, 'queued', retry);
+    if (row.status === 'failed') {
+      // Validation failed: the line it names fails its unit, the others go back to the queue.
+      const bad = this.badLine(row, [...requests.keys()].sort());
+      if (bad) out.failed += await settleRequests(this.pool, id, 'failed', [bad.hash], bad.message);
+      else out.failed += await settleRequests(this.pool, id, 'failed', 'all', this.validationMessage(row));
+    }
+    // What is left got no answer: an expired or cancelled batch (or one that failed on other lines).
+    const left = row.cancel_requested ? 'cancelled' : 'queued';
+    out.requeued += left === 'queued' ? await this.requeueOrFail(id) : 0;
+    if (left === 'cancelled') await settleRequests(this.pool, id, 'cancelled', 'all');
+    await updateProviderBatch(this.pool, id, { status: 'ingested' });
+    return out;
+  }
+
+  /** Unanswered requests go back to the queue, except those sent maxTries times already, which fail. */
+  private async requeueOrFail(id: number): Promise<number> {
+    const tries = await triesOf(this.pool, id);
+    const spent = [...tries].filter(([, n]) => n + 1 >= this.o.settings.maxTries).map(([h]) => h);
+    if (spent.length)
+      await settleRequests(
+        this.pool,
+        id,
+        'failed',
+        spent,
+        `no answer after ${this.o.settings.maxTries} provider batches`,
+      );
+    return settleRequests(this.pool, id, 'queued', 'all');
+  }
+
+  private validationMessage(row: ProviderBatchRow): string {
+    return `provider batch ${row.provider_batch_id} failed validation: ${row.error ?? 'no reason given'}`;
+  }
+
+  /** The request a failed validation names, by its line of the request file (written in content-hash order). */
+  private badLine(row: ProviderBatchRow, hashes: string[]): { hash: string; message: string } | undefined {
+    let errors: Array<{ line?: number | null; message?: string; param?: string | null; code?: string }>;
+    try {
+      errors = JSON.parse(row.error ?? '[]');
+    } catch {
+      return undefined;
+    }
+    const e = errors.find((x) => x.line);
+    if (!e?.line || !hashes[e.line - 1]) return undefined;
+    return {
+      hash: hashes[e.line - 1],
+      message: `provider batch ${row.provider_batch_id} failed validation at line ${e.line} of its request file (custom_id ${hashes[e.line - 1].slice(0, 12)}…${e.param ? `, ${e.param}` : ''}): ${e.message ?? e.code}`,
+    };
+  }
+}

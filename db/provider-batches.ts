@@ -1,0 +1,347 @@
+import { insertCall, type LedgerRow } from './ledger';
+import type { Pool } from './pool';
+
+/** One request waiting for a provider batch, as the asking activity enqueues it. */
+export interface NewBatchRequest {
+  contentHash: string;
+  runId: string;
+  requester: string;
+  conversationId?: string;
+  batchId?: string;
+  callKey: string;
+  agent: string;
+  role: string;
+  baseUrl?: string;
+  model: string;
+  promptVersion: string;
+  /** The chat-completions body, images by reference. */
+  body: unknown;
+  bytes: number;
+  estimateTokens: number;
+}
+
+export type RequestStatus = 'queued' | 'planned' | 'answered' | 'failed' | 'reported' | 'paused' | 'cancelled';
+
+/**
+ * Enqueues a request, or joins the one already there (same content hash: sent once). A request that
+ * failed comes back `reported` with its error, once: its unit fails with it, and asked again (a resume)
+ * it is queued anew, as are paused and cancelled ones.
+ */
+export async function enqueueBatchRequest(
+  pool: Pool,
+  r: NewBatchRequest,
+): Promise<{ status: RequestStatus; error: string | null }> {
+  const res = await pool.query(
+    `INSERT INTO batch_requests (content_hash, run_id, requesters, conversation_id, batch_id, call_key, agent, role,
+       base_url, model, prompt_version, body, bytes, estimate_tokens)
+     VALUES ($1, $2, ARRAY[$3], $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (content_hash) DO UPDATE SET
+       requesters = CASE WHEN $3 = ANY (batch_requests.requesters) THEN batch_requests.requesters
+                         ELSE batch_requests.requesters || $3 END,
+       status = CASE batch_requests.status WHEN 'failed' THEN 'reported'
+                  WHEN 'reported' THEN 'queued' WHEN 'paused' THEN 'queued' WHEN 'cancelled' THEN 'queued'
+                  ELSE batch_requests.status END,
+       tries = CASE WHEN batch_requests.status IN ('reported', 'paused', 'cancelled') THEN 0 ELSE batch_requests.tries END,
+       run_id = CASE WHEN batch_requests.status IN ('reported', 'paused', 'cancelled') THEN $2 ELSE batch_requests.run_id END,
+       updated_at = now()
+     RETURNING status, error`,
+    [
+      r.contentHash,
+      r.runId,
+      r.requester,
+      r.conversationId ?? null,
+      r.batchId ?? null,
+      r.callKey,
+      r.agent,
+      r.role,
+      r.baseUrl ?? null,
+      r.model,
+      r.promptVersion,
+      JSON.stringify(r.body),
+      r.bytes,
+      r.estimateTokens,
+    ],
+  );
+  return res.rows[0];
+}
+
+export interface ProviderBatchRow {
+  id: number;
+  run_id: string;
+  role: string;
+  base_url: string | null;
+  model: string;
+  status: string;
+  requests: number;
+  bytes: number;
+  worst_case_usd: number | null;
+  input_file_id: string | null;
+  provider_batch_id: string | null;
+  output_file_id: string | null;
+  error_file_id: string | null;
+  counts: { total?: number; completed?: number; failed?: number } | null;
+  error: string | null;
+  cancel_requested: boolean;
+  created_at: Date;
+  ended_at: Date | null;
+}
+
+/** Provider states after which a batch answers no more requests. */
+export const TERMINAL = ['completed', 'failed', 'expired', 'cancelled'] as const;
+
+/**
+ * Puts the run's queued requests into new provider batches, one endpoint and model per batch, each
+ * within the provider's limits (requests and bytes per file), in one transaction. Returns every batch of
+ * the run not yet sent, new or left over from a planner that died before starting its workflow.
+ */
+export async function planProviderBatches(
+  pool: Pool,
+  runId: string,
+  limits: { maxRequests: number; maxBytes: number },
+): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const queued = await client.query(
+      `SELECT content_hash, role, base_url, model, bytes FROM batch_requests
+       WHERE run_id = $1 AND status = 'queued' ORDER BY base_url, model, created_at, content_hash FOR UPDATE SKIP LOCKED`,
+      [runId],
+    );
+    type Chunk = { role: string; baseUrl: string | null; model: string; hashes: string[]; bytes: number };
+    const chunks: Chunk[] = [];
+    for (const q of queued.rows) {
+      const last = chunks.at(-1);
+      const fits =
+        last &&
+        last.baseUrl === q.base_url &&
+        last.model === q.model &&
+        last.hashes.length < limits.maxRequests &&
+        last.bytes + q.bytes <= limits.maxBytes;
+      if (fits) {
+        last.hashes.push(q.content_hash);
+        last.bytes += q.bytes;
+      } else
+        chunks.push({ role: q.role, baseUrl: q.base_url, model: q.model, hashes: [q.content_hash], bytes: q.bytes });
+    }
+    for (const c of chunks) {
+      const { id } = (
+        await client.query(
+          `INSERT INTO provider_batches (run_id, role, base_url, model, requests, bytes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+          [runId, c.role, c.baseUrl, c.model, c.hashes.length, c.bytes],
+        )
+      ).rows[0];
+      await client.query(
+        `UPDATE batch_requests SET status = 'planned', provider_batch_id = $2, updated_at = now() WHERE content_hash = ANY ($1)`,
+        [c.hashes, id],
+      );
+    }
+    const planned = await client.query(
+      `SELECT id::int FROM provider_batches WHERE run_id = $1 AND status = 'planned' ORDER BY id`,
+      [runId],
+    );
+    await client.query('COMMIT');
+    return planned.rows.map((r) => r.id);
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+const BATCH_COLUMNS = `id::int, run_id, role, base_url, model, status, requests, bytes::int, worst_case_usd::float8, input_file_id,
+  provider_batch_id, output_file_id, error_file_id, counts, error, cancel_requested, created_at, ended_at`;
+
+export async function providerBatch(pool: Pool, id: number): Promise<ProviderBatchRow> {
+  const r = await pool.query(`SELECT ${BATCH_COLUMNS} FROM provider_batches WHERE id = $1`, [id]);
+  if (!r.rowCount) throw new Error(`provider batch ${id} is not in the database`);
+  return r.rows[0];
+}
+
+/** A run's provider batches, newest first. */
+export async function providerBatchesOf(pool: Pool, runId: string): Promise<ProviderBatchRow[]> {
+  return (await pool.query(`SELECT ${BATCH_COLUMNS} FROM provider_batches WHERE run_id = $1 ORDER BY id DESC`, [runId]))
+    .rows;
+}
+
+/** The requests of a provider batch in the order of its request file (line n is the n-th). */
+export async function requestsOf(
+  pool: Pool,
+  id: number,
+): Promise<
+  Array<{
+    content_hash: string;
+    agent: string;
+    call_key: string;
+    conversation_id: string | null;
+    batch_id: string | null;
+    body: Record<string, unknown>;
+    estimate_tokens: number;
+  }>
+> {
+  return (
+    await pool.query(
+      `SELECT content_hash, agent, call_key, conversation_id, batch_id, body, estimate_tokens FROM batch_requests
+       WHERE provider_batch_id = $1 AND status = 'planned' ORDER BY content_hash`,
+      [id],
+    )
+  ).rows;
+}
+
+/** Stores what the provider handed out (file ids, batch id, state, counts): each the moment it is known. */
+export async function updateProviderBatch(
+  pool: Pool,
+  id: number,
+  s: Partial<{
+    status: string;
+    inputFileId: string;
+    providerBatchId: string;
+    outputFileId: string | null;
+    errorFileId: string | null;
+    counts: unknown;
+    error: string | null;
+    worstCaseUsd: number | null;
+    bytes: number;
+  }>,
+): Promise<void> {
+  const cols: Record<string, unknown> = {
+    status: s.status,
+    input_file_id: s.inputFileId,
+    provider_batch_id: s.providerBatchId,
+    output_file_id: s.outputFileId,
+    error_file_id: s.errorFileId,
+    counts: s.counts === undefined ? undefined : JSON.stringify(s.counts),
+    error: s.error,
+    worst_case_usd: s.worstCaseUsd,
+    bytes: s.bytes,
+  };
+  const set = Object.entries(cols).filter(([, v]) => v !== undefined);
+  const extra = [
+    s.providerBatchId ? 'submitted_at = now()' : '',
+    s.status && (TERMINAL as readonly string[]).includes(s.status) ? 'ended_at = coalesce(ended_at, now())' : '',
+    s.status === 'ingested' ? 'ingested_at = now()' : '',
+  ].filter(Boolean);
+  await pool.query(
+    `UPDATE provider_batches SET ${[...set.map(([k], i) => `${k} = $${i + 2}`), ...extra].join(', ')} WHERE id = $1`,
+    [id, ...set.map(([, v]) => v)],
+  );
+}
+
+/**
+ * Stores a provider batch's answers: each planned request of this batch becomes answered and its ledger
+ * row is written, in one transaction, so an ingest that dies half-way and runs again stores each once.
+ * Returns the hashes stored (those not already answered).
+ */
+export async function storeAnswers(
+  pool: Pool,
+  providerBatchId: number,
+  answers: Array<{ contentHash: string; row: LedgerRow }>,
+): Promise<string[]> {
+  if (!answers.length) return [];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const won = new Set<string>(
+      (
+        await client.query(
+          `UPDATE batch_requests SET status = 'answered', error = NULL, updated_at = now()
+           WHERE content_hash = ANY ($1) AND provider_batch_id = $2 AND status = 'planned' RETURNING content_hash`,
+          [answers.map((a) => a.contentHash), providerBatchId],
+        )
+      ).rows.map((r) => r.content_hash),
+    );
+    const spend = new Map<string, number>();
+    for (const a of answers) {
+      if (!won.has(a.contentHash)) continue;
+      await insertCall(client as unknown as Pool, a.row);
+      if (a.row.batchId && a.row.costUsd) spend.set(a.row.batchId, (spend.get(a.row.batchId) ?? 0) + a.row.costUsd);
+    }
+    for (const [id, usd] of spend)
+      await client.query(
+        `WITH b AS (UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1)
+         UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1`,
+        [id, usd],
+      );
+    await client.query('COMMIT');
+    return [...won];
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Settles requests of a provider batch that got no answer: `queued` again (a retryable error, an
+ * expired or cancelled batch; tries counted), `failed` with the error, `paused` or `cancelled`.
+ * Only requests still planned in this batch change.
+ */
+export async function settleRequests(
+  pool: Pool,
+  providerBatchId: number,
+  status: 'queued' | 'failed' | 'paused' | 'cancelled',
+  hashes: string[] | 'all',
+  error?: string,
+): Promise<number> {
+  const r = await pool.query(
+    `UPDATE batch_requests SET status = $2, error = $3, provider_batch_id = CASE WHEN $2 = 'queued' THEN NULL ELSE provider_batch_id END,
+       tries = tries + CASE WHEN $2 = 'queued' THEN 1 ELSE 0 END, updated_at = now()
+     WHERE provider_batch_id = $1 AND status = 'planned' AND ($4::text[] IS NULL OR content_hash = ANY ($4))`,
+    [providerBatchId, status, error ?? null, hashes === 'all' ? null : hashes],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** How often each request of a provider batch has been sent before this batch. */
+export async function triesOf(pool: Pool, providerBatchId: number): Promise<Map<string, number>> {
+  const r = await pool.query(
+    `SELECT content_hash, tries FROM batch_requests WHERE provider_batch_id = $1 AND status = 'planned'`,
+    [providerBatchId],
+  );
+  return new Map(r.rows.map((x) => [x.content_hash, x.tries]));
+}
+
+/** The workflows waiting for any request of this provider batch (signalled once its answers are in). */
+export async function requestersOf(pool: Pool, providerBatchId: number): Promise<string[]> {
+  const r = await pool.query(
+    `SELECT DISTINCT unnest(requesters) AS w FROM batch_requests WHERE provider_batch_id = $1 ORDER BY w`,
+    [providerBatchId],
+  );
+  return r.rows.map((x) => x.w);
+}
+
+/** Requests of a run by status, for progress lines and `muse status`. */
+export async function requestCounts(pool: Pool, runId: string): Promise<Record<string, number>> {
+  const r = await pool.query(
+    `SELECT status, count(*)::int AS n FROM batch_requests WHERE run_id = $1 GROUP BY status`,
+    [runId],
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+}
+
+/** Marks a run's unfinished provider batches for cancelling; returns them (the provider is told next). */
+export async function requestCancel(pool: Pool, runId: string): Promise<ProviderBatchRow[]> {
+  await pool.query(
+    `UPDATE batch_requests SET status = 'cancelled', updated_at = now() WHERE run_id = $1 AND status = 'queued'`,
+    [runId],
+  );
+  return (
+    await pool.query(
+      `UPDATE provider_batches SET cancel_requested = true
+       WHERE run_id = $1 AND status NOT IN ('completed', 'failed', 'expired', 'cancelled', 'ingested')
+       RETURNING ${BATCH_COLUMNS}`,
+      [runId],
+    )
+  ).rows;
+}
+
+/** A resume with a higher cap: requests paused at the budget cap are queued again (their activities re-ask for them). */
+export async function unpauseRequests(pool: Pool, runId: string): Promise<number> {
+  const r = await pool.query(
+    `UPDATE batch_requests SET status = 'queued', error = NULL, provider_batch_id = NULL, updated_at = now()
+     WHERE run_id = $1 AND status = 'paused'`,
+    [runId],
+  );
+  return r.rowCount ?? 0;
+}

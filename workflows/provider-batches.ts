@@ -1,0 +1,147 @@
+import {
+  condition,
+  continueAsNew,
+  defineSignal,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { FailureType } from '../schemas/failures';
+import { findCause } from './failures';
+import { providerBatchWorkflowId } from './ids';
+import type { ViaBatch } from '../schemas/batch';
+
+/**
+ * The Batch API inside the durable workflows. An activity whose calls go through it queues them in
+ * PostgreSQL and fails with AwaitingBatch; its workflow waits (`untilAnswered`) for a signal, holding
+ * no worker slot, then runs the activity again, which finds the answers in the ledger. One collector
+ * per run plans the queue into provider batches, and one workflow per provider batch sends, polls and
+ * ingests it.
+ */
+
+/** To a workflow whose requests were answered (or failed): run the waiting activities again. */
+export const batchAnsweredSignal = defineSignal('museBatchAnswered');
+/** To a run's collector: requests were queued (the name is agents/batch.ts's QUEUED_SIGNAL). */
+export const batchQueuedSignal = defineSignal<[{ flushSeconds: number; maxWaitSeconds: number }]>('museBatchQueued');
+
+/** The Batch API's roles as an activity's or a child's input, absent (as recorded before it existed) when there are none. */
+export const via = (input: ViaBatch): ViaBatch => (input.batchRoles?.length ? { batchRoles: input.batchRoles } : {});
+
+/** How long a waiting workflow waits for its signal before it looks again anyway (a lost signal is never a stuck run). */
+const RECHECK = '1 hour';
+
+const awaitingBatch = (e: unknown) =>
+  !!findCause(
+    e,
+    (c): c is ApplicationFailure => c instanceof ApplicationFailure && c.type === FailureType.AwaitingBatch,
+  );
+
+/**
+ * The waiting side, set up once per workflow: `untilAnswered(run)` runs an activity until it no longer
+ * waits for a provider batch; `onWait` runs when it first does (a conversation gives back its window slot).
+ */
+export function batchAnswers() {
+  let answered = 0;
+  setHandler(batchAnsweredSignal, () => void answered++);
+  return async function untilAnswered<T>(run: () => Promise<T>, onWait?: () => Promise<void> | void): Promise<T> {
+    let waited = false;
+    for (;;) {
+      const seen = answered;
+      try {
+        return await run();
+      } catch (e) {
+        if (!awaitingBatch(e)) throw e;
+        if (!waited) await onWait?.();
+        waited = true;
+        await condition(() => answered > seen, RECHECK);
+      }
+    }
+  };
+}
+
+const act = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+/** Writing and uploading a request file of up to 200 MB, or reading its answers: long, and heartbeating. */
+const files = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+});
+
+export interface CollectorInput {
+  runId: string;
+}
+
+/** A collector hands over to a fresh run past this many events; each flush costs about ten. */
+const COLLECTOR_HISTORY = 2_000;
+/** A collector with nothing queued for this long ends; the next queued request starts it again. */
+const COLLECTOR_IDLE = '10 minutes';
+
+/**
+ * One per run (`muse-batcher-<run>`): gathers the run's queued requests into provider batches. It flushes
+ * once no request was queued for `flushSeconds` (or `maxWaitSeconds` after the first), so the requests of
+ * many conversations share a batch, and starts one workflow per provider batch it planned.
+ */
+export async function batchCollectorWorkflow({ runId }: CollectorInput): Promise<void> {
+  let nudged = false;
+  let settings = { flushSeconds: 30, maxWaitSeconds: 600 };
+  setHandler(batchQueuedSignal, (s) => {
+    nudged = true;
+    settings = s;
+  });
+  for (;;) {
+    if (!(await condition(() => nudged, COLLECTOR_IDLE))) return;
+    const first = Date.now();
+    for (;;) {
+      nudged = false;
+      const left = Math.min(settings.flushSeconds * 1000, settings.maxWaitSeconds * 1000 - (Date.now() - first));
+      if (left <= 0 || !(await condition(() => nudged, left))) break;
+    }
+    nudged = false;
+    for (const id of await act.planProviderBatches({ runId })) {
+      try {
+        await startChild(providerBatchWorkflow, {
+          workflowId: providerBatchWorkflowId(id),
+          args: [{ id }],
+          // A provider batch outlives its collector: it is paid for once sent, and its answers must be stored.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } catch (e) {
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      }
+    }
+    if (workflowInfo().historyLength > COLLECTOR_HISTORY && !nudged)
+      await continueAsNew<typeof batchCollectorWorkflow>({ runId });
+  }
+}
+
+export interface ProviderBatchInput {
+  id: number;
+}
+
+/**
+ * One provider batch (`muse-provider-batch-<id>`): sent once (its ids are stored before anything else can
+ * fail), polled with durable timers from `pollSeconds` doubling up to `pollMaxSeconds`, then its answers
+ * are stored and every workflow that waits for one is signalled.
+ */
+export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
+  const sent = await files.submitProviderBatch({ id });
+  if (sent.submitted) {
+    let delay = sent.pollSeconds;
+    for (;;) {
+      await sleep(delay * 1000);
+      if ((await act.pollProviderBatch({ id })).terminal) break;
+      delay = Math.min(delay * 2, sent.pollMaxSeconds);
+    }
+  }
+  const result = await files.ingestProviderBatch({ id });
+  await act.notifyRequesters({ id, requeued: result.requeued });
+  return { ...result, status: sent.status };
+}
