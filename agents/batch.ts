@@ -113,12 +113,13 @@ export class BatchApi {
       body: a.body,
       bytes: Buffer.byteLength(line) + 1,
       estimateTokens: estimateTokens(a.body.messages as OpenAI.Chat.Completions.ChatCompletionMessageParam[]),
+      requesterRun: a.activity.info.workflowExecution?.runId ?? requester,
     });
     if (r.status === 'answered') {
       const stored = await answeredOutput(this.pool, a.base.contentHash);
       if (stored !== undefined) return stored;
     }
-    if (r.status === 'reported')
+    if (r.status === 'failed')
       throw ApplicationFailure.nonRetryable(
         `${a.agent}: the Batch API could not answer it: ${r.error}`,
         FailureType.BatchRequestFailed,

@@ -20,16 +20,17 @@ export interface NewBatchRequest {
   estimateTokens: number;
 }
 
-export type RequestStatus = 'queued' | 'planned' | 'answered' | 'failed' | 'reported' | 'paused' | 'cancelled';
+export type RequestStatus = 'queued' | 'planned' | 'answered' | 'failed' | 'paused' | 'cancelled';
 
 /**
  * Enqueues a request, or joins the one already there (same content hash: sent once). A request that
- * failed comes back `reported` with its error, once: its unit fails with it, and asked again (a resume)
- * it is queued anew, as are paused and cancelled ones.
+ * failed comes back `failed` with its error to every ask of the workflow run first told of it; asked by
+ * another run (a resume) it is queued anew, as are cancelled ones. Paused ones stay paused until a
+ * resume raises the cap (unpauseRequests).
  */
 export async function enqueueBatchRequest(
   pool: Pool,
-  r: NewBatchRequest,
+  r: NewBatchRequest & { requesterRun: string },
 ): Promise<{ status: RequestStatus; error: string | null }> {
   const res = await pool.query(
     `INSERT INTO batch_requests (content_hash, run_id, requesters, conversation_id, batch_id, call_key, agent, role,
@@ -38,11 +39,12 @@ export async function enqueueBatchRequest(
      ON CONFLICT (content_hash) DO UPDATE SET
        requesters = CASE WHEN $3 = ANY (batch_requests.requesters) THEN batch_requests.requesters
                          ELSE batch_requests.requesters || $3 END,
-       status = CASE batch_requests.status WHEN 'failed' THEN 'reported'
-                  WHEN 'reported' THEN 'queued' WHEN 'paused' THEN 'queued' WHEN 'cancelled' THEN 'queued'
-                  ELSE batch_requests.status END,
-       tries = CASE WHEN batch_requests.status IN ('reported', 'paused', 'cancelled') THEN 0 ELSE batch_requests.tries END,
-       run_id = CASE WHEN batch_requests.status IN ('reported', 'paused', 'cancelled') THEN $2 ELSE batch_requests.run_id END,
+       status = CASE WHEN ${ANEW} THEN 'queued' ELSE batch_requests.status END,
+       tries = CASE WHEN ${ANEW} THEN 0 ELSE batch_requests.tries END,
+       run_id = CASE WHEN ${ANEW} THEN $2 ELSE batch_requests.run_id END,
+       error = CASE WHEN ${ANEW} THEN NULL ELSE batch_requests.error END,
+       failed_run = CASE WHEN batch_requests.status = 'failed' AND batch_requests.failed_run IS NULL THEN $15
+                         WHEN ${ANEW} THEN NULL ELSE batch_requests.failed_run END,
        updated_at = now()
      RETURNING status, error`,
     [
@@ -60,10 +62,15 @@ export async function enqueueBatchRequest(
       JSON.stringify(r.body),
       r.bytes,
       r.estimateTokens,
+      r.requesterRun,
     ],
   );
   return res.rows[0];
 }
+
+/** When a request already there is sent anew: cancelled, or failed and told to another workflow run. */
+const ANEW = `(batch_requests.status = 'cancelled' OR (batch_requests.status = 'failed'
+  AND batch_requests.failed_run IS NOT NULL AND batch_requests.failed_run <> $15))`;
 
 export interface ProviderBatchRow {
   id: number;
@@ -285,7 +292,7 @@ export async function settleRequests(
   error?: string,
 ): Promise<number> {
   const r = await pool.query(
-    `UPDATE batch_requests SET status = $2, error = $3, provider_batch_id = CASE WHEN $2 = 'queued' THEN NULL ELSE provider_batch_id END,
+    `UPDATE batch_requests SET status = $2, error = $3, failed_run = NULL, provider_batch_id = CASE WHEN $2 = 'queued' THEN NULL ELSE provider_batch_id END,
        tries = tries + CASE WHEN $2 = 'queued' THEN 1 ELSE 0 END, updated_at = now()
      WHERE provider_batch_id = $1 AND status = 'planned' AND ($4::text[] IS NULL OR content_hash = ANY ($4))`,
     [providerBatchId, status, error ?? null, hashes === 'all' ? null : hashes],

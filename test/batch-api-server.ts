@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 
 /** One line of a request file, as the Batch API reads it. */
@@ -172,7 +173,8 @@ export class FakeBatchApi {
     const input = this.files.get(r.input_file_id);
     const lines = (input?.text ?? '').split('\n').filter(Boolean);
     const batch: FakeBatch = {
-      id: `batch_${n}`,
+      // Ids unique across fakes, as a provider's are (a test may start a second fake on the same database).
+      id: `batch_${randomUUID().replace(/-/g, '').slice(0, 16)}`,
       object: 'batch',
       endpoint: r.endpoint,
       input_file_id: r.input_file_id,

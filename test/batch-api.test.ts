@@ -1,4 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { databaseTaskQueue } from '../client/connection';
+import { taskQueueFor } from '../worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchSettings } from '../agents/config';
 import { Ledger } from '../agents/ledger';
@@ -34,12 +40,20 @@ const PRICES = priceTable(Object.fromEntries(Object.values(MODELS).map((m) => [m
 /** Short windows and polls: the fake answers in a fraction of a second. */
 const FAST = { flushSeconds: 0.5, maxWaitSeconds: 3, pollSeconds: 0.5, pollMaxSeconds: 1 };
 
-async function setup(o: { batch?: FakeBatchOptions; settings?: Partial<BatchSettings>; tag: string }) {
-  const server = await startOpenAiTestServer(undefined, 0, { vary: true, batch: o.batch });
-  const databaseUrl = await freshDatabase(o.tag);
+async function setup(o: {
+  batch?: FakeBatchOptions;
+  settings?: Partial<BatchSettings>;
+  tag: string;
+  databaseUrl?: string;
+  taskQueue?: string;
+  server?: Awaited<ReturnType<typeof startOpenAiTestServer>>;
+}) {
+  const server = o.server ?? (await startOpenAiTestServer(undefined, 0, { vary: true, batch: o.batch }));
+  const databaseUrl = o.databaseUrl ?? (await freshDatabase(o.tag));
   const settings = BatchSettings.parse({ ...FAST, ...o.settings });
   const t = await rig({
     databaseUrl,
+    taskQueue: o.taskQueue,
     openai: (pool: Pool) =>
       new OpenAiMllm(
         Object.fromEntries(
@@ -52,7 +66,7 @@ async function setup(o: { batch?: FakeBatchOptions; settings?: Partial<BatchSett
       ),
   });
   closers.push(server.close, t.close);
-  return { t, server };
+  return { t, server, databaseUrl };
 }
 
 /** Drops the captions of the first `n` items, so stage 1 has them to do again. */
@@ -102,7 +116,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(server.batches.uploads).toHaveLength(1);
     expect(server.batches.uploads[0].lines).toBe(30);
     const [pb] = await providerBatchesOf(t.pool, caption.workflowId);
-    expect(pb).toMatchObject({ status: 'ingested', requests: 30, provider_batch_id: 'batch_1' });
+    expect(pb).toMatchObject({ status: 'ingested', requests: 30, provider_batch_id: server.batches.batches[0].id });
 
     // Stages 2 and 4 of a batch: the profile calls and every stage-4 call through batches; stage 3 online.
     const batchId = uniqueBatch('bapi');
@@ -151,4 +165,140 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const st = await batchStatus(t, batchId);
     expect(st.counts.completed).toBe(3);
   });
+
+  it('an expired batch sends its unanswered half again; a retryable error line is sent again, a fatal one fails its unit, and a second run retries it', async () => {
+    const { t, server } = await setup({
+      tag: 'bexp',
+      batch: {
+        // The first batch expires with half its lines answered; of those, the first gets a 500, the second a 400.
+        expire: (n) => (n === 1 ? 0.5 : undefined),
+        line: (_l, n) =>
+          n === 1 ? { status: 500 } : n === 2 ? { status: 400, message: 'the image could not be read' } : undefined,
+      },
+    });
+    const ids = await uncaption(t.pool, 30);
+    const first = await captionRun(t);
+    const r = await t.run(() => first.result());
+    // Chunks of 20 and 10 items: the chunk with the refused caption fails, everything else is stored.
+    expect(r.done + r.failed).toBe(30);
+    expect([10, 20]).toContain(r.failed);
+    const stored = async () =>
+      (await t.pool.query(`SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [ids]))
+        .rows[0].n;
+    expect(await stored()).toBe(29);
+    // 15 answered lines of 30 (13 ok, a 500, a 400), then a second batch of the 15 unanswered and the 500.
+    expect(server.batches.uploads.map((u) => u.lines)).toEqual([30, 16]);
+    const batches = (await providerBatchesOf(t.pool, first.workflowId)).reverse();
+    expect(batches.map((b) => [b.status, b.counts?.completed, b.counts?.failed])).toEqual([
+      ['ingested', 13, 2],
+      ['ingested', 16, 0],
+    ]);
+    const failedReason = await t.pool.query(
+      `SELECT error FROM batch_requests WHERE run_id = $1 AND error IS NOT NULL`,
+      [first.workflowId],
+    );
+    expect(failedReason.rows.map((x) => x.error)).toEqual(['HTTP 400: the image could not be read']);
+
+    // Run again: only the item left uncaptioned is asked, in a batch of its own, and answered.
+    const again = await captionRun(t, first.workflowId);
+    expect(await t.run(() => again.result())).toMatchObject({ done: 1, failed: 0 });
+    expect(await stored()).toBe(30);
+    expect(server.batches.uploads.map((u) => u.lines)).toEqual([30, 16, 1]);
+  });
+
+  it('a request file over the size limit is split into files within it, and the provider accepts each', async () => {
+    const first = await setup({ tag: 'bsplit' });
+    const ids = await uncaption(first.t.pool, 12);
+    const whole = await captionRun(first.t);
+    expect(await first.t.run(() => whole.result())).toMatchObject({ done: 12 });
+    expect(first.server.batches.uploads).toHaveLength(1);
+    const bytes = first.server.batches.uploads[0].bytes;
+    // The same requests again (their answers and requests dropped), under a limit of 60 % of that file.
+    await first.t.pool.query(`DELETE FROM llm_calls WHERE agent = 'itemCaptioner'`);
+    await first.t.pool.query(`DELETE FROM batch_requests WHERE agent = 'itemCaptioner'`);
+    await first.t.pool.query(`UPDATE items SET caption = NULL, caption_source = NULL WHERE id = ANY ($1)`, [ids]);
+    const limit = Math.ceil(bytes * 0.6);
+    const { t, server } = await setup({
+      tag: 'bsplit',
+      databaseUrl: first.databaseUrl,
+      settings: { maxBytesPerFile: limit },
+      batch: { maxBytes: limit },
+    });
+    const split = await captionRun(t);
+    expect(await t.run(() => split.result())).toMatchObject({ done: 12, failed: 0 });
+    expect(server.batches.uploads).toHaveLength(2);
+    expect(server.batches.uploads.reduce((n, u) => n + u.lines, 0)).toBe(12);
+    expect(server.batches.uploads.reduce((n, u) => n + u.bytes, 0)).toBe(bytes);
+    for (const u of server.batches.uploads) expect(u.bytes).toBeLessThanOrEqual(limit);
+    expect(server.batches.batches.map((b) => b.status)).toEqual(['completed', 'completed']);
+  });
+
+  it('a worker SIGKILLed while its provider batch is in progress: the next worker polls the same batch, and nothing is uploaded or created twice', async () => {
+    const server = await startOpenAiTestServer(undefined, 0, { vary: true, batch: { latencyMs: 6_000 } });
+    closers.push(server.close);
+    const databaseUrl = await freshDatabase('bkill');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-bkill-'));
+    const config = path.join(home, 'muse.config.json');
+    // The same models as the next worker's (a request's content hash names its model).
+    const roles = Object.fromEntries(Object.entries(MODELS).map(([role, model]) => [role, { model }]));
+    fs.writeFileSync(config, JSON.stringify({ batch: FAST, roles }));
+    const env = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      MUSE_TASK_QUEUE: `bkill-${randomUUID().slice(0, 8)}`,
+      MUSE_CONFIG: config,
+      OPENAI_BASE_URL: server.baseURL,
+      OPENAI_API_KEY: 'test-key',
+    };
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'worker'], {
+      env,
+      stdio: 'ignore',
+    });
+    const died = new Promise((resolve) => child.once('exit', resolve));
+    const t = await rig({ databaseUrl });
+    closers.push(t.close);
+    try {
+      const queue = taskQueueFor(await databaseTaskQueue(t.pool, env.MUSE_TASK_QUEUE), 'openai');
+      const ids = await uncaption(t.pool, 10);
+      const workflowId = `caption-${randomUUID().slice(0, 8)}`;
+      const h = await t.client.workflow.start(captionWorkflow, {
+        workflowId,
+        taskQueue: queue,
+        args: [{ provider: 'openai', concurrency: 2, batchRoles: ['catalog'] }],
+      });
+      // Wait until the provider has the batch and is working on it, then kill the worker without warning.
+      for (;;) {
+        const [b] = await providerBatchesOf(t.pool, workflowId);
+        if (b?.provider_batch_id && b.status === 'in_progress') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill('SIGKILL');
+      await died;
+      const [atKill] = await providerBatchesOf(t.pool, workflowId);
+      const pollsAtKill = server.batches.calls.get('GET /batches/id') ?? 0;
+
+      // A new worker on the same queue, with the same endpoint and settings.
+      const next = await setup({ tag: 'bkill', databaseUrl, taskQueue: queue, server });
+      const r = await next.t.run(() => h.result());
+      expect(r).toMatchObject({ done: 10, failed: 0 });
+      const [after] = await providerBatchesOf(t.pool, workflowId);
+      expect(after.provider_batch_id).toBe(atKill.provider_batch_id);
+      expect(after.status).toBe('ingested');
+      expect(server.batches.uploads).toHaveLength(1);
+      expect(server.batches.calls.get('POST /batches')).toBe(1);
+      expect(server.batches.calls.get('GET /batches/id')!).toBeGreaterThan(pollsAtKill);
+      const captioned = await t.pool.query(
+        `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
+        [ids],
+      );
+      expect(captioned.rows[0].n).toBe(10);
+      // Each caption was paid for once.
+      const paid = await t.pool.query(
+        `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
+      );
+      expect(paid.rows[0].n).toBe(10);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 240_000);
 });

@@ -288,7 +288,10 @@ export async function startOpenAiTestServer(
 }
 
 /** The reply's JSON schema and the agent it is for: from response_format, or from the system prompt in JSON mode or plain text. */
-function schemaOf(r: { messages: Array<{ role: string; content: unknown }>; response_format?: { json_schema?: { name?: string; schema?: JsonSchema } } }) {
+function schemaOf(r: {
+  messages: Array<{ role: string; content: unknown }>;
+  response_format?: { json_schema?: { name?: string; schema?: JsonSchema } };
+}) {
   const system = (r.messages.find((m) => m.role === 'system')?.content as string | undefined) ?? '';
   const schema: JsonSchema =
     r.response_format?.json_schema?.schema ?? JSON.parse(/fits this JSON schema:\n(.+)$/s.exec(system)?.[1] ?? '{}');

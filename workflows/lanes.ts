@@ -3,9 +3,19 @@ import type { BatchProgress } from './progress';
 import { FailureType } from '../schemas/failures';
 import { budgetCause, failWith, fatalCause } from './failures';
 
-/** A call queued for a provider batch: not a failure, so the other units go on and queue theirs too. */
-const awaitingBatch = (e: unknown) => e instanceof ApplicationFailure && e.type === FailureType.AwaitingBatch;
-const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable === true && !awaitingBatch(e);
+const ofType = (e: unknown, type: string) => e instanceof ApplicationFailure && e.type === type;
+/**
+ * A call queued for a provider batch is no failure, and one request the Batch API refused fails its unit
+ * only: neither stops the other units, which go on and queue or store theirs.
+ */
+const perRequest = (e: unknown) => ofType(e, FailureType.AwaitingBatch) || ofType(e, FailureType.BatchRequestFailed);
+const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable === true && !perRequest(e);
+/**
+ * Which failure a run of lanes throws: any other before a unit's wait for a provider batch, and that wait
+ * before a refused request, so a unit still waiting for some answers fails only once they are stored.
+ */
+const rank = (e: unknown) =>
+  ofType(e, FailureType.BatchRequestFailed) ? 0 : ofType(e, FailureType.AwaitingBatch) ? 1 : 2;
 
 /**
  * Runs `work` for 0..n-1 with at most `concurrency` at a time, in order of index. Pure (no Temporal
@@ -13,8 +23,7 @@ const nonRetryable = (e: unknown) => e instanceof ApplicationFailure && e.nonRet
  * does not stop the others (each stores what it made, so the retry redoes only the failed ones), unless
  * `stopOn` says its failure dooms them all (by default: a non-retryable one); then no new unit starts.
  * Either way the first failure is thrown only once no unit is in flight: a retried activity must never
- * race its own previous attempt and pay twice. A real failure is thrown before a unit's wait for a
- * provider batch (AwaitingBatch), so a unit that failed is never mistaken for one still waiting.
+ * race its own previous attempt and pay twice.
  */
 export async function inLanes(
   n: number,
@@ -30,7 +39,7 @@ export async function inLanes(
       try {
         await work(next++);
       } catch (error) {
-        if (!failure || (awaitingBatch(failure.error) && !awaitingBatch(error))) failure = { error };
+        if (!failure || rank(error) > rank(failure.error)) failure = { error };
         if (stopOn(error)) stopped = true;
       }
     }

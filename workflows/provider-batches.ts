@@ -64,8 +64,9 @@ export function batchAnswers() {
   };
 }
 
+/** Short steps (plan, poll, signal): a worker that dies in one is noticed within two minutes. */
 const act = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 /** Writing and uploading a request file of up to 200 MB, or reading its answers: long, and heartbeating. */

@@ -17,7 +17,8 @@ CREATE TABLE provider_batches (
   -- What the batch would cost if every request used its whole estimate: what --max-cost counts before it is sent.
   worst_case_usd numeric(14, 8),
   input_file_id text,
-  provider_batch_id text UNIQUE,
+  -- Unique at its provider only: two endpoints may hand out the same id.
+  provider_batch_id text,
   output_file_id text,
   error_file_id text,
   -- The provider's request_counts: {total, completed, failed}.
@@ -31,6 +32,7 @@ CREATE TABLE provider_batches (
   ingested_at timestamptz
 );
 CREATE INDEX provider_batches_run_idx ON provider_batches (run_id);
+CREATE UNIQUE INDEX provider_batches_provider_idx ON provider_batches (base_url, provider_batch_id);
 
 -- One row per distinct request waiting for (or answered through) a provider batch, keyed by the ledger's
 -- content hash: the same request asked twice is sent once. The body holds images by reference (their
@@ -51,9 +53,12 @@ CREATE TABLE batch_requests (
   body jsonb NOT NULL,
   bytes int NOT NULL,
   estimate_tokens int NOT NULL,
-  -- queued, planned (in a provider batch), answered, failed (its unit fails with `error`), reported (that
-  -- failure was handed to its unit: asked again, it is queued anew), paused (the budget), cancelled.
+  -- queued, planned (in a provider batch), answered, failed (its unit fails with `error`), paused (the
+  -- budget), cancelled.
   status text NOT NULL DEFAULT 'queued',
+  -- The workflow run that was told of the failure: within it the request stays failed; a later run (a
+  -- resume, the command again) sends it anew.
+  failed_run text,
   provider_batch_id bigint REFERENCES provider_batches (id),
   -- Times it was sent: a retryable error or an expired batch sends it again, a bounded number of times.
   tries int NOT NULL DEFAULT 0,
