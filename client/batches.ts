@@ -21,7 +21,13 @@ import {
   setBatchBudget,
   setBatchRoles,
 } from '../db/batches';
-import { unpauseRequests } from '../db/provider-batches';
+import {
+  providerBatchesOf,
+  requestCancel,
+  requestCounts,
+  unpauseRequests,
+  type ProviderBatchRow,
+} from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import {
   conversationStates,
@@ -61,8 +67,46 @@ async function setBudget(s: Session, batchId: string, maxCost: number | undefine
 export async function batchSpend(s: Session, batchId: string): Promise<string> {
   const b = await findBatch(s.pool, batchId);
   const tokens = b ? await batchTokens(s.pool, batchId) : 0;
-  if (!b || tokens === 0) return '';
-  return `${tokens.toLocaleString('en')} tokens · $${b.spentUsd.toFixed(4)}${b.maxCostUsd === null ? '' : ` of $${b.maxCostUsd.toFixed(2)}`}`;
+  const api = summarizeProviderBatches(await providerBatchesOf(s.pool, batchId));
+  if (!b || (tokens === 0 && !api)) return api;
+  return [
+    `${tokens.toLocaleString('en')} tokens · $${b.spentUsd.toFixed(4)}${b.maxCostUsd === null ? '' : ` of $${b.maxCostUsd.toFixed(2)}`}`,
+    api,
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/**
+ * A run's provider batches in a few words, with the provider's own counts for those still open:
+ * "API batches: 1 in_progress 40/120 (2 failed), 3 done".
+ */
+export function summarizeProviderBatches(rows: ProviderBatchRow[]): string {
+  if (!rows.length) return '';
+  const open = rows.filter((r) => !['ingested', 'paused'].includes(r.status));
+  const parts = open.map((r) => {
+    const c = r.counts ?? {};
+    return `${r.status}${c.total ? ` ${c.completed ?? 0}/${c.total}` : ''}${c.failed ? ` (${c.failed} failed)` : ''}`;
+  });
+  const done = rows.filter((r) => r.status === 'ingested').length;
+  const paused = rows.filter((r) => r.status === 'paused').length;
+  if (done) parts.push(`${done} done`);
+  if (paused) parts.push(`${paused} paused at the budget cap`);
+  return `API batches: ${parts.join(', ')}`;
+}
+
+/** One line per provider batch of a run, for `muse status`. */
+export function describeProviderBatch(r: ProviderBatchRow): string {
+  const c = r.counts ?? {};
+  return [
+    `provider batch ${r.id}${r.provider_batch_id ? ` (${r.provider_batch_id})` : ''}: ${r.status}`,
+    `${r.requests} requests, ${(r.bytes / 1e6).toFixed(1)} MB, ${r.model}`,
+    c.total ? `${c.completed ?? 0}/${c.total} completed, ${c.failed ?? 0} failed` : '',
+    r.cancel_requested ? 'cancel asked for' : '',
+    r.error ? `error: ${r.error}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 async function describeOrUndefined(s: Session, workflowId: string) {
@@ -344,9 +388,20 @@ export async function resumeBatch(
  * Stops a running batch (and its `muse optimize` run): Temporal cancels the conversations in flight,
  * every finished conversation and every stored utterance stays, and `muse resume` continues from there.
  */
-export async function cancelBatch(s: Session, batchId: string): Promise<string[]> {
+export async function cancelBatch(
+  s: Session,
+  batchId: string,
+  cancelAtProvider: (row: ProviderBatchRow) => Promise<void> = async () => {},
+): Promise<string[]> {
   await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   const cancelled: string[] = [];
+  // Its provider batches too: marked first (their workflows pass the cancel on at the next poll and keep
+  // what was answered), then told to the provider at once.
+  const open = await requestCancel(s.pool, batchId);
+  for (const row of open.filter((r) => r.provider_batch_id)) {
+    await cancelAtProvider(row);
+    cancelled.push(`provider batch ${row.provider_batch_id}`);
+  }
   for (const id of [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]) {
     if (!(await batchRunning(s, batchId, id))) continue;
     await s.client.workflow.getHandle(id).cancel();
@@ -401,6 +456,9 @@ export interface BatchStatus {
   problem?: string;
   counts: Record<string, number>;
   failures: Array<{ conversationId: string; reason: string }>;
+  /** Its provider batches (the Batch API), newest first, and its queued requests by status. */
+  providerBatches: ProviderBatchRow[];
+  requests: Record<string, number>;
 }
 
 /** Whether any worker polled the task queue lately: a running batch with none waits for ever. */
@@ -465,6 +523,8 @@ export async function batchStatus(s: Session, batchId: string): Promise<BatchSta
     problem: await problemOf(s, batchId, b.provider, d),
     counts,
     failures,
+    providerBatches: await providerBatchesOf(s.pool, batchId),
+    requests: await requestCounts(s.pool, batchId),
   };
 }
 
@@ -476,6 +536,8 @@ export interface BatchRow {
   failed: number;
   createdAt: Date;
   provider: string;
+  /** Its provider batches in a few words ('' when it has none). */
+  apiBatches: string;
 }
 
 /** The newest batches with their state: the batch workflow's status, or complete / resumable once it has ended. */
@@ -499,7 +561,7 @@ export async function listBatches(s: Session, limit = 50): Promise<BatchRow[]> {
             : paused
               ? 'paused (budget cap)'
               : `resumable (${wf ? wf.toLowerCase() : 'never started'})`;
-      return { ...r, state };
+      return { ...r, state, apiBatches: summarizeProviderBatches(await providerBatchesOf(s.pool, r.batchId)) };
     }),
   );
 }

@@ -25,6 +25,7 @@ import {
   batchSpend,
   batchStatus,
   cancelBatch,
+  describeProviderBatch,
   defaultConcurrency,
   listBatches,
   optimizeBatch,
@@ -60,6 +61,7 @@ import { PROMPTS } from '../prompts';
 import { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from '../workflows/catalog';
 import { catalogWorkflowId } from '../workflows/ids';
 import { apiOption, batchRolesFor, COMMAND_ROLES } from './api';
+import { OpenAiMllm } from '../agents/openai';
 import { via as viaBatch } from '../workflows/provider-batches';
 
 const int =
@@ -449,7 +451,7 @@ program
         return m < 60 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} d`;
       };
       const table = [
-        ['batch', 'state', 'completed', 'failed', 'age', 'provider'],
+        ['batch', 'state', 'completed', 'failed', 'age', 'provider', 'api batches'],
         ...rows.map((r) => [
           r.batchId,
           r.state,
@@ -457,6 +459,7 @@ program
           String(r.failed),
           age(r.createdAt),
           r.provider,
+          r.apiBatches.replace(/^API batches: /, '') || '-',
         ]),
       ];
       const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
@@ -485,6 +488,14 @@ program
           `  ${k.padEnd(11)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`,
         );
       for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
+      if (st.providerBatches.length) {
+        console.log(
+          `Batch API requests: ${Object.entries(st.requests)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
+        for (const b of st.providerBatches) console.log(`  ${describeProviderBatch(b)}`);
+      }
       if (st.problem) console.log(`  ${st.problem}`);
       console.log(`Web UI: ${batchUiUrl(s, batchId)}`);
     }),
@@ -540,7 +551,16 @@ program
   .argument('<batch>')
   .action((batchId: string) =>
     withSession(async (s) => {
-      const cancelled = await cancelBatch(s, batchId);
+      const cancelled = await cancelBatch(s, batchId, async (row) => {
+        try {
+          await OpenAiMllm.fromEnv(process.env, s.pool).batches.cancel(row);
+        } catch (e) {
+          // Its workflow asks the provider again at its next poll.
+          console.log(
+            `provider batch ${row.provider_batch_id}: the provider did not take the cancel yet (${(e as Error).message}); its workflow asks again at the next poll`,
+          );
+        }
+      });
       if (cancelled.length === 0)
         return console.log(`batch ${batchId} is not running; nothing to cancel (\`muse status ${batchId}\`)`);
       console.log(

@@ -1,5 +1,5 @@
 import { agentTokenAverages, stage2Counts, stage3Counts } from '../db/stats';
-import { loadLlmConfig, resolveRoles } from '../agents/config';
+import { BATCH_ROLES, loadLlmConfig, resolveRoles } from '../agents/config';
 import type { AgentName } from '../agents/calls';
 import { costUsd, priceTable } from '../agents/prices';
 import { getItems, itemIdsWithImages } from '../db/items';
@@ -138,6 +138,8 @@ export interface EstimateRow {
   inputTokens: number;
   outputTokens: number;
   costUsd: number | null;
+  /** The same calls with `--api batch`: the Batch API's price where the call may go through it (stage 3's stay online). */
+  batchCostUsd: number | null;
   tokensFrom: 'ledger' | 'prompt';
 }
 
@@ -186,6 +188,13 @@ export async function estimateBatch(
       inputTokens: total * input,
       outputTokens: total * output,
       costUsd: costUsd(prices, model, total * input, total * output),
+      batchCostUsd: costUsd(
+        prices,
+        model,
+        total * input,
+        total * output,
+        BATCH_ROLES.includes(p.role) ? 'batch' : 'online',
+      ),
       tokensFrom: m ? 'ledger' : 'prompt',
     });
   }
@@ -254,11 +263,11 @@ export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): st
   const money = (v: number | null) => (v === null ? 'unpriced' : `$${v.toFixed(2)}`);
   const out = [`batch of ${n} conversations (profiles included); rates ${rates.source}`, ''];
   out.push(
-    `${'agent'.padEnd(W)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'cost'.padStart(9)}  sizes`,
+    `${'agent'.padEnd(W)} ${'model'.padEnd(24)} ${'per conv'.padStart(8)} ${'calls'.padStart(8)} ${'input tok'.padStart(11)} ${'output tok'.padStart(11)} ${'online'.padStart(9)} ${'api batch'.padStart(9)}  sizes`,
   );
   for (const r of rows) {
     out.push(
-      `${r.agent.padEnd(W)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)}  ${r.tokensFrom}`,
+      `${r.agent.padEnd(W)} ${r.model.padEnd(24)} ${r.callsPerConversation.toFixed(2).padStart(8)} ${Math.round(r.calls).toString().padStart(8)} ${Math.round(r.inputTokens).toString().padStart(11)} ${Math.round(r.outputTokens).toString().padStart(11)} ${money(r.costUsd).padStart(9)} ${money(r.batchCostUsd).padStart(9)}  ${r.tokensFrom}`,
     );
   }
   const sum = (f: (r: EstimateRow) => number) => rows.reduce((a, r) => a + f(r), 0);
@@ -272,7 +281,12 @@ export function formatEstimate(rows: EstimateRow[], rates: Rates, n: number): st
       .toString()
       .padStart(11)} ${Math.round(sum((r) => r.outputTokens))
       .toString()
-      .padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)}`,
+      .padStart(11)} ${(money(sum((r) => r.costUsd ?? 0)) + (unpriced ? '+' : '')).padStart(9)} ${(
+      money(sum((r) => r.batchCostUsd ?? 0)) + (unpriced ? '+' : '')
+    ).padStart(9)}`,
+  );
+  out.push(
+    "api batch: `--api batch` on generate sends stage 2's and stage 4's calls through the provider's Batch API (stage 3 stays online); each stage-4 round then waits for its batch, within the provider's 24 h window",
   );
   if (unpriced) out.push("+ some models are not in the price table (add them to the config's prices or MUSE_PRICES)");
   return out.join('\n');

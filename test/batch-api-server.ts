@@ -64,7 +64,8 @@ export class FakeBatchApi {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly o: FakeBatchOptions,
+    /** Read at each batch's creation: a test may change how the next batches behave. */
+    readonly o: FakeBatchOptions,
     private readonly answer: (line: BatchLine) => { agent: string; reply: unknown },
   ) {}
 

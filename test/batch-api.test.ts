@@ -14,7 +14,15 @@ import type { Pool } from '../db/pool';
 import { providerBatchesOf } from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import { captionWorkflow } from '../workflows/catalog';
-import { batchStatus, startBatch } from '../client/batches';
+import {
+  batchStatus,
+  cancelBatch,
+  describeProviderBatch,
+  resumeBatch,
+  startBatch,
+  summarizeProviderBatches,
+} from '../client/batches';
+import { batchCost, formatCost } from '../client/cost';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import type { FakeBatchOptions } from './batch-api-server';
@@ -51,11 +59,12 @@ async function setup(o: {
   const server = o.server ?? (await startOpenAiTestServer(undefined, 0, { vary: true, batch: o.batch }));
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(o.tag));
   const settings = BatchSettings.parse({ ...FAST, ...o.settings });
+  let llm: OpenAiMllm | undefined;
   const t = await rig({
     databaseUrl,
     taskQueue: o.taskQueue,
     openai: (pool: Pool) =>
-      new OpenAiMllm(
+      (llm = new OpenAiMllm(
         Object.fromEntries(
           Object.entries(MODELS).map(([role, model]) => [
             role,
@@ -63,10 +72,10 @@ async function setup(o: {
           ]),
         ) as never,
         { ledger: new Ledger(pool), pool, batch: settings, prices: PRICES, timeoutMs: 10_000 },
-      ),
+      )),
   });
   closers.push(server.close, t.close);
-  return { t, server, databaseUrl };
+  return { t, server, databaseUrl, llm: llm! };
 }
 
 /** Drops the captions of the first `n` items, so stage 1 has them to do again. */
@@ -301,4 +310,84 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       child.kill('SIGKILL');
     }
   }, 240_000);
+
+  it('muse cancel cancels the provider batches at the provider, status and cost show them, and a resume sends the cancelled requests again', async () => {
+    // Batches that would take a minute: the cancel comes first.
+    const { t, server, llm } = await setup({ tag: 'bcancel', batch: { latencyMs: 60_000 } });
+    const batchId = uniqueBatch('bcancel');
+    const h = await startBatch(t, {
+      batchId,
+      size: 2,
+      seed: 3,
+      concurrency: 2,
+      provider: 'openai',
+      batchRoles: ['rewriter', 'reviewer'],
+    });
+    const running = t.run(() => h.result()).catch((e) => e);
+    for (;;) {
+      const st = await batchStatus(t, batchId);
+      if (st.providerBatches.some((b) => b.status === 'in_progress')) {
+        expect(summarizeProviderBatches(st.providerBatches)).toMatch(/^API batches: in_progress 0\/\d+/);
+        expect(describeProviderBatch(st.providerBatches[0])).toMatch(
+          /^provider batch \d+ \(batch_\w+\): in_progress, \d+ requests/,
+        );
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const cancelled = await cancelBatch(t, batchId, (row) => llm.batches.cancel(row));
+    expect(cancelled).toContain(`provider batch ${server.batches.batches[0].id}`);
+    expect(await running).toBeInstanceOf(Error);
+    // The provider batch's workflow sees it cancelled and settles its requests as cancelled, not queued again.
+    for (;;) {
+      const [b] = await providerBatchesOf(t.pool, batchId);
+      if (b.status === 'ingested') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(server.batches.batches.map((b) => b.status)).toEqual(['cancelled']);
+    expect((await batchStatus(t, batchId)).requests).toEqual({ cancelled: expect.any(Number) });
+
+    // A resume goes on through the Batch API (the batch's recorded roles) and sends them again.
+    server.batches.o.latencyMs = 200;
+    const resumed = await resumeBatch(t, batchId);
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
+    const cost = await batchCost(t.pool, batchId);
+    expect(
+      cost
+        .filter((r) => r.api === 'batch')
+        .map((r) => r.agent)
+        .sort(),
+    ).toEqual(['qualityReviewer', 'recommendationScreener', 'rewriteChecker', 'utteranceRewriter']);
+    for (const r of cost.filter((x) => x.api === 'batch')) expect(r.costUsd).toBeCloseTo(r.onlineUsd! / 2, 8);
+    expect(formatCost(cost)).toMatch(
+      /online vs batch: these calls would have cost \$[\d.]+ online; through the Batch API they cost \$[\d.]+/,
+    );
+  });
+
+  it('--max-cost counts a provider batch at its worst case before sending it: the batch pauses, nothing is sent, and a resume with a higher cap finishes it', async () => {
+    const { t, server } = await setup({ tag: 'bcap' });
+    const batchId = uniqueBatch('bcap');
+    const h = await startBatch(t, {
+      batchId,
+      size: 2,
+      seed: 5,
+      concurrency: 2,
+      provider: 'openai',
+      batchRoles: ['rewriter', 'reviewer'],
+      // Stage 3's online calls fit; the first stage-4 batch's worst case (its prompts plus 1,000 reply tokens each, at $50 a million) does not.
+      maxCost: 2,
+    });
+    const r = await t.run(() => h.result());
+    expect(r.paused).toMatch(/would pass its budget cap of \$2\.00 with provider batch \d+/);
+    expect(server.batches.uploads).toHaveLength(0);
+    const [paused] = await providerBatchesOf(t.pool, batchId);
+    expect(paused.status).toBe('paused');
+    expect(paused.worst_case_usd).toBeGreaterThan(
+      2 - (await batchCost(t.pool, batchId)).reduce((n, x) => n + (x.costUsd ?? 0), 0),
+    );
+
+    const resumed = await resumeBatch(t, batchId, { maxCost: 1_000 });
+    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
+    expect(server.batches.uploads.length).toBeGreaterThan(0);
+  });
 });
