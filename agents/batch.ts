@@ -325,6 +325,8 @@ export class BatchApi {
     for (const res of results) {
       const req = requests.get(res.custom_id);
       if (!req) continue; // answered already (an ingest that ran before), or not ours
+      // Never run (the batch expired or was cancelled first): settled with the rest that got no answer, below.
+      if (!res.response && res.error) continue;
       const status = res.response?.status_code ?? 0;
       const body = res.response?.body as
         | {

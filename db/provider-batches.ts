@@ -1,19 +1,13 @@
 import { insertCall, type LedgerRow } from './ledger';
 import type { Pool } from './pool';
 
-/** One request waiting for a provider batch, as the asking activity enqueues it. */
-export interface NewBatchRequest {
-  contentHash: string;
+/** One request waiting for a provider batch, as the asking activity enqueues it: what its ledger row will say, and more. */
+export interface NewBatchRequest extends Pick<
+  LedgerRow,
+  'contentHash' | 'conversationId' | 'batchId' | 'callKey' | 'agent' | 'role' | 'baseUrl' | 'model' | 'promptVersion'
+> {
   runId: string;
   requester: string;
-  conversationId?: string;
-  batchId?: string;
-  callKey: string;
-  agent: string;
-  role: string;
-  baseUrl?: string;
-  model: string;
-  promptVersion: string;
   /** The chat-completions body, images by reference. */
   body: unknown;
   bytes: number;

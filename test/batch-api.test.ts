@@ -18,6 +18,7 @@ import {
   batchStatus,
   cancelBatch,
   describeProviderBatch,
+  optimizeBatch,
   resumeBatch,
   startBatch,
   summarizeProviderBatches,
@@ -55,6 +56,7 @@ async function setup(o: {
   databaseUrl?: string;
   taskQueue?: string;
   server?: Awaited<ReturnType<typeof startOpenAiTestServer>>;
+  prices?: typeof PRICES;
 }) {
   const server = o.server ?? (await startOpenAiTestServer(undefined, 0, { vary: true, batch: o.batch }));
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(o.tag));
@@ -71,7 +73,7 @@ async function setup(o: {
             { baseURL: server.baseURL, apiKey: 'test-key', keySource: 'OPENAI_API_KEY', model },
           ]),
         ) as never,
-        { ledger: new Ledger(pool), pool, batch: settings, prices: PRICES, timeoutMs: 10_000 },
+        { ledger: new Ledger(pool), pool, batch: settings, prices: o.prices ?? PRICES, timeoutMs: 10_000 },
       )),
   });
   closers.push(server.close, t.close);
@@ -311,7 +313,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     }
   }, 240_000);
 
-  it('muse cancel cancels the provider batches at the provider, status and cost show them, and a resume sends the cancelled requests again', async () => {
+  it('muse cancel cancels the provider batches at the provider, status and cost show them, and optimize sends the cancelled requests again', async () => {
     // Batches that would take a minute: the cancel comes first.
     const { t, server, llm } = await setup({ tag: 'bcancel', batch: { latencyMs: 60_000 } });
     const batchId = uniqueBatch('bcancel');
@@ -347,10 +349,10 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(server.batches.batches.map((b) => b.status)).toEqual(['cancelled']);
     expect((await batchStatus(t, batchId)).requests).toEqual({ cancelled: expect.any(Number) });
 
-    // A resume goes on through the Batch API (the batch's recorded roles) and sends them again.
     server.batches.o.latencyMs = 200;
-    const resumed = await resumeBatch(t, batchId);
-    expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
+    // Stage 3 had ended (its conversations are completed), so what is left is stage 4: `muse optimize`.
+    const again = await optimizeBatch(t, batchId, { batchRoles: ['rewriter', 'reviewer'] });
+    expect(await t.run(() => again.handle!.result())).toMatchObject({ done: 2, failed: 0 });
     const cost = await batchCost(t.pool, batchId);
     expect(
       cost
@@ -365,7 +367,12 @@ describe('the Batch API inside the durable workflows (against a local fake of it
   });
 
   it('--max-cost counts a provider batch at its worst case before sending it: the batch pauses, nothing is sent, and a resume with a higher cap finishes it', async () => {
-    const { t, server } = await setup({ tag: 'bcap' });
+    // Stages 2 and 3 free, stage 4's models at $100 a million online: only the provider batches count.
+    const free = ['m-profile', 'm-manager', 'm-user', 'm-recommender'];
+    const { t, server } = await setup({
+      tag: 'bcap',
+      prices: { ...PRICES, ...Object.fromEntries(free.map((m) => [m, [0, 0] as const])) },
+    });
     const batchId = uniqueBatch('bcap');
     const h = await startBatch(t, {
       batchId,
@@ -374,17 +381,15 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       concurrency: 2,
       provider: 'openai',
       batchRoles: ['rewriter', 'reviewer'],
-      // Stage 3's online calls fit; the first stage-4 batch's worst case (its prompts plus 1,000 reply tokens each, at $50 a million) does not.
-      maxCost: 2,
+      // The first stage-4 batch's worst case (its prompts plus 1,000 reply tokens each, at $50 a million) passes $1.
+      maxCost: 1,
     });
     const r = await t.run(() => h.result());
-    expect(r.paused).toMatch(/would pass its budget cap of \$2\.00 with provider batch \d+/);
+    expect(r.paused).toMatch(/would pass its budget cap of \$1\.00 with provider batch \d+/);
     expect(server.batches.uploads).toHaveLength(0);
     const [paused] = await providerBatchesOf(t.pool, batchId);
     expect(paused.status).toBe('paused');
-    expect(paused.worst_case_usd).toBeGreaterThan(
-      2 - (await batchCost(t.pool, batchId)).reduce((n, x) => n + (x.costUsd ?? 0), 0),
-    );
+    expect(paused.worst_case_usd).toBeGreaterThan(1);
 
     const resumed = await resumeBatch(t, batchId, { maxCost: 1_000 });
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });

@@ -84,8 +84,10 @@ describe('the rate pacer', () => {
       // two or three more requests to go out at 100 a second, as they should until then.
       const cutAt = Date.now();
       await Promise.all(waiting);
-      // Before, those still waiting went out within 0.2 s at the old pace, into the limit that had just answered 429.
-      expect(sent.filter((t) => t >= cutAt && t - cutAt < 1000).length).toBeLessThan(8);
+      // Before, the 15 or so still waiting all went out within 0.2 s at the old pace, into the limit that had
+      // just answered 429; at the cut pace about 5 go in the first second. On a loaded machine a timer due
+      // before the cut can fire just after it (8 were counted once with a busy CI), hence the margin.
+      expect(sent.filter((t) => t >= cutAt && t - cutAt < 1000).length).toBeLessThan(12);
       expect(sent).toHaveLength(20);
       await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
       process.off('warning', onWarning);

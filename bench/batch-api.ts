@@ -1,0 +1,183 @@
+/**
+ * Benchmark: stage 1's captions and a batch's stage 4 through the Batch API, against the local fake of it
+ * (test/batch-api-server.ts) answering each batch after a realistic delay, with the worker in this
+ * process. It reports requests per provider batch, batches, bytes uploaded, this process's CPU while
+ * every unit waits for its batch (it should be near zero: waiting holds no worker slot and polls by
+ * durable timer), and the cost of the same calls online and by batch at gpt-4o-mini's prices.
+ *
+ * Needs the Temporal server `muse up` starts (or TEMPORAL_ADDRESS) and a PostgreSQL server
+ * (DATABASE_URL's, else 127.0.0.1:5432); it makes a database of its own there with the demo catalog.
+ *
+ *   npx tsx bench/batch-api.ts [--captions 20800] [--conversations 1000] [--latency 60] [--concurrency 200]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startOpenAiTestServer } from '../test/openai-server';
+import { openSession } from '../client/connection';
+import { withInlineWorker } from '../client/inline-worker';
+import { startBatch, watchBatch } from '../client/batches';
+import { importDemoCatalog } from '../catalog/demo';
+import { captionWorkflow } from '../workflows/catalog';
+import { costUsd, priceTable } from '../agents/prices';
+import { config as stackConfig } from '../stack/config';
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      captions: { type: 'string', default: '20800' },
+      conversations: { type: 'string', default: '1000' },
+      /** Seconds from a batch's creation to its answers. */
+      latency: { type: 'string', default: '60' },
+      concurrency: { type: 'string', default: '200' },
+    },
+  });
+  const captions = Number(values.captions);
+  const conversations = Number(values.conversations);
+  const latencyMs = Number(values.latency) * 1000;
+  const fake = await startOpenAiTestServer(undefined, 0, { vary: true, record: false, batch: { latencyMs } });
+
+  // Every role on gpt-4o-mini (priced in the built-in table); short flush and poll windows for a fake that answers in a minute.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-bench-batch-'));
+  const config = path.join(home, 'muse.config.json');
+  fs.writeFileSync(
+    config,
+    JSON.stringify({ batch: { flushSeconds: 5, maxWaitSeconds: 60, pollSeconds: 5, pollMaxSeconds: 30 } }),
+  );
+  const server = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  server.pathname = `/muse_bench_batch_${Date.now().toString(36)}`;
+  // The LLM settings are read when the provider is made; the database and queue were read at import.
+  Object.assign(process.env, { MUSE_CONFIG: config, OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'bench' });
+  stackConfig.databaseUrl = server.toString();
+  stackConfig.taskQueue = `bench-batch-${Date.now().toString(36)}`;
+
+  const s = await openSession();
+  const prices = priceTable();
+  try {
+    let t = Date.now();
+    await importDemoCatalog(s.pool);
+    console.error(`demo catalog stored in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    const phases: Record<string, unknown> = {};
+
+    /** CPU of this process per second, tagged with whether every unit was waiting for a provider batch. */
+    const sampleCpu = () => {
+      const samples: Array<{ waiting: boolean; cpuMs: number }> = [];
+      let last = process.cpuUsage();
+      const timer = setInterval(() => {
+        const now = process.cpuUsage();
+        const cpuMs = (now.user - last.user + now.system - last.system) / 1000;
+        last = now;
+        // Waiting: a provider batch is being worked on at the provider, none is being written or read.
+        const open = fake.batches.batches.filter((b) => ['validating', 'in_progress'].includes(b.status)).length;
+        samples.push({ waiting: open > 0 && fake.active() === 0, cpuMs });
+      }, 1000);
+      return {
+        stop: () => clearInterval(timer),
+        waitingShare: () => {
+          // The first second of a wait still ends the submit; the steady state is what the claim is about.
+          const w = samples.filter((x, i) => x.waiting && samples[i - 1]?.waiting);
+          return {
+            seconds: w.length,
+            cpuPercentOfACore: w.length
+              ? +((100 * w.reduce((n, x) => n + x.cpuMs, 0)) / (w.length * 1000)).toFixed(2)
+              : null,
+          };
+        },
+      };
+    };
+
+    const report = async (runId: string, wall: number, cpu: ReturnType<typeof sampleCpu>, calledFor: string) => {
+      const b = (
+        await s.pool.query(
+          `SELECT count(*)::int AS batches, sum(requests)::int AS requests, min(requests)::int AS min, max(requests)::int AS max,
+             sum(bytes)::float8 AS bytes FROM provider_batches WHERE run_id = $1 AND provider_batch_id IS NOT NULL`,
+          [runId],
+        )
+      ).rows[0];
+      const calls = (
+        await s.pool.query(
+          `SELECT model, sum(input_tokens)::float8 AS i, sum(output_tokens)::float8 AS o, sum(cost_usd)::float8 AS cost, api,
+             count(*)::int AS n FROM llm_calls WHERE status = 'ok' AND ${calledFor} GROUP BY model, api`,
+          calledFor.includes('$2') ? [runId, `muse-${runId}-%`] : [],
+        )
+      ).rows;
+      type Calls = { model: string; i: number; o: number; cost: number | null; api: string; n: number };
+      const rows = calls as Calls[];
+      const batchRows = rows.filter((c) => c.api === 'batch');
+      return {
+        wallSeconds: +wall.toFixed(1),
+        providerBatches: b.batches,
+        requestsSent: b.requests,
+        requestsPerBatch: { min: b.min, mean: +(b.requests / b.batches).toFixed(1), max: b.max },
+        megabytesUploaded: +(b.bytes / 1e6).toFixed(1),
+        cpuWhileWaiting: cpu.waitingShare(),
+        batchCalls: batchRows.reduce((n, c) => n + c.n, 0),
+        onlineCalls: rows.filter((c) => c.api === 'online').reduce((n, c) => n + c.n, 0),
+        costOfTheBatchCallsUsd: {
+          online: +batchRows.reduce((n, c) => n + (costUsd(prices, c.model, c.i, c.o) ?? 0), 0).toFixed(4),
+          batch: +batchRows.reduce((n, c) => n + (c.cost ?? 0), 0).toFixed(4),
+        },
+      };
+    };
+
+    await withInlineWorker(s, true, async () => {
+      if (captions > 0) {
+        await s.pool.query(
+          `UPDATE items SET caption = NULL, caption_source = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
+          [captions],
+        );
+        const workflowId = `bench-caption-${Date.now().toString(36)}`;
+        const cpu = sampleCpu();
+        t = Date.now();
+        const h = await s.client.workflow.start(captionWorkflow, {
+          workflowId,
+          taskQueue: s.taskQueueFor('openai'),
+          args: [{ provider: 'openai', concurrency: 10, batchRoles: ['catalog'] }],
+        });
+        const r = await h.result();
+        cpu.stop();
+        phases.captions = {
+          done: r.done,
+          failed: r.failed,
+          ...(await report(workflowId, (Date.now() - t) / 1000, cpu, `call_key LIKE 'caption:%'`)),
+        };
+        console.error(JSON.stringify(phases.captions));
+      }
+      if (conversations > 0) {
+        const batchId = `bench-stage4-${Date.now().toString(36)}`;
+        const cpu = sampleCpu();
+        t = Date.now();
+        const h = await startBatch(s, {
+          batchId,
+          size: conversations,
+          seed: 42,
+          concurrency: Number(values.concurrency),
+          provider: 'openai',
+          batchRoles: ['rewriter', 'reviewer'],
+        });
+        const r = await watchBatch(h, batchId);
+        cpu.stop();
+        if (r === 'detached') return;
+        phases.stage4 = {
+          done: r.done,
+          failed: r.failed,
+          ...(await report(batchId, (Date.now() - t) / 1000, cpu, '(batch_id = $1 OR conversation_id LIKE $2)')),
+        };
+        console.error(JSON.stringify(phases.stage4));
+      }
+    });
+    console.log(JSON.stringify({ latencySeconds: latencyMs / 1000, database: s.databaseUrl, ...phases }, null, 2));
+  } finally {
+    await s.close();
+    await fake.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
