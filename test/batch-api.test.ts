@@ -353,7 +353,11 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     // Stage 3 had ended (its conversations are completed), so what is left is stage 4: `muse optimize`.
     const again = await optimizeBatch(t, batchId, { batchRoles: ['rewriter', 'reviewer'] });
     expect(await t.run(() => again.handle!.result())).toMatchObject({ done: 2, failed: 0 });
-    const cost = await batchCost(t.pool, batchId);
+    // `muse cost` reads the prices from the configuration: the same as the worker's here.
+    const cost = await batchCost(t.pool, batchId, {
+      ...process.env,
+      MUSE_PRICES: JSON.stringify(Object.fromEntries(Object.values(MODELS).map((m) => [m, [100, 100]]))),
+    });
     expect(
       cost
         .filter((r) => r.api === 'batch')
