@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BatchApi } from '../agents/batch';
-import { COLLECTOR_WORKFLOW, collectorWorkflowId, QUEUED_SIGNAL } from '../agents/batch';
+import { nudgeCollector } from '../agents/batch';
+import { batchAnsweredSignal } from '../workflows/provider-batches';
 import type { Mllm } from '../agents/calls';
 import type { Pool } from '../db/pool';
 import { planProviderBatches, providerBatch, requestersOf } from '../db/provider-batches';
@@ -54,21 +55,14 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
       const requesters = await requestersOf(pool, input.id);
       await inLanes(requesters.length, SIGNALS_IN_FLIGHT, async (k) => {
         try {
-          await client.workflow.getHandle(requesters[k]).signal('museBatchAnswered');
+          await client.workflow.getHandle(requesters[k]).signal(batchAnsweredSignal);
         } catch (e) {
           if (!(e instanceof WorkflowNotFoundError)) throw e;
         }
       });
       if (input.requeued > 0) {
         const { run_id: runId } = await providerBatch(pool, input.id);
-        const s = api().settings;
-        await client.workflow.signalWithStart(COLLECTOR_WORKFLOW, {
-          workflowId: collectorWorkflowId(runId),
-          taskQueue: info.taskQueue,
-          args: [{ runId }],
-          signal: QUEUED_SIGNAL,
-          signalArgs: [{ flushSeconds: s.flushSeconds, maxWaitSeconds: s.maxWaitSeconds }],
-        });
+        await nudgeCollector(client, info.taskQueue, runId, api().settings);
       }
       return requesters.length;
     },

@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { batchCollectorWorkflow, batchQueuedSignal } from '../workflows/provider-batches';
+import { collectorWorkflowId } from '../workflows/ids';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { FailureType } from '../schemas/failures';
@@ -28,10 +31,24 @@ import type { ImageRef, RoleEndpoint } from './openai';
 import { estimateTokens, parseReply } from './openai';
 import type { AgentName } from './calls';
 
-/** The collector workflow of a run's batch requests (workflows/provider-batches.ts), by name: agents do not import workflows. */
-export const COLLECTOR_WORKFLOW = 'batchCollectorWorkflow';
-export const QUEUED_SIGNAL = 'museBatchQueued';
-export const collectorWorkflowId = (runId: string) => `muse-batcher-${runId}`;
+/**
+ * Tells the run's collector (started if it is not running) that requests were queued: from the activity
+ * that queued them, and from a provider batch's workflow that put some back in the queue.
+ */
+export async function nudgeCollector(
+  client: Client,
+  taskQueue: string,
+  runId: string,
+  settings: Pick<BatchSettings, 'flushSeconds' | 'maxWaitSeconds'>,
+): Promise<void> {
+  await client.workflow.signalWithStart(batchCollectorWorkflow, {
+    workflowId: collectorWorkflowId(runId),
+    taskQueue,
+    args: [{ runId }],
+    signal: batchQueuedSignal,
+    signalArgs: [{ flushSeconds: settings.flushSeconds, maxWaitSeconds: settings.maxWaitSeconds }],
+  });
+}
 
 /** A reply's allowance in the worst case --max-cost counts before a batch is sent (no max_tokens is set). */
 export const WORST_CASE_REPLY_TOKENS = 1_000;
@@ -142,13 +159,7 @@ export class BatchApi {
     if (!p) {
       p = new Promise<void>((r) => setTimeout(r, 100)).then(async () => {
         this.nudges.delete(runId);
-        await activity.client.workflow.signalWithStart(COLLECTOR_WORKFLOW, {
-          workflowId: collectorWorkflowId(runId),
-          taskQueue: activity.info.taskQueue,
-          args: [{ runId }],
-          signal: QUEUED_SIGNAL,
-          signalArgs: [{ flushSeconds: this.o.settings.flushSeconds, maxWaitSeconds: this.o.settings.maxWaitSeconds }],
-        });
+        await nudgeCollector(activity.client, activity.info.taskQueue, runId, this.o.settings);
       });
       this.nudges.set(runId, p);
       p.catch(() => this.nudges.delete(runId));

@@ -260,9 +260,10 @@ const stage1 = (
   description: string,
   step: Stage1Step,
 ) =>
-  (step.options ?? ((c) => c))(catalog.command(name).description(description))
-    .addOption(providerOption())
-    .addOption(name === 'index' ? new Option('--api <api>').hideHelp().choices(['online']) : apiOption())
+  // The index embeds through /v1/embeddings, which the Batch API path here does not serve: no --api.
+  ((c: Command) => (name === 'index' ? c : c.addOption(apiOption())))(
+    (step.options ?? ((c) => c))(catalog.command(name).description(description)).addOption(providerOption()),
+  )
     .option('--concurrency <c>', 'activities at once', int('--concurrency', 1), 10)
     .option('--no-worker', 'do not run a worker in this process')
     .action((o) =>

@@ -13,6 +13,8 @@ export const evalWorkflowId = (evalId: string) => `muse-eval-${evalId}`;
 /** Stage 1: one caption and one filter workflow for the catalog, one index workflow per provider's embedding model. */
 export const catalogWorkflowId = (step: 'caption' | 'filter' | 'index', provider: string) =>
   step === 'index' ? `muse-index-${provider}` : `muse-${step}`;
+/** The collector of a run's Batch API requests (the run: a batch, an evaluation, or a stage-1/2 workflow). */
+export const collectorWorkflowId = (runId: string) => `muse-batcher-${runId}`;
 /** The workflow that owns one provider batch (a row of provider_batches). */
 export const providerBatchWorkflowId = (id: number) => `muse-provider-batch-${id}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */

@@ -26,7 +26,7 @@ import type { ViaBatch } from '../schemas/batch';
 
 /** To a workflow whose requests were answered (or failed): run the waiting activities again. */
 export const batchAnsweredSignal = defineSignal('museBatchAnswered');
-/** To a run's collector: requests were queued (the name is agents/batch.ts's QUEUED_SIGNAL). */
+/** To a run's collector: requests were queued (agents/batch.ts's nudgeCollector sends it). */
 export const batchQueuedSignal = defineSignal<[{ flushSeconds: number; maxWaitSeconds: number }]>('museBatchQueued');
 
 /** The Batch API's roles as an activity's or a child's input, absent (as recorded before it existed) when there are none. */
