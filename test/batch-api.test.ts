@@ -24,6 +24,8 @@ import {
   summarizeProviderBatches,
 } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
+import { runEval } from '../client/eval';
+import { evalWorkflowId } from '../workflows/ids';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import type { FakeBatchOptions } from './batch-api-server';
@@ -368,6 +370,55 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(formatCost(cost)).toMatch(
       /online vs batch: these calls would have cost \$[\d.]+ online; through the Batch API they cost \$[\d.]+/,
     );
+  });
+
+  it("muse eval's judgements go through a provider batch; its 80 units wait on one timer, and at most 50 activities run at once", async () => {
+    const { t, server } = await setup({ tag: 'beval' });
+    // 80 short conversations in the Muse record format, each its own request (the texts differ).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-beval-'));
+    const record = (k: number) =>
+      JSON.stringify({
+        Conversations: [
+          { User: `I need a warm coat for a trip to the mountains, number ${k}.` },
+          { Assistant: 'This wool coat is lined and windproof.' },
+        ],
+      });
+    fs.writeFileSync(
+      path.join(dir, 'dataset.jsonl'),
+      Array.from({ length: 80 }, (_, k) => record(k)).join('\n') + '\n',
+    );
+    const r = await runEval(
+      t,
+      dir,
+      { sample: 80, seed: 1, provider: 'openai', concurrency: 4, batchRoles: ['reviewer'] },
+      (fn) => t.run(fn),
+    );
+    expect(r).toMatchObject({ sampled: 80, judged: 80, problems: [] });
+    expect(server.seen.filter((x) => x.agent === 'datasetJudge')).toHaveLength(0);
+    expect(server.batches.linesUploaded).toBe(80);
+    const judged = await ledgerOf(t.pool, `agent = 'datasetJudge' AND status = 'ok'`, []);
+    expect(judged.map((x) => x.api)).toEqual(Array(80).fill('batch'));
+
+    // The workflow's history: every waiting unit shares one wait for the signal (was a timer each), and
+    // its activities are bounded (80 at once had each workflow task's events overflow the server's buffer).
+    const events = (await t.client.workflow.getHandle(evalWorkflowId(r.evalId)).fetchHistory()).events!;
+    const timers = events.filter((e) => e.timerStartedEventAttributes).length;
+    expect(timers).toBeLessThanOrEqual(server.batches.batches.length);
+    let open = 0;
+    let most = 0;
+    for (const e of events) {
+      if (e.activityTaskScheduledEventAttributes) most = Math.max(most, ++open);
+      else if (
+        e.activityTaskCompletedEventAttributes ||
+        e.activityTaskFailedEventAttributes ||
+        e.activityTaskTimedOutEventAttributes ||
+        e.activityTaskCanceledEventAttributes
+      )
+        open--;
+    }
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(50);
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toHaveLength(0);
   });
 
   it('--max-cost counts a provider batch at its worst case before sending it: the batch pauses, nothing is sent, and a resume with a higher cap finishes it', async () => {

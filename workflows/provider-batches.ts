@@ -42,23 +42,60 @@ const awaitingBatch = (e: unknown) =>
   );
 
 /**
+ * Activities at once of one workflow's units that wait for provider batches. Through the Batch API a
+ * workflow asks all its units at once; unbounded, a thousand activities ending together overflowed the
+ * server's buffer of events for a workflow task, which then failed the task (the worker replays the
+ * whole history and tries again, at 7,000 events for longer than the task's timeout).
+ */
+const ASKING_AT_ONCE = 50;
+
+/**
  * The waiting side, set up once per workflow: `untilAnswered(run)` runs an activity until it no longer
  * waits for a provider batch; `onWait` runs when it first does (a conversation gives back its window slot).
+ * A unit holds one of ASKING_AT_ONCE places while its activity runs, none while it waits, and every
+ * waiting unit shares one wait (and its one timer) for the next signal.
  */
 export function batchAnswers() {
   let answered = 0;
   setHandler(batchAnsweredSignal, () => void answered++);
+  let next: { after: number; signal: Promise<void> } | undefined;
+  const nextSignal = () => {
+    if (next?.after !== answered) {
+      const after = answered;
+      // Once it ends (a signal, or RECHECK without one) the next waiter waits anew.
+      const signal = condition(() => answered > after, RECHECK).then(() => {
+        if (next?.signal === signal) next = undefined;
+      });
+      next = { after, signal };
+    }
+    return next.signal;
+  };
+  let asking = 0;
+  const queue: Array<() => void> = [];
+  const ask = async <T>(run: () => Promise<T>): Promise<T> => {
+    // A place freed is handed to the next in the queue, so the count never passes the bound.
+    if (asking < ASKING_AT_ONCE) asking++;
+    else await new Promise<void>((r) => queue.push(r));
+    try {
+      return await run();
+    } finally {
+      const woken = queue.shift();
+      if (woken) woken();
+      else asking--;
+    }
+  };
   return async function untilAnswered<T>(run: () => Promise<T>, onWait?: () => Promise<void> | void): Promise<T> {
     let waited = false;
     for (;;) {
       const seen = answered;
       try {
-        return await run();
+        return await ask(run);
       } catch (e) {
         if (!awaitingBatch(e)) throw e;
         if (!waited) await onWait?.();
         waited = true;
-        await condition(() => answered > seen, RECHECK);
+        // A signal that came while the activity ran is the answer already: ask again at once.
+        if (answered === seen) await nextSignal();
       }
     }
   };
