@@ -14,6 +14,7 @@ import { budgetOf, type LedgerRow } from '../db/ledger';
 import {
   enqueueBatchRequest,
   providerBatch,
+  requestFileOf,
   requestsOf,
   settleRequests,
   storeAnswers,
@@ -21,6 +22,7 @@ import {
   triesOf,
   updateProviderBatch,
   type ProviderBatchRow,
+  type RequestLine,
 } from '../db/provider-batches';
 import { answeredOutput } from '../db/ledger';
 import { PROMPTS } from '../prompts';
@@ -402,7 +404,7 @@ export class BatchApi {
     out.requeued += await settleRequests(this.pool, id, 'queued', retry);
     if (row.status === 'failed') {
       // Validation failed: the line it names fails its unit, the others go back to the queue.
-      const bad = this.badLine(row, [...requests.keys()].sort());
+      const bad = this.badLine(row, await requestFileOf(this.pool, id));
       if (bad) out.failed += await settleRequests(this.pool, id, 'failed', [bad.hash], bad.message);
       else out.failed += await settleRequests(this.pool, id, 'failed', 'all', this.validationMessage(row));
     }
@@ -433,8 +435,8 @@ export class BatchApi {
     return `provider batch ${row.provider_batch_id} failed validation: ${row.error ?? 'no reason given'}`;
   }
 
-  /** The request a failed validation names, by its line of the request file (written in content-hash order). */
-  private badLine(row: ProviderBatchRow, hashes: string[]): { hash: string; message: string } | undefined {
+  /** The request a failed validation names, by its line of the request file, with what it was asked for. */
+  private badLine(row: ProviderBatchRow, file: RequestLine[]): { hash: string; message: string } | undefined {
     let errors: Array<{ line?: number | null; message?: string; param?: string | null; code?: string }>;
     try {
       errors = JSON.parse(row.error ?? '[]');
@@ -442,10 +444,11 @@ export class BatchApi {
       return undefined;
     }
     const e = errors.find((x) => x.line);
-    if (!e?.line || !hashes[e.line - 1]) return undefined;
+    const bad = e?.line ? file[e.line - 1] : undefined;
+    if (!e || !bad) return undefined;
     return {
-      hash: hashes[e.line - 1],
-      message: `provider batch ${row.provider_batch_id} failed validation at line ${e.line} of its request file (custom_id ${hashes[e.line - 1].slice(0, 12)}…${e.param ? `, ${e.param}` : ''}): ${e.message ?? e.code}`,
+      hash: bad.content_hash,
+      message: `provider batch ${row.provider_batch_id} failed validation at line ${e.line} of its request file (${bad.agent} ${bad.call_key}, custom_id ${bad.content_hash.slice(0, 12)}…${e.param ? `, ${e.param}` : ''}): ${e.message ?? e.code}`,
     };
   }
 }

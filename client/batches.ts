@@ -23,6 +23,7 @@ import {
 } from '../db/batches';
 import {
   providerBatchesOf,
+  refusedRequests,
   requestCancel,
   requestCounts,
   unpauseRequests,
@@ -107,6 +108,41 @@ export function describeProviderBatch(r: ProviderBatchRow): string {
   ]
     .filter(Boolean)
     .join(', ');
+}
+
+/** What the Batch API did for a run: a batch, an evaluation, or a stage-1 or stage-2 workflow. */
+export interface ApiRunStatus {
+  /** Its provider batches, newest first. */
+  providerBatches: ProviderBatchRow[];
+  /** Its requests by status. */
+  requests: Record<string, number>;
+  /** The first requests the Batch API could not answer, with the error their unit failed with. */
+  refused: Array<{ agent: string; call_key: string; error: string }>;
+}
+
+/** Refused requests `muse status` lists. */
+const REFUSED_LISTED = 10;
+
+export async function apiRunStatus(s: Session, runId: string): Promise<ApiRunStatus> {
+  return {
+    providerBatches: await providerBatchesOf(s.pool, runId),
+    requests: await requestCounts(s.pool, runId),
+    refused: await refusedRequests(s.pool, runId, REFUSED_LISTED),
+  };
+}
+
+/** `muse status`'s lines for a run's Batch API requests ([] when it sent none). */
+export function describeApiRun(a: ApiRunStatus): string[] {
+  if (!Object.keys(a.requests).length) return [];
+  const failed = a.requests.failed ?? 0;
+  return [
+    `Batch API requests: ${Object.entries(a.requests)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    ...a.providerBatches.map((b) => `  ${describeProviderBatch(b)}`),
+    ...a.refused.map((r) => `  refused ${r.agent} ${r.call_key}: ${r.error}`),
+    ...(failed > a.refused.length ? [`  … and ${failed - a.refused.length} more refused`] : []),
+  ];
 }
 
 async function describeOrUndefined(s: Session, workflowId: string) {
@@ -446,7 +482,7 @@ export async function optimizeBatch(
   return { handle, pass, todo: indices.length };
 }
 
-export interface BatchStatus {
+export interface BatchStatus extends ApiRunStatus {
   batchId: string;
   size: number;
   provider: string;
@@ -456,9 +492,6 @@ export interface BatchStatus {
   problem?: string;
   counts: Record<string, number>;
   failures: Array<{ conversationId: string; reason: string }>;
-  /** Its provider batches (the Batch API), newest first, and its queued requests by status. */
-  providerBatches: ProviderBatchRow[];
-  requests: Record<string, number>;
 }
 
 /** Whether any worker polled the task queue lately: a running batch with none waits for ever. */
@@ -523,8 +556,7 @@ export async function batchStatus(s: Session, batchId: string): Promise<BatchSta
     problem: await problemOf(s, batchId, b.provider, d),
     counts,
     failures,
-    providerBatches: await providerBatchesOf(s.pool, batchId),
-    requests: await requestCounts(s.pool, batchId),
+    ...(await apiRunStatus(s, batchId)),
   };
 }
 

@@ -22,10 +22,11 @@ import { ensureTemporalCli } from '../stack/temporal';
 import { ensureChromium } from '../stack/chromium';
 import { createMuseWorker } from '../worker';
 import {
+  apiRunStatus,
   batchSpend,
   batchStatus,
   cancelBatch,
-  describeProviderBatch,
+  describeApiRun,
   defaultConcurrency,
   listBatches,
   optimizeBatch,
@@ -52,7 +53,8 @@ import { redact, type Pool } from '../db/pool';
 import { serveMetrics } from '../observability/metrics';
 import { freePort } from '../stack/ports';
 import { findBatch } from '../db/batches';
-import { categoryVerdicts, dropEmbeddings } from '../db/items';
+import { requestCounts, runOfProviderBatch } from '../db/provider-batches';
+import { captionCounts, categoryVerdicts, dropEmbeddings } from '../db/items';
 import { checkProvider, checkStage1 } from './preflight';
 import { profileCounts, startProfiles, watchProfiles } from './profiles';
 import { MAX_EVAL_SAMPLE, runEval } from './eval';
@@ -247,6 +249,15 @@ catalog
     }),
   );
 
+/** After a run: how many of its requests the Batch API refused, and where their reasons are listed. */
+async function printRefused(s: Session, runId: string): Promise<void> {
+  const refused = (await requestCounts(s.pool, runId)).failed;
+  if (refused)
+    console.log(
+      `${refused} request${refused === 1 ? ' was' : 's were'} refused by the Batch API: \`muse status ${runId}\` lists them with the reason`,
+    );
+}
+
 interface Stage1Step {
   /** Checks and preparation before the workflow starts (a clear error beats a failed workflow). */
   before?: (s: Session, o: Record<string, unknown> & { provider: string }) => Promise<void>;
@@ -290,6 +301,7 @@ const stage1 = (
         );
         if (r === 'detached') return report(handle.workflowId, r);
         console.log(await step.done(r, s, o));
+        await printRefused(s, handle.workflowId);
         if (r.failed) process.exitCode = 1;
       }),
     );
@@ -299,7 +311,14 @@ stage1(
   captionWorkflow,
   'stage 1: re-caption every item without a caption from its text and image (items without one never become targets)',
   {
-    done: (r) => `captioned ${r.done} items (${r.failed} failed) in ${took(r)}; run it again to retry failures`,
+    // Counted in the catalog: a chunk that failed may have stored most of its captions (200 through the Batch API).
+    done: async (r, s) => {
+      const { items, withoutCaption } = await captionCounts(s.pool);
+      return (
+        `captioned in ${took(r)}: ${items - withoutCaption} of ${items} items have a caption` +
+        (withoutCaption ? `; ${withoutCaption} have none: run it again to caption them (stored captions are kept)` : '')
+      );
+    },
   },
 );
 stage1(
@@ -384,6 +403,7 @@ program
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+      await printRefused(s, handle.workflowId);
       if (r.done < r.total) {
         console.log('stopped before reaching the count: the gate or the dedup rejected too many samples');
         process.exitCode = 1;
@@ -476,11 +496,23 @@ program
 
 program
   .command('status')
-  .description('conversation counts by state, every failure with its reason, and what keeps the batch from going on')
-  .argument('<batch>')
-  .action((batchId: string) =>
+  .description(
+    'conversation counts by state, every failure with its reason, and what keeps the batch from going on; for any run, its provider batches',
+  )
+  .argument(
+    '<batch>',
+    'a batch; or a run that sent provider batches (muse-caption, muse-filter, muse-profiles-s<seed>, an evaluation e-…), or a provider batch id',
+  )
+  .action((id: string) =>
     withSession(async (s) => {
-      const st = await batchStatus(s, batchId);
+      const runId = (await runOfProviderBatch(s.pool, id)) ?? id;
+      if (runId !== id) console.log(`provider batch ${id} was sent for ${runId}`);
+      if (!(await findBatch(s.pool, runId))) {
+        // A stage-1, stage-2 or eval run: what the Batch API did for it.
+        const lines = describeApiRun(await apiRunStatus(s, runId));
+        if (lines.length) return console.log([`run ${runId}`, ...lines].join('\n'));
+      }
+      const st = await batchStatus(s, runId);
       console.log(
         `batch ${st.batchId}: ${st.size} conversations, provider ${st.provider}, seed ${st.seed}; batch workflow ${st.workflow}`,
       );
@@ -489,16 +521,9 @@ program
           `  ${k.padEnd(11)} ${v}${(k === 'running' || k === 'pending') && st.workflow !== 'RUNNING' ? '  (interrupted: `muse resume` finishes them)' : ''}`,
         );
       for (const f of st.failures) console.log(`  failed ${f.conversationId}: ${f.reason}`);
-      if (st.providerBatches.length) {
-        console.log(
-          `Batch API requests: ${Object.entries(st.requests)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
-        );
-        for (const b of st.providerBatches) console.log(`  ${describeProviderBatch(b)}`);
-      }
+      for (const l of describeApiRun(st)) console.log(l);
       if (st.problem) console.log(`  ${st.problem}`);
-      console.log(`Web UI: ${batchUiUrl(s, batchId)}`);
+      console.log(`Web UI: ${batchUiUrl(s, runId)}`);
     }),
   );
 
@@ -707,6 +732,7 @@ withThresholds(
         console.log(
           `${r.sampled - r.judged} could not be judged; run the same command again to retry them (judged ones are kept)`,
         );
+        await printRefused(s, r.evalId);
         process.exitCode = 1;
       }
     }),

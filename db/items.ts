@@ -124,6 +124,14 @@ export const uncaptionedRanges = (pool: Pool, size: number) => idRanges(pool, 'c
 export const unembeddedRanges = (pool: Pool, model: string, size: number) =>
   idRanges(pool, needsEmbedding('$2'), size, [model]);
 
+/** The catalog's items, and those of them without a caption. */
+export async function captionCounts(pool: Pool): Promise<{ items: number; withoutCaption: number }> {
+  const r = await pool.query(
+    `SELECT count(*)::int AS items, (count(*) FILTER (WHERE caption IS NULL))::int AS "withoutCaption" FROM items`,
+  );
+  return r.rows[0];
+}
+
 export async function uncaptionedIds(pool: Pool, range: Pick<IdRange, 'fromId' | 'toId'>): Promise<string[]> {
   const r = await pool.query('SELECT id FROM items WHERE id BETWEEN $1 AND $2 AND caption IS NULL ORDER BY id', [
     range.fromId,

@@ -189,6 +189,26 @@ export async function requestsOf(
   ).rows;
 }
 
+export interface RequestLine {
+  content_hash: string;
+  agent: string;
+  call_key: string;
+}
+
+/**
+ * The lines of a sent batch's request file, in order, for a batch that failed validation (it answered
+ * none): its requests still planned, and those its ingest already failed (an ingest that ran before).
+ */
+export async function requestFileOf(pool: Pool, id: number): Promise<RequestLine[]> {
+  return (
+    await pool.query(
+      `SELECT content_hash, agent, call_key FROM batch_requests
+       WHERE provider_batch_id = $1 AND status IN ('planned', 'failed') ORDER BY content_hash`,
+      [id],
+    )
+  ).rows;
+}
+
 /** Stores what the provider handed out (file ids, batch id, state, counts): each the moment it is known. */
 export async function updateProviderBatch(
   pool: Pool,
@@ -315,10 +335,32 @@ export async function requestersOf(pool: Pool, providerBatchId: number): Promise
 /** Requests of a run by status, for progress lines and `muse status`. */
 export async function requestCounts(pool: Pool, runId: string): Promise<Record<string, number>> {
   const r = await pool.query(
-    `SELECT status, count(*)::int AS n FROM batch_requests WHERE run_id = $1 GROUP BY status`,
+    `SELECT status, count(*)::int AS n FROM batch_requests WHERE run_id = $1 GROUP BY status ORDER BY status`,
     [runId],
   );
   return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
+}
+
+/** A run's requests the Batch API could not answer, each with the error its unit failed with (the first `limit`). */
+export async function refusedRequests(
+  pool: Pool,
+  runId: string,
+  limit: number,
+): Promise<Array<{ agent: string; call_key: string; error: string }>> {
+  const r = await pool.query(
+    `SELECT agent, call_key, error FROM batch_requests WHERE run_id = $1 AND status = 'failed'
+     ORDER BY updated_at, content_hash LIMIT $2`,
+    [runId, limit],
+  );
+  return r.rows;
+}
+
+/** The run a provider's batch id was sent for (`muse status batch_…`). */
+export async function runOfProviderBatch(pool: Pool, providerBatchId: string): Promise<string | undefined> {
+  const r = await pool.query(`SELECT run_id FROM provider_batches WHERE provider_batch_id = $1 LIMIT 1`, [
+    providerBatchId,
+  ]);
+  return r.rows[0]?.run_id;
 }
 
 /** Marks a run's unfinished provider batches for cancelling; returns them (the provider is told next). */

@@ -15,8 +15,10 @@ import { providerBatchesOf } from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import { captionWorkflow } from '../workflows/catalog';
 import {
+  apiRunStatus,
   batchStatus,
   cancelBatch,
+  describeApiRun,
   describeProviderBatch,
   optimizeBatch,
   resumeBatch,
@@ -192,9 +194,8 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const ids = await uncaption(t.pool, 30);
     const first = await captionRun(t);
     const r = await t.run(() => first.result());
-    // Chunks of 20 and 10 items: the chunk with the refused caption fails, everything else is stored.
-    expect(r.done + r.failed).toBe(30);
-    expect([10, 20]).toContain(r.failed);
+    // One chunk (up to 200 items through the Batch API): the refused caption fails it, everything else is stored.
+    expect(r).toMatchObject({ done: 0, failed: 30 });
     const stored = async () =>
       (await t.pool.query(`SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [ids]))
         .rows[0].n;
@@ -217,6 +218,37 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(await t.run(() => again.result())).toMatchObject({ done: 1, failed: 0 });
     expect(await stored()).toBe(30);
     expect(server.batches.uploads.map((u) => u.lines)).toEqual([30, 16, 1]);
+  });
+
+  it('a batch that fails validation fails the request on the line it names, named by its agent and key in one line; the others go into a new batch', async () => {
+    const { t, server } = await setup({ tag: 'binvalid', batch: { invalidLine: (n) => (n === 1 ? 3 : undefined) } });
+    const ids = await uncaption(t.pool, 10);
+    const run = await captionRun(t);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 0, failed: 10 });
+    const stored = await t.pool.query(`SELECT id FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [ids]);
+    expect(stored.rowCount).toBe(9);
+    expect(server.batches.uploads.map((u) => u.lines)).toEqual([10, 9]);
+    expect(server.batches.batches.map((b) => b.status)).toEqual(['failed', 'completed']);
+
+    // Line 3 of the file is the third request by content hash: its item is the one left without a caption.
+    const requests = (
+      await t.pool.query(
+        `SELECT content_hash, call_key, status, error FROM batch_requests WHERE run_id = $1 ORDER BY content_hash`,
+        [run.workflowId],
+      )
+    ).rows;
+    const bad = requests[2];
+    expect(requests.filter((r) => r.status === 'failed')).toEqual([bad]);
+    const badItem = bad.call_key.replace('caption:', '');
+    expect(ids.filter((id) => !stored.rows.some((r) => r.id === id))).toEqual([badItem]);
+    const message = `provider batch ${server.batches.batches[0].id} failed validation at line 3 of its request file (itemCaptioner ${bad.call_key}, custom_id ${bad.content_hash.slice(0, 12)}…, body): the body is not a valid chat completions request`;
+    expect(bad.error).toBe(message);
+
+    // \`muse status <run>\` shows the run's provider batches and the refused request with its reason.
+    const lines = describeApiRun(await apiRunStatus(t, run.workflowId));
+    expect(lines[0]).toBe('Batch API requests: answered 9, failed 1');
+    expect(lines.filter((l) => l.startsWith('  provider batch '))).toHaveLength(2);
+    expect(lines.at(-1)).toBe(`  refused itemCaptioner ${bad.call_key}: ${message}`);
   });
 
   it('a request file over the size limit is split into files within it, and the provider accepts each', async () => {

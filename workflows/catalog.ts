@@ -56,9 +56,16 @@ async function eachWithProgress(
   return progress;
 }
 
-/** Stage 1, re-captioning: every item without a caption, in chunks of 20, each item's text and image to the captioner. */
+/**
+ * Items per caption activity: 20 online. Through the Batch API a waiting chunk holds nothing, and one run
+ * (UNITS_PER_RUN chunks) is one round of provider batches: chunks of 200 send a catalog of up to 200,000
+ * items at once, where chunks of 20 sent 20,000 and waited for their answers before sending more.
+ */
+const CAPTION_CHUNK = { online: 20, batch: 200 };
+
+/** Stage 1, re-captioning: every item without a caption, in chunks, each item's text and image to the captioner. */
 export async function captionWorkflow(input: CatalogInput): Promise<BatchProgress> {
-  const chunks = await act.planCaptions({ size: 20 });
+  const chunks = await act.planCaptions({ size: CAPTION_CHUNK[input.batchRoles?.length ? 'batch' : 'online'] });
   return eachWithProgress(
     'caption',
     chunks.length,
