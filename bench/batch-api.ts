@@ -64,13 +64,19 @@ async function main() {
     const sampleCpu = () => {
       const samples: Array<{ waiting: boolean; cpuMs: number }> = [];
       let last = process.cpuUsage();
+      // Requests other than a poll of a batch's state.
+      const working = () => fake.requests() - (fake.batches.calls.get('GET /batches/id') ?? 0);
+      let requests = working();
       const timer = setInterval(() => {
         const now = process.cpuUsage();
         const cpuMs = (now.user - last.user + now.system - last.system) / 1000;
         last = now;
-        // Waiting: a provider batch is being worked on at the provider, none is being written or read.
+        // Waiting: a provider batch is at the provider, and no request but polls (no stage-3 call, no file
+        // written or read) reached the endpoint in this second.
         const open = fake.batches.batches.filter((b) => ['validating', 'in_progress'].includes(b.status)).length;
-        samples.push({ waiting: open > 0 && fake.active() === 0, cpuMs });
+        const sent = working() - requests;
+        requests += sent;
+        samples.push({ waiting: open > 0 && sent === 0 && fake.active() === 0, cpuMs });
       }, 1000);
       return {
         stop: () => clearInterval(timer),
@@ -121,10 +127,26 @@ async function main() {
       };
     };
 
+    /** The workflow's runs: their history events, and workflow tasks that failed or timed out (each a replay). */
+    const historyOf = async (workflowId: string) => {
+      const out = { runs: 0, events: 0, failedWorkflowTasks: 0 };
+      for await (const w of s.client.workflow.list({ query: `WorkflowId="${workflowId}"` })) {
+        const events = (await s.client.workflow.getHandle(workflowId, w.runId).fetchHistory()).events ?? [];
+        out.runs++;
+        out.events += events.length;
+        out.failedWorkflowTasks += events.filter(
+          (e) => e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes,
+        ).length;
+      }
+      return out;
+    };
+
     await withInlineWorker(s, true, async () => {
       if (captions > 0) {
+        // The demo catalog is stored uncaptioned: items past the first N are marked captioned, so only N are asked.
         await s.pool.query(
-          `UPDATE items SET caption = NULL, caption_source = NULL WHERE id IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
+          `UPDATE items SET caption = '(left out by the benchmark)', caption_source = 'bench'
+           WHERE caption IS NULL AND id NOT IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
           [captions],
         );
         const workflowId = `bench-caption-${Date.now().toString(36)}`;
@@ -141,6 +163,7 @@ async function main() {
           done: r.done,
           failed: r.failed,
           ...(await report(workflowId, (Date.now() - t) / 1000, cpu, `call_key LIKE 'caption:%'`)),
+          workflow: await historyOf(workflowId),
         };
         console.error(JSON.stringify(phases.captions));
       }

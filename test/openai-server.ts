@@ -128,7 +128,10 @@ export async function startOpenAiTestServer(
   const admissions: number[] = [];
   const hanging = new Set<http.ServerResponse>();
   const open = new Set<http.ServerResponse>();
+  /** Every HTTP request, of any route. */
+  let requests = 0;
   const server = http.createServer((req, res) => {
+    requests++;
     open.add(res);
     res.once('close', () => open.delete(res));
     const chunks: Buffer[] = [];
@@ -277,6 +280,8 @@ export async function startOpenAiTestServer(
     batches: batchApi,
     /** Requests received and not yet answered (or dropped). */
     active: () => open.size,
+    /** Every HTTP request received so far, of any route (chat, files, batches). */
+    requests: () => requests,
     close: () =>
       new Promise<void>((r) => {
         batchApi.close();
