@@ -25,6 +25,8 @@ export interface FakeBatchOptions {
   line?: (line: BatchLine, n: number, agent: string) => LineBehaviour;
   /** The n-th batch fails validation at this line (from 1). */
   invalidLine?: (n: number) => number | undefined;
+  /** The n-th batch create (from 1) is done, but its answer is lost: the connection drops before it. */
+  loseCreate?: (n: number) => boolean;
   /** The provider's limits: a file past them fails validation, as OpenAI's does. */
   maxRequests?: number;
   maxBytes?: number;
@@ -76,7 +78,8 @@ export class FakeBatchApi {
   /** Routes under /v1/files and /v1/batches. */
   handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
     void this.route(req, raw).then(
-      ({ status, body, text }) => {
+      ({ status, body, text, lost }) => {
+        if (lost) return res.destroy();
         res.writeHead(status, { 'content-type': text === undefined ? 'application/json' : 'application/octet-stream' });
         res.end(text ?? JSON.stringify(body));
       },
@@ -90,7 +93,7 @@ export class FakeBatchApi {
   private async route(
     req: http.IncomingMessage,
     raw: Buffer,
-  ): Promise<{ status: number; body?: unknown; text?: string }> {
+  ): Promise<{ status: number; body?: unknown; text?: string; lost?: boolean }> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const parts = url.pathname.replace(/^\/v1\//, '').split('/');
     const notFound = {
@@ -119,7 +122,8 @@ export class FakeBatchApi {
     }
     if (parts[0] === 'batches' && parts.length === 1 && req.method === 'POST') {
       this.count('POST /batches');
-      return { status: 200, body: this.create(JSON.parse(raw.toString('utf8'))) };
+      const body = this.create(JSON.parse(raw.toString('utf8')));
+      return { status: 200, body, lost: this.o.loseCreate?.(this.batches.length) };
     }
     if (parts[0] === 'batches' && parts.length === 1 && req.method === 'GET') {
       this.count('GET /batches');

@@ -30,6 +30,8 @@ import { runEval } from '../client/eval';
 import { evalWorkflowId } from '../workflows/ids';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
+import { freePort } from './global-setup';
+import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
 import type { FakeBatchOptions } from './batch-api-server';
 
 const closers: Array<() => Promise<void>> = [];
@@ -61,6 +63,7 @@ async function setup(o: {
   taskQueue?: string;
   server?: Awaited<ReturnType<typeof startOpenAiTestServer>>;
   prices?: typeof PRICES;
+  temporalAddress?: string;
 }) {
   const server = o.server ?? (await startOpenAiTestServer(undefined, 0, { vary: true, batch: o.batch }));
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(o.tag));
@@ -69,6 +72,7 @@ async function setup(o: {
   const t = await rig({
     databaseUrl,
     taskQueue: o.taskQueue,
+    temporalAddress: o.temporalAddress,
     openai: (pool: Pool) =>
       (llm = new OpenAiMllm(
         Object.fromEntries(
@@ -278,6 +282,20 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(server.batches.batches.map((b) => b.status)).toEqual(['completed', 'completed']);
   });
 
+  it('a batch created at the provider whose answer was lost is found by its mark when the submit is retried, not created twice', async () => {
+    const { t, server } = await setup({ tag: 'bmark', batch: { loseCreate: (n) => n === 1 } });
+    await uncaption(t.pool, 5);
+    const run = await captionRun(t);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 5, failed: 0 });
+    // The first create was done and its answer dropped; the retried submit listed the batches and found it.
+    expect(server.batches.calls.get('POST /batches')).toBe(1);
+    expect(server.batches.calls.get('GET /batches')).toBeGreaterThanOrEqual(1);
+    expect(server.batches.uploads).toHaveLength(1);
+    const [b] = await providerBatchesOf(t.pool, run.workflowId);
+    expect(b).toMatchObject({ provider_batch_id: server.batches.batches[0].id, status: 'ingested' });
+    expect(server.batches.batches[0].metadata?.muse).toMatch(new RegExp(`:${b.id}$`));
+  });
+
   it('a worker SIGKILLed while its provider batch is in progress: the next worker polls the same batch, and nothing is uploaded or created twice', async () => {
     const server = await startOpenAiTestServer(undefined, 0, { vary: true, batch: { latencyMs: 6_000 } });
     closers.push(server.close);
@@ -344,6 +362,59 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       expect(paid.rows[0].n).toBe(10);
     } finally {
       child.kill('SIGKILL');
+    }
+  }, 240_000);
+
+  it('the Temporal server SIGKILLed while a provider batch is in progress: once it is back, the same batch is polled, nothing is uploaded or created twice', async () => {
+    // A dev server of this test's own, on a SQLite file, as `muse up` runs it.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-bserver-'));
+    const server = { cli: ensureTemporalCli(), port: await freePort(), uiPort: await freePort() };
+    const dbFile = path.join(home, 'temporal.db');
+    const start = async () => {
+      const child = startDevServer({ ...server, dbFile, logFile: path.join(home, 'temporal.log') });
+      await waitForTemporal(`127.0.0.1:${server.port}`, 60_000, child);
+      return child;
+    };
+    let dev = await start();
+    try {
+      const { t, server: fake } = await setup({
+        tag: 'bserver',
+        batch: { latencyMs: 8_000 },
+        temporalAddress: `127.0.0.1:${server.port}`,
+      });
+      const ids = await uncaption(t.pool, 10);
+      const run = await captionRun(t);
+      for (;;) {
+        const [b] = await providerBatchesOf(t.pool, run.workflowId);
+        if (b?.provider_batch_id && b.status === 'in_progress') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const gone = new Promise((r) => dev.once('exit', r));
+      dev.kill('SIGKILL');
+      await gone;
+      const [atKill] = await providerBatchesOf(t.pool, run.workflowId);
+      const pollsAtKill = fake.batches.calls.get('GET /batches/id') ?? 0;
+      dev = await start();
+
+      expect(await t.run(() => run.result())).toMatchObject({ done: 10, failed: 0 });
+      const [after] = await providerBatchesOf(t.pool, run.workflowId);
+      expect(after).toMatchObject({ provider_batch_id: atKill.provider_batch_id, status: 'ingested' });
+      expect(fake.batches.uploads).toHaveLength(1);
+      expect(fake.batches.calls.get('POST /batches')).toBe(1);
+      expect(fake.batches.calls.get('GET /batches/id')!).toBeGreaterThan(pollsAtKill);
+      const captioned = await t.pool.query(
+        `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
+        [ids],
+      );
+      expect(captioned.rows[0].n).toBe(10);
+      const paid = await t.pool.query(
+        `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
+      );
+      expect(paid.rows[0].n).toBe(10);
+      // The test's worker and client go before their server does.
+      await closers.pop()!();
+    } finally {
+      dev.kill('SIGKILL');
     }
   }, 240_000);
 

@@ -51,9 +51,11 @@ export async function rig(
     openai?: (pool: Pool) => Mllm;
     openaiEmbedder?: (pool: Pool) => Embedder;
     taskQueue?: string;
+    /** Another Temporal server than the suite's (a test that kills its own). */
+    temporalAddress?: string;
   } = {},
 ): Promise<TestRig> {
-  const { temporalAddress } = env();
+  const temporalAddress = o.temporalAddress ?? env().temporalAddress;
   const databaseUrl = o.databaseUrl ?? env().databaseUrl;
   const pool: Pool = createPool(databaseUrl);
   const llm = new CountingMllm();
