@@ -7,7 +7,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { batchWorkflow, progressQuery, type BatchInput, type BatchProgress } from '../workflows/batch';
-import { batchWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId, evalWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
 import { findCause } from '../workflows/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
@@ -429,7 +429,11 @@ export async function cancelBatch(
   batchId: string,
   cancelAtProvider: (row: ProviderBatchRow) => Promise<void> = async () => {},
 ): Promise<string[]> {
-  await requireBatch(s.pool, batchId, redact(s.databaseUrl));
+  // Not a batch: a stage-1, stage-2 or eval run that sent provider batches (its id is its workflow's,
+  // an evaluation's workflow is named by it).
+  const batch = await findBatch(s.pool, batchId);
+  if (!batch && !Object.keys(await requestCounts(s.pool, batchId)).length)
+    await requireBatch(s.pool, batchId, redact(s.databaseUrl));
   const cancelled: string[] = [];
   // Its provider batches too: marked first (their workflows pass the cancel on at the next poll and keep
   // what was answered), then told to the provider at once.
@@ -438,7 +442,10 @@ export async function cancelBatch(
     await cancelAtProvider(row);
     cancelled.push(`provider batch ${row.provider_batch_id}`);
   }
-  for (const id of [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]) {
+  const workflows = batch
+    ? [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]
+    : [batchId, evalWorkflowId(batchId)];
+  for (const id of workflows) {
     if (!(await batchRunning(s, batchId, id))) continue;
     await s.client.workflow.getHandle(id).cancel();
     cancelled.push(id);

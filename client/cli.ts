@@ -573,8 +573,13 @@ program
 
 program
   .command('cancel')
-  .description('stop a running batch: conversations in flight are cancelled, everything finished and stored is kept')
-  .argument('<batch>')
+  .description(
+    'stop a running batch, and its provider batches at the provider: conversations in flight are cancelled, everything finished and stored is kept',
+  )
+  .argument(
+    '<batch>',
+    'a batch; or a run that sent provider batches (muse-caption, muse-filter, muse-profiles-s<seed>, an evaluation e-…)',
+  )
   .action((batchId: string) =>
     withSession(async (s) => {
       const cancelled = await cancelBatch(s, batchId, async (row) => {
@@ -589,8 +594,12 @@ program
       });
       if (cancelled.length === 0)
         return console.log(`batch ${batchId} is not running; nothing to cancel (\`muse status ${batchId}\`)`);
+      const batch = await findBatch(s.pool, batchId);
       console.log(
-        `cancelled ${cancelled.join(' and ')}; finished conversations are kept, \`muse resume ${batchId}\` continues it`,
+        `cancelled ${cancelled.join(' and ')}; ` +
+          (batch
+            ? `finished conversations are kept, \`muse resume ${batchId}\` continues it`
+            : 'answers already stored are kept: the same command again asks only for the rest'),
       );
     }),
   );

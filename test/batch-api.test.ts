@@ -524,6 +524,39 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toHaveLength(0);
   });
 
+  it('muse cancel takes a caption run too: its provider batch is cancelled at the provider, its workflow cancelled, and the same command again captions the rest', async () => {
+    const { t, server, llm } = await setup({ tag: 'bcancelrun', batch: { latencyMs: 60_000 } });
+    const ids = await uncaption(t.pool, 6);
+    const run = await captionRun(t);
+    const ended = t.run(() => run.result()).catch((e) => e);
+    for (;;) {
+      const [b] = await providerBatchesOf(t.pool, run.workflowId);
+      if (b?.status === 'in_progress') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const cancelled = await cancelBatch(t, run.workflowId, (row) => llm.batches.cancel(row));
+    expect(cancelled).toEqual([`provider batch ${server.batches.batches[0].id}`, run.workflowId]);
+    expect(await ended).toBeInstanceOf(Error);
+    expect((await run.describe()).status.name).toBe('CANCELLED');
+    for (;;) {
+      const [b] = await providerBatchesOf(t.pool, run.workflowId);
+      if (b.status === 'ingested') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(server.batches.batches.map((b) => b.status)).toEqual(['cancelled']);
+    expect(describeApiRun(await apiRunStatus(t, run.workflowId))[0]).toBe('Batch API requests: cancelled 6');
+
+    server.batches.o.latencyMs = 200;
+    const again = await captionRun(t, run.workflowId);
+    expect(await t.run(() => again.result())).toMatchObject({ done: 6, failed: 0 });
+    const captioned = await t.pool.query(
+      `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
+      [ids],
+    );
+    expect(captioned.rows[0].n).toBe(6);
+    expect(server.batches.uploads.map((u) => u.lines)).toEqual([6, 6]);
+  });
+
   it('--max-cost counts a provider batch at its worst case before sending it: the batch pauses, nothing is sent, and a resume with a higher cap finishes it', async () => {
     // Stages 2 and 3 free, stage 4's models at $100 a million online: only the provider batches count.
     const free = ['m-profile', 'm-manager', 'm-user', 'm-recommender'];

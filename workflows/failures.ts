@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FATAL_FAILURE_TYPES, FailureType } from '../schemas/failures';
 
 /** The first failure in a cause chain (activity in child in workflow) that passes `test`, if any. */
@@ -17,6 +17,9 @@ export const fatalCause = (e: unknown) => findCause(e, ofType(FATAL_FAILURE_TYPE
 
 /** A call refused because its batch spent its budget cap: the batch pauses (nothing fails), and a resume with a higher cap goes on. */
 export const budgetCause = (e: unknown) => findCause(e, ofType([FailureType.BudgetExceeded]));
+
+/** A cancellation somewhere in a failure's cause chain: the workflow (or its scope) was cancelled. */
+export const cancelledCause = (e: unknown) => findCause(e, (c): c is CancelledFailure => c instanceof CancelledFailure);
 
 /** The same failure, raised again by the workflow that met it, so the workflow fails with its message and type. */
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);

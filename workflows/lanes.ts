@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatchProgress } from './progress';
 import { FailureType } from '../schemas/failures';
-import { budgetCause, failWith, fatalCause } from './failures';
+import { budgetCause, cancelledCause, failWith, fatalCause } from './failures';
 
 const ofType = (e: unknown, type: string) => e instanceof ApplicationFailure && e.type === type;
 /**
@@ -74,6 +74,8 @@ export async function inCountedLanes(
         await work(k);
         progress.done += weight(k);
       } catch (e) {
+        // The run was cancelled (`muse cancel`): it ends cancelled, not with every unit counted as failed.
+        if (cancelledCause(e)) throw e;
         const budget = budgetCause(e);
         if (budget) {
           progress.paused ??= budget.message;
