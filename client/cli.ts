@@ -297,7 +297,14 @@ const stage1 = (
         const detach = ctrlC();
         if (attached) console.log(`${handle.workflowId} is already running: watching it`);
         const r = await withInlineWorker(s, o.worker, () =>
-          watchBatch(handle, name, detach, `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`),
+          watchBatch(
+            handle,
+            name,
+            detach,
+            `fix that, then run \`muse catalog ${name}\` again (stored work is kept)`,
+            // Through the Batch API, the line shows its provider batches' counts.
+            () => batchSpend(s, handle.workflowId),
+          ),
         );
         if (r === 'detached') return report(handle.workflowId, r);
         console.log(await step.done(r, s, o));
@@ -392,7 +399,9 @@ program
       if (attached)
         console.log(`a profiles workflow for seed ${o.seed} is already running (${handle.workflowId}): watching it`);
       const r = await withInlineWorker(s, o.worker, () =>
-        watchProfiles(handle, detach, 'fix that, then run the same command again (stored samples are kept)'),
+        watchProfiles(handle, detach, 'fix that, then run the same command again (stored samples are kept)', () =>
+          batchSpend(s, handle.workflowId),
+        ),
       );
       if (r === 'detached') return report(handle.workflowId, r);
       console.log(

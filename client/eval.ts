@@ -10,7 +10,7 @@ import type { Thresholds } from '../schemas/review';
 import { evalWorkflow, type EvalInput } from '../workflows/eval';
 import { evalWorkflowId } from '../workflows/ids';
 import type { BatchProgress } from '../workflows/batch';
-import { startOrAttach, watchBatch } from './batches';
+import { batchSpend, startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
 import { via } from '../workflows/provider-batches';
 import type { ViaBatch } from '../schemas/batch';
@@ -86,7 +86,7 @@ export async function runEval(
       provider: o.provider,
       memo: { source: loaded.source, sample: n, judge },
     });
-    run = await watch(() => watchBatch(handle, `eval ${evalId}`, detach));
+    run = await watch(() => watchBatch(handle, `eval ${evalId}`, detach, undefined, () => batchSpend(s, evalId)));
   }
   const scores = await judgedScores(s.pool, evalId);
   return {

@@ -33,8 +33,9 @@ export async function watchProfiles(
   handle: Awaited<ReturnType<typeof startProfiles>>['handle'],
   detach?: Promise<void>,
   next?: string,
+  spend?: () => Promise<string>,
 ) {
-  return watchBatch(handle, 'profiles', detach, next) as Promise<ProfilesProgress | 'detached'>;
+  return watchBatch(handle, 'profiles', detach, next, spend) as Promise<ProfilesProgress | 'detached'>;
 }
 
 /** Every sample a seed has produced, by what stage 2 made of it. */
