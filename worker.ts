@@ -111,6 +111,8 @@ export async function createMuseWorker(o: WorkerOptions) {
     /** Where OpenTelemetry spans go, when tracing is on. */
     tracesTo: tracing?.endpoint,
     run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    /** Activities running in this process's workers now (bench/batch-api.ts: is everything waiting?). */
+    activitiesInFlight: () => workers.reduce((n, w) => n + w.getStatus().numInFlightActivities, 0),
     /** Runs the workers until `fn` settles, then shuts them down (Worker.runUntil, for several). */
     async runUntil<T>(fn: Promise<T>): Promise<T> {
       const running = Promise.all(workers.map((w) => w.run()));

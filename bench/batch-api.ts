@@ -16,7 +16,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOpenAiTestServer } from '../test/openai-server';
 import { openSession } from '../client/connection';
-import { withInlineWorker } from '../client/inline-worker';
+import { installWorkerLogging } from '../client/log';
+import { createMuseWorker } from '../worker';
 import { startBatch, watchBatch } from '../client/batches';
 import { importDemoCatalog } from '../catalog/demo';
 import { captionWorkflow } from '../workflows/catalog';
@@ -52,6 +53,8 @@ async function main() {
   stackConfig.databaseUrl = server.toString();
   stackConfig.taskQueue = `bench-batch-${Date.now().toString(36)}`;
 
+  // The worker logs to a file, as a command's inline worker does (the runtime is installed before any connection).
+  installWorkerLogging({ shutdownSignals: [] });
   const s = await openSession();
   const prices = priceTable();
   try {
@@ -71,12 +74,12 @@ async function main() {
         const now = process.cpuUsage();
         const cpuMs = (now.user - last.user + now.system - last.system) / 1000;
         last = now;
-        // Waiting: a provider batch is at the provider, and no request but polls (no stage-3 call, no file
-        // written or read) reached the endpoint in this second.
+        // Waiting: a provider batch is at the provider, no activity runs in this process's worker, and no
+        // request but polls (no stage-3 call, no file written or read) reached the endpoint in this second.
         const open = fake.batches.batches.filter((b) => ['validating', 'in_progress'].includes(b.status)).length;
         const sent = working() - requests;
         requests += sent;
-        samples.push({ waiting: open > 0 && sent === 0 && fake.active() === 0, cpuMs });
+        samples.push({ waiting: open > 0 && sent === 0 && worker.activitiesInFlight() === 0, cpuMs });
       }, 1000);
       return {
         stop: () => clearInterval(timer),
@@ -141,55 +144,59 @@ async function main() {
       return out;
     };
 
-    await withInlineWorker(s, true, async () => {
-      if (captions > 0) {
-        // The demo catalog is stored uncaptioned: items past the first N are marked captioned, so only N are asked.
-        await s.pool.query(
-          `UPDATE items SET caption = '(left out by the benchmark)', caption_source = 'bench'
+    const worker = await createMuseWorker({ temporal: s.temporal, databaseUrl: s.databaseUrl, taskQueue: s.taskQueue });
+    await worker.runUntil(
+      (async () => {
+        if (captions > 0) {
+          // The demo catalog is stored uncaptioned: items past the first N are marked captioned, so only N are asked.
+          await s.pool.query(
+            `UPDATE items SET caption = '(left out by the benchmark)', caption_source = 'bench'
            WHERE caption IS NULL AND id NOT IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
-          [captions],
-        );
-        const workflowId = `bench-caption-${Date.now().toString(36)}`;
-        const cpu = sampleCpu();
-        t = Date.now();
-        const h = await s.client.workflow.start(captionWorkflow, {
-          workflowId,
-          taskQueue: s.taskQueueFor('openai'),
-          args: [{ provider: 'openai', concurrency: 10, batchRoles: ['catalog'] }],
-        });
-        const r = await h.result();
-        cpu.stop();
-        phases.captions = {
-          done: r.done,
-          failed: r.failed,
-          ...(await report(workflowId, (Date.now() - t) / 1000, cpu, `call_key LIKE 'caption:%'`)),
-          workflow: await historyOf(workflowId),
-        };
-        console.error(JSON.stringify(phases.captions));
-      }
-      if (conversations > 0) {
-        const batchId = `bench-stage4-${Date.now().toString(36)}`;
-        const cpu = sampleCpu();
-        t = Date.now();
-        const h = await startBatch(s, {
-          batchId,
-          size: conversations,
-          seed: 42,
-          concurrency: Number(values.concurrency),
-          provider: 'openai',
-          batchRoles: ['rewriter', 'reviewer'],
-        });
-        const r = await watchBatch(h, batchId);
-        cpu.stop();
-        if (r === 'detached') return;
-        phases.stage4 = {
-          done: r.done,
-          failed: r.failed,
-          ...(await report(batchId, (Date.now() - t) / 1000, cpu, '(batch_id = $1 OR conversation_id LIKE $2)')),
-        };
-        console.error(JSON.stringify(phases.stage4));
-      }
-    });
+            [captions],
+          );
+          const workflowId = `bench-caption-${Date.now().toString(36)}`;
+          const cpu = sampleCpu();
+          t = Date.now();
+          const h = await s.client.workflow.start(captionWorkflow, {
+            workflowId,
+            taskQueue: s.taskQueueFor('openai'),
+            args: [{ provider: 'openai', concurrency: 10, batchRoles: ['catalog'] }],
+          });
+          const r = await h.result();
+          cpu.stop();
+          phases.captions = {
+            done: r.done,
+            failed: r.failed,
+            ...(await report(workflowId, (Date.now() - t) / 1000, cpu, `call_key LIKE 'caption:%'`)),
+            workflow: await historyOf(workflowId),
+          };
+          console.error(JSON.stringify(phases.captions));
+        }
+        if (conversations > 0) {
+          const batchId = `bench-stage4-${Date.now().toString(36)}`;
+          const cpu = sampleCpu();
+          t = Date.now();
+          const h = await startBatch(s, {
+            batchId,
+            size: conversations,
+            seed: 42,
+            concurrency: Number(values.concurrency),
+            provider: 'openai',
+            batchRoles: ['rewriter', 'reviewer'],
+          });
+          const r = await watchBatch(h, batchId);
+          cpu.stop();
+          if (r === 'detached') return;
+          phases.stage4 = {
+            done: r.done,
+            failed: r.failed,
+            ...(await report(batchId, (Date.now() - t) / 1000, cpu, '(batch_id = $1 OR conversation_id LIKE $2)')),
+          };
+          console.error(JSON.stringify(phases.stage4));
+        }
+      })(),
+    );
+    await worker.close();
     console.log(JSON.stringify({ latencySeconds: latencyMs / 1000, database: s.databaseUrl, ...phases }, null, 2));
   } finally {
     await s.close();

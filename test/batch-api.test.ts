@@ -11,7 +11,7 @@ import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { priceTable } from '../agents/prices';
 import type { Pool } from '../db/pool';
-import { providerBatchesOf } from '../db/provider-batches';
+import { providerBatchesOf, type ProviderBatchRow } from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import { captionWorkflow } from '../workflows/catalog';
 import {
@@ -111,6 +111,40 @@ const ledgerOf = async (pool: Pool, where: string, args: unknown[]) =>
       args,
     )
   ).rows;
+
+/** Waits until the run's newest provider batch is in this state at the provider (or, for 'ingested', here). */
+async function untilNewestBatch(pool: Pool, runId: string, status: 'in_progress' | 'ingested'): Promise<void> {
+  for (;;) {
+    const [b] = await providerBatchesOf(pool, runId);
+    if (b?.status === status) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * After a kill while a caption run's provider batch was in progress: the run finished, the same batch was
+ * polled again and ingested, its file uploaded and the batch created once, and each caption paid once.
+ */
+async function expectSameBatchFinished(
+  pool: Pool,
+  fake: Awaited<ReturnType<typeof startOpenAiTestServer>>,
+  run: { workflowId: string; ids: string[]; atKill: ProviderBatchRow; pollsAtKill: number },
+): Promise<void> {
+  const [after] = await providerBatchesOf(pool, run.workflowId);
+  expect(after).toMatchObject({ provider_batch_id: run.atKill.provider_batch_id, status: 'ingested' });
+  expect(fake.batches.uploads).toHaveLength(1);
+  expect(fake.batches.calls.get('POST /batches')).toBe(1);
+  expect(fake.batches.calls.get('GET /batches/id')!).toBeGreaterThan(run.pollsAtKill);
+  const captioned = await pool.query(
+    `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
+    [run.ids],
+  );
+  expect(captioned.rows[0].n).toBe(run.ids.length);
+  const paid = await pool.query(
+    `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
+  );
+  expect(paid.rows[0].n).toBe(run.ids.length);
+}
 
 describe('the Batch API inside the durable workflows (against a local fake of it)', () => {
   it('captions, profiles and stage 4 of a simulated-catalog run go through provider batches, at the batch price', async () => {
@@ -330,11 +364,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
         args: [{ provider: 'openai', concurrency: 2, batchRoles: ['catalog'] }],
       });
       // Wait until the provider has the batch and is working on it, then kill the worker without warning.
-      for (;;) {
-        const [b] = await providerBatchesOf(t.pool, workflowId);
-        if (b?.provider_batch_id && b.status === 'in_progress') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilNewestBatch(t.pool, workflowId, 'in_progress');
       child.kill('SIGKILL');
       await died;
       const [atKill] = await providerBatchesOf(t.pool, workflowId);
@@ -342,24 +372,8 @@ describe('the Batch API inside the durable workflows (against a local fake of it
 
       // A new worker on the same queue, with the same endpoint and settings.
       const next = await setup({ tag: 'bkill', databaseUrl, taskQueue: queue, server });
-      const r = await next.t.run(() => h.result());
-      expect(r).toMatchObject({ done: 10, failed: 0 });
-      const [after] = await providerBatchesOf(t.pool, workflowId);
-      expect(after.provider_batch_id).toBe(atKill.provider_batch_id);
-      expect(after.status).toBe('ingested');
-      expect(server.batches.uploads).toHaveLength(1);
-      expect(server.batches.calls.get('POST /batches')).toBe(1);
-      expect(server.batches.calls.get('GET /batches/id')!).toBeGreaterThan(pollsAtKill);
-      const captioned = await t.pool.query(
-        `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
-        [ids],
-      );
-      expect(captioned.rows[0].n).toBe(10);
-      // Each caption was paid for once.
-      const paid = await t.pool.query(
-        `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
-      );
-      expect(paid.rows[0].n).toBe(10);
+      expect(await next.t.run(() => h.result())).toMatchObject({ done: 10, failed: 0 });
+      await expectSameBatchFinished(t.pool, server, { workflowId, ids, atKill, pollsAtKill });
     } finally {
       child.kill('SIGKILL');
     }
@@ -384,11 +398,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       });
       const ids = await uncaption(t.pool, 10);
       const run = await captionRun(t);
-      for (;;) {
-        const [b] = await providerBatchesOf(t.pool, run.workflowId);
-        if (b?.provider_batch_id && b.status === 'in_progress') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilNewestBatch(t.pool, run.workflowId, 'in_progress');
       const gone = new Promise((r) => dev.once('exit', r));
       dev.kill('SIGKILL');
       await gone;
@@ -397,20 +407,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       dev = await start();
 
       expect(await t.run(() => run.result())).toMatchObject({ done: 10, failed: 0 });
-      const [after] = await providerBatchesOf(t.pool, run.workflowId);
-      expect(after).toMatchObject({ provider_batch_id: atKill.provider_batch_id, status: 'ingested' });
-      expect(fake.batches.uploads).toHaveLength(1);
-      expect(fake.batches.calls.get('POST /batches')).toBe(1);
-      expect(fake.batches.calls.get('GET /batches/id')!).toBeGreaterThan(pollsAtKill);
-      const captioned = await t.pool.query(
-        `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
-        [ids],
-      );
-      expect(captioned.rows[0].n).toBe(10);
-      const paid = await t.pool.query(
-        `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
-      );
-      expect(paid.rows[0].n).toBe(10);
+      await expectSameBatchFinished(t.pool, fake, { workflowId: run.workflowId, ids, atKill, pollsAtKill });
       // The test's worker and client go before their server does.
       await closers.pop()!();
     } finally {
@@ -446,11 +443,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(cancelled).toContain(`provider batch ${server.batches.batches[0].id}`);
     expect(await running).toBeInstanceOf(Error);
     // The provider batch's workflow sees it cancelled and settles its requests as cancelled, not queued again.
-    for (;;) {
-      const [b] = await providerBatchesOf(t.pool, batchId);
-      if (b.status === 'ingested') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilNewestBatch(t.pool, batchId, 'ingested');
     expect(server.batches.batches.map((b) => b.status)).toEqual(['cancelled']);
     expect((await batchStatus(t, batchId)).requests).toEqual({ cancelled: expect.any(Number) });
 
@@ -529,20 +522,12 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const ids = await uncaption(t.pool, 6);
     const run = await captionRun(t);
     const ended = t.run(() => run.result()).catch((e) => e);
-    for (;;) {
-      const [b] = await providerBatchesOf(t.pool, run.workflowId);
-      if (b?.status === 'in_progress') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilNewestBatch(t.pool, run.workflowId, 'in_progress');
     const cancelled = await cancelBatch(t, run.workflowId, (row) => llm.batches.cancel(row));
     expect(cancelled).toEqual([`provider batch ${server.batches.batches[0].id}`, run.workflowId]);
     expect(await ended).toBeInstanceOf(Error);
     expect((await run.describe()).status.name).toBe('CANCELLED');
-    for (;;) {
-      const [b] = await providerBatchesOf(t.pool, run.workflowId);
-      if (b.status === 'ingested') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilNewestBatch(t.pool, run.workflowId, 'ingested');
     expect(server.batches.batches.map((b) => b.status)).toEqual(['cancelled']);
     expect(describeApiRun(await apiRunStatus(t, run.workflowId))[0]).toBe('Batch API requests: cancelled 6');
 
