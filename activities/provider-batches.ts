@@ -46,6 +46,10 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
       return api().ingest(input.id);
     },
 
+    async abandonProviderBatch(input: { id: number; error: string }): Promise<void> {
+      await api().abandon(input.id, input.error);
+    },
+
     /**
      * Signals every workflow that waits for a request of this batch (a finished one is skipped), and the
      * run's collector when requests went back to the queue.
@@ -62,7 +66,7 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
       });
       if (input.requeued > 0) {
         const { run_id: runId } = await providerBatch(pool, input.id);
-        await nudgeCollector(client, info.taskQueue, runId, api().settings);
+        await nudgeCollector(client, info.taskQueue, pool, runId, api().settings);
       }
       return requesters.length;
     },

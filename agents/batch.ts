@@ -18,6 +18,7 @@ import {
   requestsOf,
   settleRequests,
   storeAnswers,
+  CLOSED,
   TERMINAL,
   triesOf,
   updateProviderBatch,
@@ -31,6 +32,7 @@ import type { BatchSettings } from './config';
 import { costUsd, type PriceTable } from './prices';
 import type { ImageRef, RoleEndpoint } from './openai';
 import { estimateTokens, parseReply } from './openai';
+import { classify } from './transport';
 import type { AgentName } from './calls';
 
 /**
@@ -40,13 +42,15 @@ import type { AgentName } from './calls';
 export async function nudgeCollector(
   client: Client,
   taskQueue: string,
+  pool: Pool,
   runId: string,
   settings: Pick<BatchSettings, 'flushSeconds' | 'maxWaitSeconds'>,
 ): Promise<void> {
+  const database = await instanceId(pool);
   await client.workflow.signalWithStart(batchCollectorWorkflow, {
-    workflowId: collectorWorkflowId(runId),
+    workflowId: collectorWorkflowId(database, runId),
     taskQueue,
-    args: [{ runId }],
+    args: [{ runId, database }],
     signal: batchQueuedSignal,
     signalArgs: [{ flushSeconds: settings.flushSeconds, maxWaitSeconds: settings.maxWaitSeconds }],
   });
@@ -161,7 +165,7 @@ export class BatchApi {
     if (!p) {
       p = new Promise<void>((r) => setTimeout(r, 100)).then(async () => {
         this.nudges.delete(runId);
-        await nudgeCollector(activity.client, activity.info.taskQueue, runId, this.o.settings);
+        await nudgeCollector(activity.client, activity.info.taskQueue, this.pool, runId, this.o.settings);
       });
       this.nudges.set(runId, p);
       p.catch(() => this.nudges.delete(runId));
@@ -191,8 +195,34 @@ export class BatchApi {
     });
   }
 
-  private client(row: ProviderBatchRow): OpenAI {
-    return this.o.clients.get(row.role as Role)!;
+  /**
+   * A call to the provider for this batch, failing as Temporal reads it: a 4xx other than 408, 409 and
+   * 429 at once, with what to fix (a key, the endpoint); the rest are retried.
+   */
+  private async atProvider<T>(row: ProviderBatchRow, call: (client: OpenAI) => Promise<T>): Promise<T> {
+    const endpoint = this.o.endpoints[row.role as Role];
+    try {
+      return await call(this.o.clients.get(row.role as Role)!);
+    } catch (e) {
+      throw classify(e, `the Batch API (provider batch ${row.id})`, {
+        baseURL: row.base_url ?? undefined,
+        model: row.model,
+        keySource: endpoint?.keySource,
+      });
+    }
+  }
+
+  /**
+   * A provider batch whose workflow failed for good (the provider refused it, or retries ran out): its
+   * requests still waiting fail with why, so their units fail with it instead of waiting for ever, and a
+   * later run sends them anew.
+   */
+  async abandon(id: number, error: string): Promise<void> {
+    const row = await providerBatch(this.pool, id);
+    if (CLOSED.includes(row.status)) return;
+    const message = `provider batch ${id}${row.provider_batch_id ? ` (${row.provider_batch_id})` : ''} was abandoned: ${error}`;
+    await settleRequests(this.pool, id, 'failed', 'all', message);
+    await updateProviderBatch(this.pool, id, { status: 'abandoned', error });
   }
 
   /** The batch's mark at the provider: which database and which row, so a lost create is found again. */
@@ -229,7 +259,6 @@ export class BatchApi {
       }
     }
     await updateProviderBatch(this.pool, id, { worstCaseUsd: worst });
-    const client = this.client(row);
     let fileId = row.input_file_id;
     if (!fileId) {
       const file = path.join(os.tmpdir(), `muse-batch-${process.pid}-${id}.jsonl`);
@@ -241,7 +270,9 @@ export class BatchApi {
         }
         out.end();
         await once(out, 'finish');
-        const uploaded = await client.files.create({ file: fs.createReadStream(file), purpose: 'batch' });
+        const uploaded = await this.atProvider(row, (c) =>
+          c.files.create({ file: fs.createReadStream(file), purpose: 'batch' }),
+        );
         fileId = uploaded.id;
         await updateProviderBatch(this.pool, id, { inputFileId: fileId, bytes: fs.statSync(file).size });
       } finally {
@@ -249,15 +280,17 @@ export class BatchApi {
       }
     }
     const mark = await this.mark(id);
-    const existing = await this.findByMark(client, mark, row.created_at);
+    const existing = await this.atProvider(row, (c) => this.findByMark(c, mark, row.created_at));
     const batch =
       existing ??
-      (await client.batches.create({
-        input_file_id: fileId,
-        endpoint: '/v1/chat/completions',
-        completion_window: this.o.settings.completionWindow as '24h',
-        metadata: { muse: mark, run: row.run_id.slice(0, 512) },
-      }));
+      (await this.atProvider(row, (c) =>
+        c.batches.create({
+          input_file_id: fileId,
+          endpoint: '/v1/chat/completions',
+          completion_window: this.o.settings.completionWindow as '24h',
+          metadata: { muse: mark, run: row.run_id.slice(0, 512) },
+        }),
+      ));
     await updateProviderBatch(this.pool, id, {
       providerBatchId: batch.id,
       status: batch.status,
@@ -270,7 +303,7 @@ export class BatchApi {
   private async committedWorstCase(runId: string, except: number): Promise<number> {
     const r = await this.pool.query(
       `SELECT coalesce(sum(worst_case_usd), 0)::float8 AS w FROM provider_batches
-       WHERE run_id = $1 AND id <> $2 AND provider_batch_id IS NOT NULL AND status <> 'ingested'`,
+       WHERE run_id = $1 AND id <> $2 AND provider_batch_id IS NOT NULL AND status NOT IN ('ingested', 'abandoned')`,
       [runId, except],
     );
     return r.rows[0].w;
@@ -290,10 +323,10 @@ export class BatchApi {
   async poll(id: number): Promise<{ status: string; terminal: boolean }> {
     const row = await providerBatch(this.pool, id);
     if (!row.provider_batch_id) return { status: row.status, terminal: true };
-    const client = this.client(row);
-    let b = await client.batches.retrieve(row.provider_batch_id);
+    const batchId = row.provider_batch_id;
+    let b = await this.atProvider(row, (c) => c.batches.retrieve(batchId));
     if (row.cancel_requested && !['cancelling', ...TERMINAL].includes(b.status))
-      b = await client.batches.cancel(row.provider_batch_id);
+      b = await this.atProvider(row, (c) => c.batches.cancel(batchId));
     const errors = b.errors?.data?.length ? JSON.stringify(b.errors.data) : undefined;
     await updateProviderBatch(this.pool, id, {
       status: b.status,
@@ -307,7 +340,8 @@ export class BatchApi {
 
   /** Asks the provider to cancel a sent batch (`muse cancel`); its workflow ingests what was answered. */
   async cancel(row: ProviderBatchRow): Promise<void> {
-    if (row.provider_batch_id) await this.client(row).batches.cancel(row.provider_batch_id);
+    const batchId = row.provider_batch_id;
+    if (batchId) await this.atProvider(row, (c) => c.batches.cancel(batchId));
   }
 
   /**
@@ -319,13 +353,12 @@ export class BatchApi {
   async ingest(id: number): Promise<{ answered: number; requeued: number; failed: number }> {
     const row = await providerBatch(this.pool, id);
     const out = { answered: 0, requeued: 0, failed: 0 };
-    if (row.status === 'ingested' || row.status === 'paused' || !row.provider_batch_id) return out;
-    const client = this.client(row);
+    if (CLOSED.includes(row.status) || !row.provider_batch_id) return out;
     const requests = new Map((await requestsOf(this.pool, id)).map((r) => [r.content_hash, r]));
     const tries = await triesOf(this.pool, id);
     const read = async (fileId: string | null) =>
       fileId
-        ? (await (await client.files.content(fileId)).text())
+        ? (await this.atProvider(row, async (c) => (await c.files.content(fileId)).text()))
             .split('\n')
             .filter((l) => l.trim())
             .map((l) => JSON.parse(l) as ResultLine)

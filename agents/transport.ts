@@ -65,12 +65,14 @@ export function retryAfterMs(e: InstanceType<typeof OpenAI.APIError>): number | 
 export function classify(e: unknown, agent: string, endpoint: CallSite): Error {
   const where = `${agent} on ${endpoint.baseURL ?? 'api.openai.com'} (model ${endpoint.model})`;
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
+    // The SDK's message starts with the status ("401 Incorrect API key"), which the message below gives.
+    const said = e.message.replace(new RegExp(`^${e.status}\\s+`), '');
     if (RETRYABLE.has(e.status) || e.status >= 500) {
       // The server's own word on when to come back becomes Temporal's next retry delay. A zero delay is
       // left to the retry policy's backoff: a nextRetryDelay of 0 makes Temporal stop retrying altogether.
       const wait = retryAfterMs(e);
       return ApplicationFailure.create({
-        message: `${where}: HTTP ${e.status}: ${e.message}`,
+        message: `${where}: HTTP ${e.status}: ${said}`,
         type: httpFailureType(e.status),
         nextRetryDelay: wait ? wait : undefined,
       });
@@ -83,10 +85,7 @@ export function classify(e: unknown, agent: string, endpoint: CallSite): Error {
           : /context|too long|maximum.*tokens/i.test(e.message)
             ? 'the prompt is longer than the model accepts: use a model with a longer context or smaller images'
             : 'the request was refused; fix it before retrying';
-    return ApplicationFailure.nonRetryable(
-      `${where}: HTTP ${e.status}: ${e.message} (${hint})`,
-      httpFailureType(e.status),
-    );
+    return ApplicationFailure.nonRetryable(`${where}: HTTP ${e.status}: ${said} (${hint})`, httpFailureType(e.status));
   }
   return new Error(`${where}: ${e instanceof Error ? e.message : String(e)}`);
 }

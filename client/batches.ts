@@ -22,6 +22,7 @@ import {
   setBatchRoles,
 } from '../db/batches';
 import {
+  CLOSED,
   providerBatchesOf,
   refusedRequests,
   requestCancel,
@@ -84,15 +85,17 @@ export async function batchSpend(s: Session, batchId: string): Promise<string> {
  */
 export function summarizeProviderBatches(rows: ProviderBatchRow[]): string {
   if (!rows.length) return '';
-  const open = rows.filter((r) => !['ingested', 'paused'].includes(r.status));
+  const open = rows.filter((r) => !CLOSED.includes(r.status));
   const parts = open.map((r) => {
     const c = r.counts ?? {};
     return `${r.status}${c.total ? ` ${c.completed ?? 0}/${c.total}` : ''}${c.failed ? ` (${c.failed} failed)` : ''}`;
   });
   const done = rows.filter((r) => r.status === 'ingested').length;
   const paused = rows.filter((r) => r.status === 'paused').length;
+  const abandoned = rows.filter((r) => r.status === 'abandoned').length;
   if (done) parts.push(`${done} done`);
   if (paused) parts.push(`${paused} paused at the budget cap`);
+  if (abandoned) parts.push(`${abandoned} abandoned`);
   return `API batches: ${parts.join(', ')}`;
 }
 

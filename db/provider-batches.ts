@@ -89,6 +89,8 @@ export interface ProviderBatchRow {
 
 /** Provider states after which a batch answers no more requests. */
 export const TERMINAL = ['completed', 'failed', 'expired', 'cancelled'] as const;
+/** Our states of a batch that is done with: its answers stored, paused at the budget cap, or abandoned. */
+export const CLOSED: readonly string[] = ['ingested', 'paused', 'abandoned'];
 
 /**
  * Puts the run's queued requests into new provider batches, one endpoint and model per batch, each
@@ -372,7 +374,7 @@ export async function requestCancel(pool: Pool, runId: string): Promise<Provider
   return (
     await pool.query(
       `UPDATE provider_batches SET cancel_requested = true
-       WHERE run_id = $1 AND status NOT IN ('completed', 'failed', 'expired', 'cancelled', 'ingested')
+       WHERE run_id = $1 AND status NOT IN ('completed', 'failed', 'expired', 'cancelled', 'ingested', 'abandoned')
        RETURNING ${BATCH_COLUMNS}`,
       [runId],
     )

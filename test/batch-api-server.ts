@@ -25,11 +25,23 @@ export interface FakeBatchOptions {
   line?: (line: BatchLine, n: number, agent: string) => LineBehaviour;
   /** The n-th batch fails validation at this line (from 1). */
   invalidLine?: (n: number) => number | undefined;
+  /** Refuses every request to a route ("POST /files", "POST /batches", …) with this HTTP error. */
+  refuse?: (route: string) => { status: number; message: string } | undefined;
   /** The n-th batch create (from 1) is done, but its answer is lost: the connection drops before it. */
   loseCreate?: (n: number) => boolean;
   /** The provider's limits: a file past them fails validation, as OpenAI's does. */
   maxRequests?: number;
   maxBytes?: number;
+}
+
+/** An HTTP error the fake answers with, as the provider would. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 interface FakeBatch {
@@ -73,6 +85,8 @@ export class FakeBatchApi {
 
   private count(key: string) {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    const refused = this.o.refuse?.(key);
+    if (refused) throw new Refused(refused.status, refused.message);
   }
 
   /** Routes under /v1/files and /v1/batches. */
@@ -84,8 +98,12 @@ export class FakeBatchApi {
         res.end(text ?? JSON.stringify(body));
       },
       (e) => {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: String(e), type: 'server_error' } }));
+        const status = e instanceof Refused ? e.status : 500;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        const message = e instanceof Refused ? e.message : String(e);
+        res.end(
+          JSON.stringify({ error: { message, type: status === 500 ? 'server_error' : 'invalid_request_error' } }),
+        );
       },
     );
   }

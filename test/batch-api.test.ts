@@ -289,6 +289,60 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(lines.at(-1)).toBe(`  refused itemCaptioner ${bad.call_key}: ${message}`);
   });
 
+  it("two databases' runs on one Temporal server at once: each database's provider batches and collector are its own", async () => {
+    // Fresh databases number their provider batches from 1 alike.
+    const a = await setup({ tag: 'btwoa', batch: { latencyMs: 3_000 } });
+    const b = await setup({ tag: 'btwob', batch: { latencyMs: 3_000 } });
+    await uncaption(a.t.pool, 4);
+    await uncaption(b.t.pool, 6);
+    const runA = await captionRun(a.t);
+    const runB = await captionRun(b.t);
+    const within = (ms: number) =>
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`not done in ${ms} ms`)), ms));
+    const [ra, rb] = await Promise.all([
+      Promise.race([a.t.run(() => runA.result()), within(60_000)]),
+      Promise.race([b.t.run(() => runB.result()), within(60_000)]),
+    ]);
+    expect(ra).toMatchObject({ done: 4, failed: 0 });
+    expect(rb).toMatchObject({ done: 6, failed: 0 });
+    expect(a.server.batches.linesUploaded).toBe(4);
+    expect(b.server.batches.linesUploaded).toBe(6);
+  });
+
+  it('a provider that refuses the request file (401): the run ends at once with the reason, nothing waits for ever, and a later run sends the requests anew', async () => {
+    const refusing = { status: 401, message: 'Incorrect API key provided' };
+    const { t, server } = await setup({
+      tag: 'brefuse',
+      batch: { refuse: (route) => (route === 'POST /files' ? refusing : undefined) },
+    });
+    const ids = await uncaption(t.pool, 5);
+    const run = await captionRun(t);
+    // Within a minute (the old way: ten attempts over twenty minutes, then the units waited for ever).
+    const within = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('the run still waits after 60 s')), 60_000),
+    );
+    expect(await Promise.race([t.run(() => run.result()), within])).toMatchObject({ done: 0, failed: 5 });
+    expect(server.batches.calls.get('POST /files')).toBe(1);
+    const [b] = await providerBatchesOf(t.pool, run.workflowId);
+    expect(b.status).toBe('abandoned');
+    expect(b.error).toMatch(/HTTP 401: Incorrect API key provided \(check OPENAI_API_KEY, the key this call used\)$/);
+    const lines = describeApiRun(await apiRunStatus(t, run.workflowId));
+    expect(lines[0]).toBe('Batch API requests: failed 5');
+    expect(lines.at(-1)).toMatch(
+      new RegExp(`^  refused itemCaptioner caption:\\S+: provider batch ${b.id} was abandoned: .*HTTP 401`),
+    );
+
+    // The key fixed: the same command again sends them in a new batch.
+    server.batches.o.refuse = undefined;
+    const again = await captionRun(t, run.workflowId);
+    expect(await t.run(() => again.result())).toMatchObject({ done: 5, failed: 0 });
+    const captioned = await t.pool.query(
+      `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
+      [ids],
+    );
+    expect(captioned.rows[0].n).toBe(5);
+  });
+
   it('a request file over the size limit is split into files within it, and the provider accepts each', async () => {
     const first = await setup({ tag: 'bsplit' });
     const ids = await uncaption(first.t.pool, 12);

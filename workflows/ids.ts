@@ -13,9 +13,12 @@ export const evalWorkflowId = (evalId: string) => `muse-eval-${evalId}`;
 /** Stage 1: one caption and one filter workflow for the catalog, one index workflow per provider's embedding model. */
 export const catalogWorkflowId = (step: 'caption' | 'filter' | 'index', provider: string) =>
   step === 'index' ? `muse-index-${provider}` : `muse-${step}`;
-/** The collector of a run's Batch API requests (the run: a batch, an evaluation, or a stage-1/2 workflow). */
-export const collectorWorkflowId = (runId: string) => `muse-batcher-${runId}`;
-/** The workflow that owns one provider batch (a row of provider_batches). */
-export const providerBatchWorkflowId = (id: number) => `muse-provider-batch-${id}`;
+/**
+ * The collector of a run's Batch API requests (the run: a batch, an evaluation, or a stage-1/2 workflow),
+ * named by its database too: two databases' runs may share a name on one Temporal server.
+ */
+export const collectorWorkflowId = (database: string, runId: string) => `muse-batcher-${database}-${runId}`;
+/** The workflow that owns one provider batch (a row of provider_batches, numbered from 1 in every database). */
+export const providerBatchWorkflowId = (database: string, id: number) => `muse-provider-batch-${database}-${id}`;
 /** Each conversation's recorded seed: a function of the batch seed and its index, nothing else. */
 export const conversationSeed = (batchSeed: number, idx: number) => hashSeed('conversation', batchSeed, idx);

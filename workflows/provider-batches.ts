@@ -2,6 +2,7 @@ import {
   condition,
   continueAsNew,
   defineSignal,
+  isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -101,20 +102,26 @@ export function batchAnswers() {
   };
 }
 
-/** Short steps (plan, poll, signal): a worker that dies in one is noticed within two minutes. */
+/**
+ * Short steps (plan, poll, signal): a worker that dies in one is noticed within two minutes. A sent batch
+ * is paid for, so its polls ride out an outage of hours (40 attempts, up to 10 minutes apart: about five
+ * hours) before it is abandoned; a 4xx that says the call itself is wrong is not retried at all.
+ */
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 40 },
 });
-/** Writing and uploading a request file of up to 200 MB, or reading its answers: long, and heartbeating. */
+/** Writing and uploading a request file of up to 200 MB, or reading its answers: long, and heartbeating (about two hours of retries). */
 const files = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 },
 });
 
 export interface CollectorInput {
   runId: string;
+  /** The database's id (muse_instance), which names the workflows of its provider batches. */
+  database: string;
 }
 
 /** A collector hands over to a fresh run past this many events; each flush costs about ten. */
@@ -127,7 +134,7 @@ const COLLECTOR_IDLE = '10 minutes';
  * once no request was queued for `flushSeconds` (or `maxWaitSeconds` after the first), so the requests of
  * many conversations share a batch, and starts one workflow per provider batch it planned.
  */
-export async function batchCollectorWorkflow({ runId }: CollectorInput): Promise<void> {
+export async function batchCollectorWorkflow({ runId, database }: CollectorInput): Promise<void> {
   let nudged = false;
   let settings = { flushSeconds: 30, maxWaitSeconds: 600 };
   setHandler(batchQueuedSignal, (s) => {
@@ -146,7 +153,7 @@ export async function batchCollectorWorkflow({ runId }: CollectorInput): Promise
     for (const id of await act.planProviderBatches({ runId })) {
       try {
         await startChild(providerBatchWorkflow, {
-          workflowId: providerBatchWorkflowId(id),
+          workflowId: providerBatchWorkflowId(database, id),
           args: [{ id }],
           // A provider batch outlives its collector: it is paid for once sent, and its answers must be stored.
           parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -156,7 +163,7 @@ export async function batchCollectorWorkflow({ runId }: CollectorInput): Promise
       }
     }
     if (workflowInfo().historyLength > COLLECTOR_HISTORY && !nudged)
-      await continueAsNew<typeof batchCollectorWorkflow>({ runId });
+      await continueAsNew<typeof batchCollectorWorkflow>({ runId, database });
   }
 }
 
@@ -170,16 +177,36 @@ export interface ProviderBatchInput {
  * are stored and every workflow that waits for one is signalled.
  */
 export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
-  const sent = await files.submitProviderBatch({ id });
-  if (sent.submitted) {
-    let delay = sent.pollSeconds;
-    for (;;) {
-      await sleep(delay * 1000);
-      if ((await act.pollProviderBatch({ id })).terminal) break;
-      delay = Math.min(delay * 2, sent.pollMaxSeconds);
+  let result;
+  let status;
+  try {
+    const sent = await files.submitProviderBatch({ id });
+    status = sent.status;
+    if (sent.submitted) {
+      let delay = sent.pollSeconds;
+      for (;;) {
+        await sleep(delay * 1000);
+        if ((await act.pollProviderBatch({ id })).terminal) break;
+        delay = Math.min(delay * 2, sent.pollMaxSeconds);
+      }
     }
+    result = await files.ingestProviderBatch({ id });
+  } catch (e) {
+    // Refused for good, or out of retries: the requests fail with why, and the workflows waiting for
+    // them hear it, so no run waits for ever on a batch nobody works on.
+    if (isCancellation(e)) throw e;
+    await act.abandonProviderBatch({ id, error: causeMessage(e) });
+    await act.notifyRequesters({ id, requeued: 0 });
+    throw e;
   }
-  const result = await files.ingestProviderBatch({ id });
   await act.notifyRequesters({ id, requeued: result.requeued });
-  return { ...result, status: sent.status };
+  return { ...result, status };
+}
+
+/** The innermost message of a failure (an activity's, not "Activity task failed"). */
+function causeMessage(e: unknown): string {
+  let m = e instanceof Error ? e.message : String(e);
+  for (let c = (e as { cause?: unknown })?.cause; c; c = (c as { cause?: unknown }).cause)
+    if (c instanceof Error && c.message) m = c.message;
+  return m;
 }
