@@ -12,6 +12,7 @@ import { FailureType } from '../schemas/failures';
 import { instanceId, type Pool } from '../db/pool';
 import { budgetOf, type LedgerRow } from '../db/ledger';
 import {
+  committedWorstCase,
   enqueueBatchRequest,
   providerBatch,
   requestFileOf,
@@ -250,7 +251,7 @@ export class BatchApi {
     );
     const budget = await budgetOf(this.pool, row.run_id);
     if (budget?.cap != null) {
-      const committed = await this.committedWorstCase(row.run_id, id);
+      const committed = await committedWorstCase(this.pool, row.run_id, id);
       if (budget.spent + committed + worst > budget.cap) {
         const error = `${budget.kind} ${row.run_id} would pass its budget cap of $${budget.cap.toFixed(2)} with provider batch ${id} ($${budget.spent.toFixed(4)} spent, $${(committed + worst).toFixed(4)} at worst in batches): \`muse resume ${row.run_id} --max-cost USD\` with a higher cap sends it`;
         await settleRequests(this.pool, id, 'paused', 'all', error);
@@ -297,16 +298,6 @@ export class BatchApi {
       counts: batch.request_counts,
     });
     return { submitted: true, status: batch.status };
-  }
-
-  /** The worst case of the run's batches that are sent and not yet ingested (their spend is not in the ledger yet). */
-  private async committedWorstCase(runId: string, except: number): Promise<number> {
-    const r = await this.pool.query(
-      `SELECT coalesce(sum(worst_case_usd), 0)::float8 AS w FROM provider_batches
-       WHERE run_id = $1 AND id <> $2 AND provider_batch_id IS NOT NULL AND status NOT IN ('ingested', 'abandoned')`,
-      [runId, except],
-    );
-    return r.rows[0].w;
   }
 
   /** A batch created with this mark and not stored (the worker died in between): listed newest first, back to the row's creation. */

@@ -343,6 +343,16 @@ export async function requestCounts(pool: Pool, runId: string): Promise<Record<s
   return Object.fromEntries(r.rows.map((x) => [x.status, x.n]));
 }
 
+/** The worst case of a run's other batches that are sent and not yet ingested (their spend is not in the ledger yet). */
+export async function committedWorstCase(pool: Pool, runId: string, except: number): Promise<number> {
+  const r = await pool.query(
+    `SELECT coalesce(sum(worst_case_usd), 0)::float8 AS w FROM provider_batches
+     WHERE run_id = $1 AND id <> $2 AND provider_batch_id IS NOT NULL AND NOT (status = ANY ($3))`,
+    [runId, except, CLOSED],
+  );
+  return r.rows[0].w;
+}
+
 /** A run's requests the Batch API could not answer, each with the error its unit failed with (the first `limit`). */
 export async function refusedRequests(
   pool: Pool,
