@@ -97,6 +97,12 @@ async function uncaption(pool: Pool, n: number): Promise<string[]> {
   return r.rows.map((x) => x.id).sort();
 }
 
+/** Which of these items have a caption now. */
+const captionedOf = async (pool: Pool, ids: string[]): Promise<string[]> =>
+  (await pool.query(`SELECT id FROM items WHERE id = ANY ($1) AND caption IS NOT NULL ORDER BY id`, [ids])).rows.map(
+    (r) => r.id,
+  );
+
 const captionRun = (t: Awaited<ReturnType<typeof setup>>['t'], workflowId = `caption-${randomUUID().slice(0, 8)}`) =>
   t.client.workflow.start(captionWorkflow, {
     workflowId,
@@ -135,11 +141,7 @@ async function expectSameBatchFinished(
   expect(fake.batches.uploads).toHaveLength(1);
   expect(fake.batches.calls.get('POST /batches')).toBe(1);
   expect(fake.batches.calls.get('GET /batches/id')!).toBeGreaterThan(run.pollsAtKill);
-  const captioned = await pool.query(
-    `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
-    [run.ids],
-  );
-  expect(captioned.rows[0].n).toBe(run.ids.length);
+  expect(await captionedOf(pool, run.ids)).toHaveLength(run.ids.length);
   const paid = await pool.query(
     `SELECT count(*)::int AS n FROM llm_calls WHERE agent = 'itemCaptioner' AND status = 'ok'`,
   );
@@ -154,10 +156,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     // Stage 1: every caption in one provider batch, none asked online.
     const caption = await captionRun(t);
     expect(await t.run(() => caption.result())).toMatchObject({ done: 30, failed: 0 });
-    const captioned = await t.pool.query(`SELECT caption FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [
-      ids,
-    ]);
-    expect(captioned.rowCount).toBe(30);
+    expect(await captionedOf(t.pool, ids)).toHaveLength(30);
     expect(server.seen.filter((r) => r.agent === 'itemCaptioner')).toHaveLength(0);
     const captions = await ledgerOf(t.pool, `agent = 'itemCaptioner' AND status = 'ok'`, []);
     expect(captions).toHaveLength(30);
@@ -234,9 +233,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const r = await t.run(() => first.result());
     // One chunk (up to 200 items through the Batch API): the refused caption fails it, everything else is stored.
     expect(r).toMatchObject({ done: 0, failed: 30 });
-    const stored = async () =>
-      (await t.pool.query(`SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [ids]))
-        .rows[0].n;
+    const stored = async () => (await captionedOf(t.pool, ids)).length;
     expect(await stored()).toBe(29);
     // 15 answered lines of 30 (13 ok, a 500, a 400), then a second batch of the 15 unanswered and the 500.
     expect(server.batches.uploads.map((u) => u.lines)).toEqual([30, 16]);
@@ -263,8 +260,8 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const ids = await uncaption(t.pool, 10);
     const run = await captionRun(t);
     expect(await t.run(() => run.result())).toMatchObject({ done: 0, failed: 10 });
-    const stored = await t.pool.query(`SELECT id FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`, [ids]);
-    expect(stored.rowCount).toBe(9);
+    const stored = await captionedOf(t.pool, ids);
+    expect(stored).toHaveLength(9);
     expect(server.batches.uploads.map((u) => u.lines)).toEqual([10, 9]);
     expect(server.batches.batches.map((b) => b.status)).toEqual(['failed', 'completed']);
 
@@ -278,7 +275,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const bad = requests[2];
     expect(requests.filter((r) => r.status === 'failed')).toEqual([bad]);
     const badItem = bad.call_key.replace('caption:', '');
-    expect(ids.filter((id) => !stored.rows.some((r) => r.id === id))).toEqual([badItem]);
+    expect(ids.filter((id) => !stored.includes(id))).toEqual([badItem]);
     const message = `provider batch ${server.batches.batches[0].id} failed validation at line 3 of its request file (itemCaptioner ${bad.call_key}, custom_id ${bad.content_hash.slice(0, 12)}…, body): the body is not a valid chat completions request`;
     expect(bad.error).toBe(message);
 
@@ -336,11 +333,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     server.batches.o.refuse = undefined;
     const again = await captionRun(t, run.workflowId);
     expect(await t.run(() => again.result())).toMatchObject({ done: 5, failed: 0 });
-    const captioned = await t.pool.query(
-      `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
-      [ids],
-    );
-    expect(captioned.rows[0].n).toBe(5);
+    expect(await captionedOf(t.pool, ids)).toHaveLength(5);
   });
 
   it('a request file over the size limit is split into files within it, and the provider accepts each', async () => {
@@ -588,11 +581,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     server.batches.o.latencyMs = 200;
     const again = await captionRun(t, run.workflowId);
     expect(await t.run(() => again.result())).toMatchObject({ done: 6, failed: 0 });
-    const captioned = await t.pool.query(
-      `SELECT count(*)::int AS n FROM items WHERE id = ANY ($1) AND caption IS NOT NULL`,
-      [ids],
-    );
-    expect(captioned.rows[0].n).toBe(6);
+    expect(await captionedOf(t.pool, ids)).toHaveLength(6);
     expect(server.batches.uploads.map((u) => u.lines)).toEqual([6, 6]);
   });
 
