@@ -80,7 +80,12 @@ export function installWorkerLogging(
   };
   Runtime.install({
     logger: new DefaultLogger('INFO', write),
-    ...(o.prometheus ? { telemetryOptions: { metrics: { prometheus: { bindAddress: o.prometheus } } } } : {}),
+    telemetryOptions: {
+      // The SDK's native side prints its own warnings (a retried poll, a slow workflow task) straight to the
+      // console unless they are forwarded: into this file with the rest.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(o.prometheus ? { metrics: { prometheus: { bindAddress: o.prometheus } } } : {}),
+    },
     ...(o.shutdownSignals ? { shutdownSignals: o.shutdownSignals } : {}),
   });
   installed = file;

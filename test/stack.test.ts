@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPostgresCanEnter, waitForPostgres } from '../stack/postgres';
 import { alive, childrenOf as children } from '../stack/processes';
-import { canConnect } from '../stack/temporal';
+import { canConnect, ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
 import { freePort } from './global-setup';
 import { env, pgCtlRestart, runMuse } from './helpers';
 
@@ -114,5 +115,37 @@ describe('muse up and the stack daemon', () => {
     );
     fs.chmodSync(closed, 0o711);
     expect(() => checkPostgresCanEnter([path.join(closed, 'clone', '.muse')])).not.toThrow();
+  });
+  it("muse worker keeps the SDK's own warnings in its log: a dev server that goes away puts nothing on the terminal", async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-quiet-'));
+    const port = await freePort();
+    const dev = startDevServer({
+      cli: ensureTemporalCli(),
+      port,
+      uiPort: await freePort(),
+      logFile: path.join(home, 'temporal.log'),
+    });
+    const worker = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'muse.js'), 'worker'], {
+      env: { ...process.env, MUSE_HOME: home, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, DATABASE_URL: env().databaseUrl },
+    });
+    let out = '';
+    worker.stdout.on('data', (d) => (out += d));
+    worker.stderr.on('data', (d) => (out += d));
+    try {
+      await waitForTemporal(`127.0.0.1:${port}`, 60_000, dev);
+      await until('the worker polling', () => out.includes('polling'), 60_000);
+      const started = out;
+      dev.kill('SIGKILL');
+      // The SDK retries its polls and says so at WARN: into worker.log, not onto the terminal.
+      const log = path.join(home, 'logs', 'worker.log');
+      const logged = () => fs.existsSync(log) && /retried/.test(fs.readFileSync(log, 'utf8'));
+      await until('a retried poll said somewhere', () => logged() || /retried/.test(out), 60_000);
+      await sleep(1000);
+      expect(logged()).toBe(true);
+      expect(out).toBe(started);
+    } finally {
+      worker.kill('SIGKILL');
+      dev.kill('SIGKILL');
+    }
   });
 });
