@@ -15,6 +15,7 @@ import {
   committedWorstCase,
   enqueueBatchRequest,
   providerBatch,
+  reopenAbandonedBatch,
   requestFileOf,
   requestsOf,
   settleRequests,
@@ -122,6 +123,8 @@ export class BatchApi {
     const requester = a.activity.info.workflowExecution?.workflowId ?? a.base.callKey;
     const runId = a.base.batchId ?? requester;
     const line = await this.line(a.base.contentHash, a.body);
+    const requesterRun = a.activity.info.workflowExecution?.runId ?? requester;
+    const reopened = await reopenAbandonedBatch(this.pool, a.base.contentHash, requesterRun);
     const r = await enqueueBatchRequest(this.pool, {
       contentHash: a.base.contentHash,
       runId,
@@ -137,7 +140,7 @@ export class BatchApi {
       body: a.body,
       bytes: Buffer.byteLength(line) + 1,
       estimateTokens: estimateTokens(a.body.messages as OpenAI.Chat.Completions.ChatCompletionMessageParam[]),
-      requesterRun: a.activity.info.workflowExecution?.runId ?? requester,
+      requesterRun,
     });
     if (r.status === 'answered') {
       const stored = await answeredOutput(this.pool, a.base.contentHash);
@@ -154,6 +157,8 @@ export class BatchApi {
         FailureType.BudgetExceeded,
       );
     if (r.status === 'queued') await this.nudge(a.activity, runId);
+    // The collector of the batch's own run starts its workflow again (the run may have another id now).
+    if (reopened) await this.nudge(a.activity, reopened.runId);
     throw ApplicationFailure.nonRetryable(
       `${a.agent}: queued for the Batch API (run ${runId}); the workflow waits for its provider batch`,
       FailureType.AwaitingBatch,
@@ -215,13 +220,19 @@ export class BatchApi {
 
   /**
    * A provider batch whose workflow failed for good (the provider refused it, or retries ran out): its
-   * requests still waiting fail with why, so their units fail with it instead of waiting for ever, and a
-   * later run sends them anew.
+   * requests still waiting fail with why, so their units fail with it instead of waiting for ever. A later
+   * run reads a sent batch again once (it is paid for, and the provider may still answer it), and sends
+   * the requests of any other anew.
    */
   async abandon(id: number, error: string): Promise<void> {
     const row = await providerBatch(this.pool, id);
     if (CLOSED.includes(row.status)) return;
-    const message = `provider batch ${id}${row.provider_batch_id ? ` (${row.provider_batch_id})` : ''} was abandoned: ${error}`;
+    const next = !row.provider_batch_id
+      ? ''
+      : row.reopened_at
+        ? '; read again once already, the next run sends its requests anew'
+        : '; the next run reads it again before sending anything anew';
+    const message = `provider batch ${id}${row.provider_batch_id ? ` (${row.provider_batch_id})` : ''} was abandoned: ${error}${next}`;
     await settleRequests(this.pool, id, 'failed', 'all', message);
     await updateProviderBatch(this.pool, id, { status: 'abandoned', error });
   }

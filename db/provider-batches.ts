@@ -62,6 +62,35 @@ export async function enqueueBatchRequest(
   return res.rows[0];
 }
 
+/**
+ * A sent batch abandoned by an earlier run (its polls or files refused: a revoked key, an outage of hours)
+ * is read again, not sent again, when a later run asks one of its requests: the batch goes back to its
+ * workflow, and its failed requests back into it. Once per batch. Returns the batch's run, whose collector
+ * starts that workflow, when this call reopened it.
+ */
+export async function reopenAbandonedBatch(
+  pool: Pool,
+  contentHash: string,
+  requesterRun: string,
+): Promise<{ id: number; runId: string } | undefined> {
+  const r = await pool.query(
+    `WITH b AS (
+       UPDATE provider_batches pb SET status = 'reopened', reopened_at = now(), error = NULL
+       FROM batch_requests r
+       WHERE r.content_hash = $1 AND pb.id = r.provider_batch_id AND r.status = 'failed'
+         AND r.failed_run IS NOT NULL AND r.failed_run <> $2
+         AND pb.status = 'abandoned' AND pb.provider_batch_id IS NOT NULL AND pb.reopened_at IS NULL
+       RETURNING pb.id, pb.run_id
+     ), requests AS (
+       UPDATE batch_requests SET status = 'planned', error = NULL, failed_run = NULL, updated_at = now()
+       WHERE provider_batch_id IN (SELECT id FROM b) AND status = 'failed'
+     )
+     SELECT id::int, run_id FROM b`,
+    [contentHash, requesterRun],
+  );
+  return r.rows[0] && { id: r.rows[0].id, runId: r.rows[0].run_id };
+}
+
 /** When a request already there is sent anew: cancelled, or failed and told to another workflow run. */
 const ANEW = `(batch_requests.status = 'cancelled' OR (batch_requests.status = 'failed'
   AND batch_requests.failed_run IS NOT NULL AND batch_requests.failed_run <> $15))`;
@@ -85,6 +114,8 @@ export interface ProviderBatchRow {
   cancel_requested: boolean;
   created_at: Date;
   ended_at: Date | null;
+  /** A later run read it again after it was abandoned (once only). */
+  reopened_at: Date | null;
 }
 
 /** Provider states after which a batch answers no more requests. */
@@ -95,7 +126,8 @@ export const CLOSED: readonly string[] = ['ingested', 'paused', 'abandoned'];
 /**
  * Puts the run's queued requests into new provider batches, one endpoint and model per batch, each
  * within the provider's limits (requests and bytes per file), in one transaction. Returns every batch of
- * the run not yet sent, new or left over from a planner that died before starting its workflow.
+ * the run whose workflow is to start: not yet sent (new, or left over from a planner that died before
+ * starting its workflow), or reopened.
  */
 export async function planProviderBatches(
   pool: Pool,
@@ -139,7 +171,7 @@ export async function planProviderBatches(
       );
     }
     const planned = await client.query(
-      `SELECT id::int FROM provider_batches WHERE run_id = $1 AND status = 'planned' ORDER BY id`,
+      `SELECT id::int FROM provider_batches WHERE run_id = $1 AND status IN ('planned', 'reopened') ORDER BY id`,
       [runId],
     );
     await client.query('COMMIT');
@@ -153,7 +185,7 @@ export async function planProviderBatches(
 }
 
 const BATCH_COLUMNS = `id::int, run_id, role, base_url, model, status, requests, bytes::int, worst_case_usd::float8, input_file_id,
-  provider_batch_id, output_file_id, error_file_id, counts, error, cancel_requested, created_at, ended_at`;
+  provider_batch_id, output_file_id, error_file_id, counts, error, cancel_requested, created_at, ended_at, reopened_at`;
 
 export async function providerBatch(pool: Pool, id: number): Promise<ProviderBatchRow> {
   const r = await pool.query(`SELECT ${BATCH_COLUMNS} FROM provider_batches WHERE id = $1`, [id]);

@@ -336,6 +336,34 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(await captionedOf(t.pool, ids)).toHaveLength(5);
   });
 
+  it('a sent batch abandoned when its polls are refused (a revoked key) is read again by the next run, not sent again', async () => {
+    const { t, server } = await setup({ tag: 'breopen', batch: { latencyMs: 8_000 } });
+    const ids = await uncaption(t.pool, 6);
+    const run = await captionRun(t);
+    await untilNewestBatch(t.pool, run.workflowId, 'in_progress');
+    const [sent] = await providerBatchesOf(t.pool, run.workflowId);
+    const revoked = { status: 401, message: 'Incorrect API key provided' };
+    server.batches.o.refuse = (route) => (route === 'GET /batches/id' ? revoked : undefined);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 0, failed: 6 });
+    const [abandoned] = await providerBatchesOf(t.pool, run.workflowId);
+    expect(abandoned).toMatchObject({ id: sent.id, status: 'abandoned' });
+    expect(describeApiRun(await apiRunStatus(t, run.workflowId)).at(-1)).toMatch(
+      /was abandoned: .*HTTP 401.*; the next run reads it again before sending anything anew$/,
+    );
+    const pollsAtAbandon = server.batches.calls.get('GET /batches/id') ?? 0;
+
+    // The key fixed: the same command again reads the paid batch, uploads and creates nothing.
+    server.batches.o.refuse = undefined;
+    const again = await captionRun(t, run.workflowId);
+    expect(await t.run(() => again.result())).toMatchObject({ done: 6, failed: 0 });
+    await expectSameBatchFinished(t.pool, server, {
+      workflowId: run.workflowId,
+      ids,
+      atKill: sent,
+      pollsAtKill: pollsAtAbandon,
+    });
+  });
+
   it('a request file over the size limit is split into files within it, and the provider accepts each', async () => {
     const first = await setup({ tag: 'bsplit' });
     const ids = await uncaption(first.t.pool, 12);
