@@ -273,7 +273,9 @@ export class BatchApi {
     await updateProviderBatch(this.pool, id, { worstCaseUsd: worst });
     let fileId = row.input_file_id;
     if (!fileId) {
-      const file = path.join(os.tmpdir(), `muse-batch-${process.pid}-${id}.jsonl`);
+      // A folder of its own: two databases' batch 1 (or a retry beside an attempt still writing) never share a file.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-batch-'));
+      const file = path.join(dir, `muse-batch-${id}.jsonl`);
       try {
         const out = fs.createWriteStream(file);
         for (const r of requests) {
@@ -288,7 +290,7 @@ export class BatchApi {
         fileId = uploaded.id;
         await updateProviderBatch(this.pool, id, { inputFileId: fileId, bytes: fs.statSync(file).size });
       } finally {
-        fs.rmSync(file, { force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     }
     const mark = await this.mark(id);

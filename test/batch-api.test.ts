@@ -11,7 +11,12 @@ import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { priceTable } from '../agents/prices';
 import type { Pool } from '../db/pool';
-import { providerBatchesOf, type ProviderBatchRow } from '../db/provider-batches';
+import {
+  enqueueBatchRequest,
+  planProviderBatches,
+  providerBatchesOf,
+  type ProviderBatchRow,
+} from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import { captionWorkflow } from '../workflows/catalog';
 import {
@@ -304,6 +309,51 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(rb).toMatchObject({ done: 6, failed: 0 });
     expect(a.server.batches.linesUploaded).toBe(4);
     expect(b.server.batches.linesUploaded).toBe(6);
+  });
+
+  it('two databases sending their provider batch 1 from one worker process at once: each request file holds its own requests', async () => {
+    const a = await setup({ tag: 'bfilea' });
+    const b = await setup({ tag: 'bfileb' });
+    // Requests of different sizes in each database, queued and planned into each one's provider batch 1.
+    const plan = async (s: typeof a, n: number, words: number) => {
+      const hashes: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const body = {
+          model: MODELS.catalog,
+          messages: [{ role: 'user', content: `item ${i}: ${'linen '.repeat(words)}` }],
+        };
+        const contentHash = `${s.databaseUrl.slice(-12)}-${i}`;
+        hashes.push(contentHash);
+        await enqueueBatchRequest(s.t.pool, {
+          contentHash,
+          runId: 'run-files',
+          requester: 'run-files',
+          callKey: `caption:${i}`,
+          agent: 'itemCaptioner',
+          role: 'catalog',
+          baseUrl: s.server.baseURL,
+          model: MODELS.catalog,
+          promptVersion: 'v1',
+          body,
+          bytes: JSON.stringify(body).length + 100,
+          estimateTokens: words,
+          requesterRun: 'run-files',
+        });
+      }
+      return { ids: await planProviderBatches(s.t.pool, 'run-files', { maxRequests: 1_000, maxBytes: 1e9 }), hashes };
+    };
+    const pa = await plan(a, 300, 40);
+    const pb = await plan(b, 200, 90);
+    expect([pa.ids, pb.ids]).toEqual([[1], [1]]);
+    await Promise.all([a.llm.batches!.submit(1, () => {}), b.llm.batches!.submit(1, () => {})]);
+    for (const [s, p] of [
+      [a, pa],
+      [b, pb],
+    ] as const) {
+      const [upload] = s.server.batches.uploads;
+      const lines = s.server.batches.files.get(upload.id)!.text.split('\n').filter(Boolean);
+      expect(lines.map((l) => JSON.parse(l).custom_id).sort()).toEqual([...p.hashes].sort());
+    }
   });
 
   it('a provider that refuses the request file (401): the run ends at once with the reason, nothing waits for ever, and a later run sends the requests anew', async () => {
