@@ -9,6 +9,7 @@ import type { Pool } from '../db/pool';
 import { planProviderBatches, providerBatch, requestersOf } from '../db/provider-batches';
 import { FailureType } from '../schemas/failures';
 import { inLanes } from '../workflows/lanes';
+import { budgetCause, describeFailure, fatalCause } from '../workflows/failures';
 
 /** Signals sent at once to the workflows waiting for a provider batch. */
 const SIGNALS_IN_FLIGHT = 20;
@@ -48,6 +49,45 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
 
     async abandonProviderBatch(input: { id: number; error: string }): Promise<void> {
       await api().abandon(input.id, input.error);
+    },
+
+    /**
+     * Which of these workflows ended, and how: for conversations a batch's run took over (workflows/adopted.ts).
+     * A failure comes with the type the batch reads (out of budget, fatal) and the message it records.
+     */
+    async endedWorkflows(input: {
+      workflowIds: string[];
+    }): Promise<Array<{ workflowId: string; ok: boolean; message: string; type?: string }>> {
+      const { client } = Context.current();
+      const ended: Array<{ workflowId: string; ok: boolean; message: string; type?: string }> = [];
+      await inLanes(input.workflowIds.length, SIGNALS_IN_FLIGHT, async (k) => {
+        const workflowId = input.workflowIds[k];
+        const handle = client.workflow.getHandle(workflowId);
+        let status: string;
+        try {
+          status = (await handle.describe()).status.name;
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+          ended.push({ workflowId, ok: false, message: 'its workflow is not on the server any more' });
+          return;
+        }
+        if (status === 'RUNNING') return;
+        if (status === 'COMPLETED') return void ended.push({ workflowId, ok: true, message: 'completed' });
+        try {
+          await handle.result();
+          ended.push({ workflowId, ok: true, message: 'completed' });
+        } catch (e) {
+          const cause = budgetCause(e) ?? fatalCause(e);
+          ended.push({
+            workflowId,
+            ok: false,
+            message: cause?.message ?? describeFailure(e),
+            type: cause?.type ?? undefined,
+          });
+        }
+        Context.current().heartbeat();
+      });
+      return ended;
     },
 
     /**

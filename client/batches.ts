@@ -338,17 +338,19 @@ function rootCause(e: unknown): string {
   return c.message ?? String(e);
 }
 
-/** Conversations of a batch that did not complete and are not running in Temporal now, and those never created. */
+/** Conversations of a batch that did not complete and are not running in Temporal now (unless adopted), and those never created. */
 export async function conversationsToResume(
   s: Session,
   batchId: string,
   size: number,
+  /** Through the Batch API a conversation outlives its batch's run: one still running is taken over, not skipped. */
+  adoptRunning = false,
 ): Promise<{ indices: number[]; missing: number }> {
   const rows = await conversationStates(s.pool, batchId);
   const indices: number[] = [];
   for (const row of rows) {
     if (row.status === 'completed') continue;
-    if ((await describeOrUndefined(s, row.conversationId))?.status.name === 'RUNNING') continue;
+    if (!adoptRunning && (await describeOrUndefined(s, row.conversationId))?.status.name === 'RUNNING') continue;
     indices.push(row.idx);
   }
   const have = new Set(rows.map((row) => row.idx));
@@ -401,7 +403,7 @@ export async function resumeBatch(
   if (o.fromScratch) {
     await resetConversations(s.pool, batchId);
   }
-  const { indices, missing } = await conversationsToResume(s, batchId, b.size);
+  const { indices, missing } = await conversationsToResume(s, batchId, b.size, batchRoles.length > 0);
   if (indices.length === 0) return undefined;
   const input: BatchInput = {
     batchId,

@@ -32,7 +32,8 @@ import {
 } from '../client/batches';
 import { batchCost, formatCost } from '../client/cost';
 import { runEval } from '../client/eval';
-import { evalWorkflowId } from '../workflows/ids';
+import { batchWorkflowId, evalWorkflowId } from '../workflows/ids';
+import { batchWorkflow } from '../workflows/batch';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { freePort } from './global-setup';
@@ -221,6 +222,166 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(batches.every((b) => b.status === 'ingested')).toBe(true);
     const st = await batchStatus(t, batchId);
     expect(st.counts.completed).toBe(3);
+  });
+
+  it("a batch's hand-over leaves the conversations waiting on a provider batch running, taken over by the next run: stage 3 goes on meanwhile", async () => {
+    // Answers come 15 s after a batch is made: stage 3 of all six conversations fits well inside that.
+    const { t, server } = await setup({ tag: 'bhand', batch: { latencyMs: 15_000 } });
+    const batchId = uniqueBatch('bhand');
+    const size = 6;
+    const h = await t.client.workflow.start(batchWorkflow, {
+      workflowId: batchWorkflowId(batchId),
+      taskQueue: t.taskQueue,
+      // A budget of 40 events: the run hands over after two or three conversations.
+      args: [
+        {
+          batchId,
+          size,
+          seed: 5,
+          concurrency: 2,
+          provider: 'openai',
+          historyBudget: 40,
+          batchRoles: ['rewriter', 'reviewer'],
+        },
+      ],
+    });
+    expect(await t.run(() => h.result())).toMatchObject({ total: size, done: size, failed: 0, running: 0 });
+
+    // Every conversation's stage 3 began before the first provider batch had answered (the old hand-over
+    // waited for the waiting conversations' three rounds of batches before it started the next one).
+    const started = await t.pool.query(`SELECT max(started_at) AS last FROM conversations WHERE batch_id = $1`, [
+      batchId,
+    ]);
+    const batches = await providerBatchesOf(t.pool, batchId);
+    const firstAnswered = Math.min(...batches.map((b) => b.ended_at!.getTime()));
+    expect(started.rows[0].last.getTime()).toBeLessThan(firstAnswered);
+    // Handed over, not started again: the batch ran more than once, each conversation once.
+    const runs = async (query: string) => {
+      const found: Array<{ workflowId: string; status: string }> = [];
+      for await (const w of t.client.workflow.list({ query }))
+        found.push({ workflowId: w.workflowId, status: w.status.name });
+      return found;
+    };
+    expect((await runs(`WorkflowId = "${batchWorkflowId(batchId)}"`)).length).toBeGreaterThan(1);
+    const conversations = await runs(`WorkflowId STARTS_WITH "muse-${batchId}-"`);
+    expect(conversations.map((c) => c.status)).toEqual(Array(size).fill('COMPLETED'));
+    // Nothing asked twice: each stage-4 request went to the provider once.
+    const requests = await t.pool.query(`SELECT count(*)::int AS n FROM batch_requests WHERE run_id = $1`, [batchId]);
+    expect(server.batches.linesUploaded).toBe(requests.rows[0].n);
+    const reviews = await t.pool.query(`SELECT count(*)::int AS n FROM reviews WHERE conversation_id LIKE $1`, [
+      `muse-${batchId}-%`,
+    ]);
+    expect(reviews.rows[0].n).toBe(size);
+  });
+
+  it("conversations taken over by the next run: a failure is counted and recorded as a child's is, and a cancel reaches them", async () => {
+    const runsOf = async (t: Awaited<ReturnType<typeof setup>>['t'], query: string) => {
+      const found: string[] = [];
+      for await (const w of t.client.workflow.list({ query })) found.push(w.status.name);
+      return found;
+    };
+    const start = (t: Awaited<ReturnType<typeof setup>>['t'], batchId: string) =>
+      t.client.workflow.start(batchWorkflow, {
+        workflowId: batchWorkflowId(batchId),
+        taskQueue: t.taskQueue,
+        args: [
+          {
+            batchId,
+            size: 6,
+            seed: 5,
+            concurrency: 2,
+            provider: 'openai',
+            historyBudget: 40,
+            batchRoles: ['rewriter', 'reviewer'],
+          },
+        ],
+      });
+
+    // Every review refused: each conversation fails in stage 4's last round, most of them after a hand-over.
+    const refused = await setup({
+      tag: 'badoptf',
+      batch: {
+        latencyMs: 4_000,
+        line: (_l, _n, agent) => (agent === 'qualityReviewer' ? { status: 400, message: 'review refused' } : undefined),
+      },
+    });
+    const failing = uniqueBatch('badoptf');
+    expect(await refused.t.run(async () => (await start(refused.t, failing)).result())).toMatchObject({
+      done: 0,
+      failed: 6,
+    });
+    expect((await runsOf(refused.t, `WorkflowId = "${batchWorkflowId(failing)}"`)).length).toBeGreaterThan(1);
+    const failed = await refused.t.pool.query(`SELECT status, failure FROM conversations WHERE batch_id = $1`, [
+      failing,
+    ]);
+    expect(failed.rows).toHaveLength(6);
+    for (const c of failed.rows)
+      expect(c).toMatchObject({ status: 'failed', failure: expect.stringMatching(/HTTP 400: review refused/) });
+
+    // A cancel while conversations taken over wait for their batch: they are cancelled too, none left running.
+    const { t, llm } = await setup({ tag: 'badoptc', batch: { latencyMs: 60_000 } });
+    const cancelled = uniqueBatch('badoptc');
+    const h = await start(t, cancelled);
+    await t.run(async () => {
+      while (
+        (await runsOf(t, `WorkflowId = "${batchWorkflowId(cancelled)}"`)).length < 2 ||
+        (await providerBatchesOf(t.pool, cancelled)).length === 0
+      )
+        await new Promise((r) => setTimeout(r, 200));
+      await cancelBatch(t, cancelled, (row) => llm.batches.cancel(row));
+      await expect(h.result()).rejects.toThrow();
+      for (
+        let i = 0;
+        i < 100 &&
+        (await runsOf(t, `WorkflowId STARTS_WITH "muse-${cancelled}-" AND ExecutionStatus = "Running"`)).length;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 300));
+    });
+    expect(await runsOf(t, `WorkflowId STARTS_WITH "muse-${cancelled}-" AND ExecutionStatus = "Running"`)).toEqual([]);
+    expect(await runsOf(t, `WorkflowId STARTS_WITH "muse-${cancelled}-"`)).toContain('CANCELLED');
+  });
+
+  it('a batch terminated while its conversations wait for a provider batch: they go on to their reviews, and muse resume starts none twice', async () => {
+    const { t } = await setup({ tag: 'bterm', batch: { latencyMs: 10_000 } });
+    const batchId = uniqueBatch('bterm');
+    const size = 4;
+    const h = await startBatch(t, {
+      batchId,
+      size,
+      seed: 3,
+      concurrency: 2,
+      provider: 'openai',
+      batchRoles: ['rewriter', 'reviewer'],
+    });
+    const running = async () => {
+      let n = 0;
+      const query = `WorkflowId STARTS_WITH "muse-${batchId}-" AND ExecutionStatus = "Running"`;
+      for await (const w of t.client.workflow.list({ query })) if (w) n++;
+      return n;
+    };
+    const reviewed = async () =>
+      (
+        await t.pool.query(`SELECT count(*)::int AS n FROM reviews WHERE conversation_id LIKE $1`, [
+          `muse-${batchId}-%`,
+        ])
+      ).rows[0].n;
+    await t.run(async () => {
+      await untilNewestBatch(t.pool, batchId, 'in_progress');
+      await h.terminate('test: a stuck batch');
+      // Whatever had not finished stage 3 is resumed (a conversation still running is taken over, not started again).
+      const resumed = await resumeBatch(t, batchId);
+      if (resumed) expect(await resumed.handle.result()).toMatchObject({ failed: 0 });
+      // Until every conversation's workflow has ended (visibility trails a review stored by a moment).
+      for (let i = 0; i < 300 && (await running()) > 0; i++) await new Promise((r) => setTimeout(r, 200));
+    });
+    expect(await reviewed()).toBe(size);
+    for (let idx = 0; idx < size; idx++) {
+      const statuses: string[] = [];
+      for await (const w of t.client.workflow.list({ query: `WorkflowId = "muse-${batchId}-${idx}"` }))
+        statuses.push(w.status.name);
+      expect(statuses, `conversation ${idx}`).toEqual(['COMPLETED']);
+    }
   });
 
   it('an expired batch sends its unanswered half again; a retryable error line is sent again, a fatal one fails its unit, and a second run retries it', async () => {

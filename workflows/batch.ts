@@ -5,11 +5,14 @@ import {
   continueAsNew,
   executeChild,
   ParentClosePolicy,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { adoptedConversations, cancelWorkflows } from './adopted';
 import type { Activities } from '../activities';
 import { bookkeeping } from './activities';
 import { conversationWorkflow } from './conversation';
@@ -20,7 +23,7 @@ import { optimizeWorkflow, waitingForBatchSignal } from './optimize';
 import { via } from './provider-batches';
 import type { ViaBatch } from '../schemas/batch';
 import * as SA from './search-attributes';
-import { budgetCause, failWith, fatalCause } from './failures';
+import { budgetCause, describeFailure, failWith, fatalCause } from './failures';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -50,6 +53,11 @@ export interface BatchInput extends ViaBatch {
   done?: number;
   failed?: number;
   startedAt?: number;
+  /**
+   * Conversations (indices) the run before handed over while they waited for a provider batch: still
+   * running, they are taken over, not started again.
+   */
+  adopt?: number[];
 }
 export { progressQuery, type BatchProgress } from './progress';
 
@@ -74,11 +82,21 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     startedAt: input.startedAt ?? Date.now(),
   };
   setHandler(progressQuery, () => progress);
-  // Conversations waiting for a provider batch (stage 4 through the Batch API) hold no slot of the window.
-  const waiting = new Set<string>();
-  setHandler(waitingForBatchSignal, (id) => void waiting.add(id));
 
   const optimize = input.job === 'optimize';
+  // Through the Batch API a conversation may wait hours for its answers. Such conversations outlive the
+  // run that started them: a hand-over waits only for those in stage 3, and the next run takes the others
+  // over. Older runs waited for every conversation, stage 3 stopped meanwhile.
+  const outlive = !!input.batchRoles?.length && patched('waiting-outlives-run');
+  const adopted = adoptedConversations(act.endedWorkflows);
+  const workflowIdOf = (id: string) => (optimize ? optimizeWorkflowId(id) : id);
+  const indexOf = new Map<string, number>();
+  /** Conversations running now, started or taken over: a cancel is passed on to each. */
+  const live = new Set<string>();
+  // Conversations waiting for a provider batch (stage 4 through the Batch API) hold no slot of the window.
+  const waiting = new Set<string>();
+  // Only from a conversation of this run's: one left running by a terminated run is not in its window.
+  setHandler(waitingForBatchSignal, (id) => void ((!outlive || indexOf.has(id)) && waiting.add(id)));
   if (!optimize && input.cursor === undefined && (input.indices === undefined || input.prepare)) {
     const spec = {
       batchId: input.batchId,
@@ -131,17 +149,29 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   // so no new one starts and the batch fails with it once the running ones end. Older runs went on.
   const stopOnFatal = patched('fatal-stops-batch');
   let stop: ApplicationFailure | undefined;
-  const run = async (idx: number) => {
+  const run = async (idx: number, handedOver = false) => {
     const id = conversationId(input.batchId, idx);
+    const workflowId = workflowIdOf(id);
+    indexOf.set(workflowId, idx);
+    live.add(workflowId);
     progress.running++;
     try {
       const child = {
         args: [{ conversationId: id, seed: conversationSeed(input.seed, idx), ...via(input) }] as const,
         typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        parentClosePolicy: outlive ? ParentClosePolicy.ABANDON : ParentClosePolicy.TERMINATE,
+        workflowId,
       };
-      if (optimize) await executeChild(optimizeWorkflow, { ...child, workflowId: optimizeWorkflowId(id) });
-      else await executeChild(conversationWorkflow, { ...child, workflowId: id });
+      if (handedOver) await adopted.adopt(workflowId);
+      else
+        try {
+          if (optimize) await executeChild(optimizeWorkflow, child);
+          else await executeChild(conversationWorkflow, child);
+        } catch (e) {
+          // Still running from a run of this batch that was terminated (a resume of a stuck batch): waited for, not started twice.
+          if (!(outlive && e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+          await adopted.adopt(workflowId);
+        }
       progress.done++;
     } catch (e) {
       // Out of budget: the conversation is paused, not failed, and no new one starts; a resume goes on.
@@ -159,11 +189,13 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
         });
     } finally {
       progress.running--;
-      waiting.delete(id);
+      live.delete(workflowId);
+      // The signal names the workflow (an optimize run's id is not the conversation's); older runs deleted the conversation id.
+      waiting.delete(outlive ? workflowId : id);
     }
   };
-  const launch = (idx: number) =>
-    run(idx).catch((e) => {
+  const launch = (idx: number, handedOver = false) =>
+    run(idx, handedOver).catch((e) => {
       // Recording the failure failed too (the database is gone): stop, rather than leave the rejection unhandled.
       stop ??= ApplicationFailure.nonRetryable(
         `could not record a failed conversation: ${describeFailure(e)}`,
@@ -177,47 +209,51 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   // A window at the ceiling cannot grow, so waiting for room needs no timer to ask again (each one was
   // two history events and a server timer per launch); histories recorded before set one every wait.
   const timerOnlyBelowCeiling = adaptive && patched('window-timer-below-ceiling');
+  for (const idx of input.adopt ?? []) {
+    // They waited for a provider batch when handed over: no slot of the window, as before.
+    waiting.add(workflowIdOf(conversationId(input.batchId, idx)));
+    void launch(idx, true);
+  }
   let window = input.concurrency;
   let launchedSinceAsked = WINDOW_EVERY;
   let askedAt = 0;
-  while (cursor < queue.length && !stop && !progress.paused) {
-    // Asked again after WINDOW_EVERY launches, or WINDOW_SECONDS: conversations take minutes on a real
-    // endpoint, so launches alone would leave a small first window in place while the pace grows.
-    if (adaptive && (launchedSinceAsked >= WINDOW_EVERY || Date.now() - askedAt >= WINDOW_SECONDS * 1000)) {
-      window = await bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency });
-      launchedSinceAsked = 0;
-      askedAt = Date.now();
+  try {
+    while (cursor < queue.length && !stop && !progress.paused) {
+      // Asked again after WINDOW_EVERY launches, or WINDOW_SECONDS: conversations take minutes on a real
+      // endpoint, so launches alone would leave a small first window in place while the pace grows.
+      if (adaptive && (launchedSinceAsked >= WINDOW_EVERY || Date.now() - askedAt >= WINDOW_SECONDS * 1000)) {
+        window = await bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency });
+        launchedSinceAsked = 0;
+        askedAt = Date.now();
+      }
+      const room = () => progress.running - waiting.size < window || !!stop || !!progress.paused;
+      if (!adaptive || (timerOnlyBelowCeiling && window >= input.concurrency)) await condition(room);
+      else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
+      if (stop || progress.paused) break;
+      if (
+        workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
+        workflowInfo().continueAsNewSuggested
+      ) {
+        await condition(() => progress.running === (outlive ? waiting.size : 0));
+        if (stop || progress.paused) break; // met while the window drained: no fresh run to hand over to
+        await continueAsNew<typeof batchWorkflow>({
+          ...input,
+          cursor,
+          done: progress.done,
+          failed: progress.failed,
+          startedAt: progress.startedAt,
+          ...(outlive ? { adopt: [...waiting].map((w) => indexOf.get(w)!) } : {}),
+        });
+      }
+      void launch(queue[cursor++]);
+      launchedSinceAsked++;
     }
-    const room = () => progress.running - waiting.size < window || !!stop || !!progress.paused;
-    if (!adaptive || (timerOnlyBelowCeiling && window >= input.concurrency)) await condition(room);
-    else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
-    if (stop || progress.paused) break;
-    if (
-      workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
-      workflowInfo().continueAsNewSuggested
-    ) {
-      await condition(() => progress.running === 0);
-      if (stop || progress.paused) break; // met while the window drained: no fresh run to hand over to
-      await continueAsNew<typeof batchWorkflow>({
-        ...input,
-        cursor,
-        done: progress.done,
-        failed: progress.failed,
-        startedAt: progress.startedAt,
-      });
-    }
-    void launch(queue[cursor++]);
-    launchedSinceAsked++;
+    await condition(() => progress.running === 0);
+    if (stop) throw stop;
+    return progress;
+  } catch (e) {
+    // Its conversations outlive the run: a cancel reaches them only this way.
+    if (outlive && isCancellation(e)) await cancelWorkflows([...live]);
+    throw e;
   }
-  await condition(() => progress.running === 0);
-  if (stop) throw stop;
-  return progress;
-}
-
-/** The innermost cause's message: what actually went wrong in the conversation. */
-function describeFailure(e: unknown): string {
-  const parts: string[] = [];
-  for (let c = e as { message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c)
-    if (c.message) parts.push(c.message);
-  return parts.slice(-2).join(': ') || String(e);
 }

@@ -23,3 +23,11 @@ export const cancelledCause = (e: unknown) => findCause(e, (c): c is CancelledFa
 
 /** The same failure, raised again by the workflow that met it, so the workflow fails with its message and type. */
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);
+
+/** The innermost cause's message: what actually went wrong in the conversation. */
+export function describeFailure(e: unknown): string {
+  const parts: string[] = [];
+  for (let c = e as { message?: string; cause?: unknown } | undefined; c; c = c.cause as typeof c)
+    if (c.message) parts.push(c.message);
+  return parts.slice(-2).join(': ') || String(e);
+}
