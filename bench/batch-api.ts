@@ -19,6 +19,7 @@ import { openSession } from '../client/connection';
 import { installWorkerLogging } from '../client/log';
 import { createMuseWorker } from '../worker';
 import { startBatch, watchBatch } from '../client/batches';
+import { batchWorkflowId } from '../workflows/ids';
 import { importDemoCatalog } from '../catalog/demo';
 import { captionWorkflow } from '../workflows/catalog';
 import { costUsd, priceTable } from '../agents/prices';
@@ -175,6 +176,21 @@ async function main() {
         if (conversations > 0) {
           const batchId = `bench-stage4-${Date.now().toString(36)}`;
           const cpu = sampleCpu();
+          // Seconds in which stage 3 stood still: conversations were left to begin, and no online call was made.
+          let stage3Idle = 0;
+          const online = () => fake.requests() - [...fake.batches.calls.values()].reduce((n, k) => n + k, 0);
+          let seen = online();
+          const idle = setInterval(() => {
+            const calls = online() - seen;
+            seen += calls;
+            void s.pool
+              .query(`SELECT count(*)::int AS n FROM conversations WHERE batch_id = $1 AND started_at IS NOT NULL`, [
+                batchId,
+              ])
+              .then((r) => {
+                if (calls === 0 && r.rows[0].n < conversations) stage3Idle++;
+              });
+          }, 1000);
           t = Date.now();
           const h = await startBatch(s, {
             batchId,
@@ -186,11 +202,14 @@ async function main() {
           });
           const r = await watchBatch(h, batchId);
           cpu.stop();
+          clearInterval(idle);
           if (r === 'detached') return;
           phases.stage4 = {
             done: r.done,
             failed: r.failed,
             ...(await report(batchId, (Date.now() - t) / 1000, cpu, '(batch_id = $1 OR conversation_id LIKE $2)')),
+            stage3IdleSeconds: stage3Idle,
+            workflow: await historyOf(batchWorkflowId(batchId)),
           };
           console.error(JSON.stringify(phases.stage4));
         }
