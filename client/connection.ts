@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createPool, instanceId, migrate, type Pool } from '../db/pool';
 import { config } from '../stack/config';
 import { stackEndpoints } from '../stack';
-import { canConnect, ensureSearchAttributes } from '../stack/temporal';
+import { answersWithin, ensureSearchAttributes } from '../stack/temporal';
 import { temporalTarget, type TemporalTarget } from '../stack/temporal-target';
 import { ensureDatabase } from '../stack/postgres';
 import { taskQueueFor } from '../worker';
@@ -33,14 +33,17 @@ export const connectionClosed = () => closedConnections > 0;
 export async function openSession(): Promise<Session> {
   const ep = stackEndpoints();
   const temporal = temporalTarget({ address: ep.temporalAddress, uiUrl: ep.uiUrl });
-  if (!(await canConnect(temporal.connectionOptions)))
+  if (!(await answersWithin(temporal.connectionOptions, config.temporalConnectSeconds)))
     throw new Error(
-      `Temporal at ${temporal.address} does not answer: run \`muse up\` first, or check TEMPORAL_ADDRESS and its TLS or API key settings.`,
+      `Temporal at ${temporal.address} does not answer (tried for ${config.temporalConnectSeconds} s): run \`muse up\` first, or check TEMPORAL_ADDRESS and its TLS or API key settings (MUSE_TEMPORAL_CONNECT_SECONDS waits longer on a busy machine).`,
     );
   // DATABASE_URL may name a database its server does not have yet (a second dataset beside the stack's).
   await ensureDatabase(ep.databaseUrl);
   await migrate(ep.databaseUrl);
-  const connection = await Connection.connect(temporal.connectionOptions);
+  const connection = await Connection.connect({
+    ...temporal.connectionOptions,
+    connectTimeout: config.temporalConnectSeconds * 1000,
+  });
   const client = new Client({ connection, namespace: temporal.namespace });
   await ensureSearchAttributes(connection, temporal.namespace);
   const pool = createPool(ep.databaseUrl);

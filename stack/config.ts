@@ -21,6 +21,11 @@ export const config = {
   heapMb: Number(process.env.MUSE_HEAP_MB ?? 160),
   databaseUrl: process.env.DATABASE_URL,
   embeddedPgPort: Number(process.env.MUSE_PG_PORT ?? 5433),
+  /**
+   * How long a command keeps trying to reach Temporal before it says it does not answer: a busy 2-core
+   * machine can take seconds to accept a connection from a server that is up.
+   */
+  temporalConnectSeconds: Number(process.env.MUSE_TEMPORAL_CONNECT_SECONDS ?? 15),
 };
 
 export const paths = {

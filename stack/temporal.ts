@@ -97,14 +97,34 @@ export function startDevServer(o: DevServerOptions): ChildProcess {
   return spawn(o.cli, args, { stdio: ['ignore', out, out], env });
 }
 
-export async function canConnect(to: string | ConnectionOptions): Promise<boolean> {
+export async function canConnect(to: string | ConnectionOptions, timeoutMs = 1000): Promise<boolean> {
   try {
-    const c = await Connection.connect({ ...(typeof to === 'string' ? { address: to } : to), connectTimeout: 1000 });
+    const c = await Connection.connect({
+      ...(typeof to === 'string' ? { address: to } : to),
+      connectTimeout: timeoutMs,
+    });
     await c.workflowService.getSystemInfo({});
     await c.close();
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether Temporal answers within `seconds`: tried again and again, each try given longer (1 s, then 2,
+ * then 4, up to what is left), so a server slow to accept on a loaded machine is reached and one that is
+ * down is named within the bound.
+ */
+export async function answersWithin(to: string | ConnectionOptions, seconds: number): Promise<boolean> {
+  const until = Date.now() + seconds * 1000;
+  for (let tryMs = 1000; ; tryMs *= 2) {
+    const started = Date.now();
+    if (await canConnect(to, Math.max(250, Math.min(tryMs, until - Date.now())))) return true;
+    if (Date.now() >= until) return false;
+    // A refused connection comes back at once: wait a little rather than spin.
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(250 - (Date.now() - started), until - Date.now()))));
+    if (Date.now() >= until) return false;
   }
 }
 

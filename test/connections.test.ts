@@ -93,3 +93,43 @@ describe('connections to PostgreSQL', () => {
     }
   });
 });
+
+describe('connections to Temporal', () => {
+  /** A TCP front of the test's Temporal server that holds each connection `delayMs` before it passes it on (or never). */
+  async function slowFront(delayMs: number | 'never'): Promise<string> {
+    const [host, port] = env().temporalAddress.split(':');
+    const front = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.pause();
+      if (delayMs === 'never') return;
+      setTimeout(() => {
+        const upstream = net.connect(Number(port), host, () => {
+          socket.pipe(upstream).pipe(socket);
+          socket.resume();
+        });
+        upstream.on('error', () => socket.destroy());
+        socket.on('close', () => upstream.destroy());
+      }, delayMs);
+    });
+    servers.push(front);
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    return `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
+  }
+
+  it('a server slow to accept (2.5 s a connection, as on a busy machine) is waited for; one that never answers is named within the bound', async () => {
+    const slow = await muse({ TEMPORAL_ADDRESS: await slowFront(2_500) }, 'status', 'no-such-batch');
+    expect(slow.stderr).not.toMatch(/does not answer/);
+    expect(slow.stderr).toMatch(/no-such-batch/);
+
+    const silent = await muse(
+      { TEMPORAL_ADDRESS: await slowFront('never'), MUSE_TEMPORAL_CONNECT_SECONDS: '3' },
+      'status',
+      'no-such-batch',
+    );
+    expect(silent.code).toBe(1);
+    const lines = silent.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^muse: Temporal at 127\.0\.0\.1:\d+ does not answer \(tried for 3 s\)/);
+    expect(silent.ms).toBeLessThan(15_000);
+  });
+});
