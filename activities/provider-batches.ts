@@ -3,10 +3,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BatchApi } from '../agents/batch';
 import { nudgeCollector } from '../agents/batch';
-import { batchAnsweredSignal } from '../workflows/provider-batches';
+import { batchAnsweredSignal, batchRoomSignal } from '../workflows/provider-batches';
+import { providerBatchWorkflowId } from '../workflows/ids';
 import type { Mllm } from '../agents/calls';
 import type { Pool } from '../db/pool';
-import { planProviderBatches, providerBatch, requestersOf } from '../db/provider-batches';
+import { planProviderBatches, providerBatch, requestersOf, waitingForRoom } from '../db/provider-batches';
+import { instanceId } from '../db/pool';
+import { enqueuedTokenLimit } from '../agents/batch-policy';
 import { FailureType } from '../schemas/failures';
 import { inLanes } from '../workflows/lanes';
 import { budgetCause, describeFailure, fatalCause } from '../workflows/failures';
@@ -31,7 +34,16 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
     /** The run's queued requests into provider batches within the provider's limits; the ids of every batch not sent yet. */
     async planProviderBatches(input: { runId: string }): Promise<number[]> {
       const s = api().settings;
-      return planProviderBatches(pool, input.runId, { maxRequests: s.maxRequestsPerFile, maxBytes: s.maxBytesPerFile });
+      return planProviderBatches(pool, input.runId, {
+        maxRequests: s.maxRequestsPerFile,
+        maxBytes: s.maxBytesPerFile,
+        maxTokens: (model) => enqueuedTokenLimit(s, model),
+      });
+    },
+
+    /** Whether a planned batch may go to the provider now, under its model's queue limit. */
+    async admitProviderBatch(input: { id: number }) {
+      return api().admit(input.id);
     },
 
     async submitProviderBatch(input: { id: number }) {
@@ -104,10 +116,18 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
           if (!(e instanceof WorkflowNotFoundError)) throw e;
         }
       });
-      if (input.requeued > 0) {
-        const { run_id: runId } = await providerBatch(pool, input.id);
-        await nudgeCollector(client, info.taskQueue, pool, runId, api().settings);
-      }
+      const row = await providerBatch(pool, input.id);
+      if (input.requeued > 0) await nudgeCollector(client, info.taskQueue, pool, row.run_id, api().settings);
+      // Its place in the provider's queue is free: the batches of its model waiting for one try again.
+      const database = await instanceId(pool);
+      const waiting = (await waitingForRoom(pool, row.base_url, row.model)).filter((id) => id !== input.id);
+      await inLanes(waiting.length, SIGNALS_IN_FLIGHT, async (k) => {
+        try {
+          await client.workflow.getHandle(providerBatchWorkflowId(database, waiting[k])).signal(batchRoomSignal);
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+        }
+      });
       return requesters.length;
     },
   };

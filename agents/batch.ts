@@ -12,7 +12,9 @@ import { FailureType } from '../schemas/failures';
 import { instanceId, type Pool } from '../db/pool';
 import { budgetOf, type LedgerRow } from '../db/ledger';
 import {
+  admitProviderBatch,
   committedWorstCase,
+  deferProviderBatch,
   enqueueBatchRequest,
   providerBatch,
   reopenAbandonedBatch,
@@ -35,6 +37,13 @@ import { costUsd, type PriceTable } from './prices';
 import type { ImageRef, RoleEndpoint } from './openai';
 import { estimateTokens, parseReply } from './openai';
 import { classify } from './transport';
+import {
+  BATCH_ERROR_CODES,
+  classifyBatchFailure,
+  deferWaitSeconds,
+  enqueuedTokenLimit,
+  type BatchError,
+} from './batch-policy';
 import type { AgentName } from './calls';
 
 /**
@@ -237,9 +246,20 @@ export class BatchApi {
     await updateProviderBatch(this.pool, id, { status: 'abandoned', error });
   }
 
-  /** The batch's mark at the provider: which database and which row, so a lost create is found again. */
-  private async mark(id: number): Promise<string> {
-    return `${await instanceId(this.pool)}:${id}`;
+  /** The batch's mark at the provider: which database, which row and which sending, so a lost create is found again. */
+  private async mark(row: ProviderBatchRow): Promise<string> {
+    return `${await instanceId(this.pool)}:${row.id}${row.deferrals ? `:${row.deferrals}` : ''}`;
+  }
+
+  /**
+   * A planned batch takes its place under its model's queue limit, or learns it must wait for one (a
+   * batch of the model ending wakes it; `recheckSeconds` bounds the wait). A cancelled run's batch is
+   * settled instead.
+   */
+  async admit(id: number): Promise<{ admitted: boolean; cancelled: boolean; recheckSeconds: number }> {
+    const row = await providerBatch(this.pool, id);
+    const r = await admitProviderBatch(this.pool, id, enqueuedTokenLimit(this.o.settings, row.model));
+    return { admitted: r.admitted, cancelled: !!r.cancelled, recheckSeconds: this.o.settings.deferMaxSeconds };
   }
 
   /**
@@ -293,7 +313,7 @@ export class BatchApi {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-    const mark = await this.mark(id);
+    const mark = await this.mark(row);
     const existing = await this.atProvider(row, (c) => this.findByMark(c, mark, row.created_at));
     const batch =
       existing ??
@@ -354,10 +374,21 @@ export class BatchApi {
    * errors fail their unit with the provider's message, a batch that failed validation fails the request
    * it names. Returns how many went back to the queue.
    */
-  async ingest(id: number): Promise<{ answered: number; requeued: number; failed: number }> {
+  async ingest(
+    id: number,
+  ): Promise<{ answered: number; requeued: number; failed: number; deferred?: { waitSeconds: number } }> {
     const row = await providerBatch(this.pool, id);
     const out = { answered: 0, requeued: 0, failed: 0 };
     if (CLOSED.includes(row.status) || !row.provider_batch_id) return out;
+    const failure = row.status === 'failed' ? classifyBatchFailure(this.errorsOf(row)) : undefined;
+    if (failure?.kind === 'later' && !row.cancel_requested) {
+      const why = `${row.provider_batch_id}: ${failure.error?.code}: ${failure.error?.message ?? 'no message'}`;
+      if (row.deferrals < this.o.settings.maxDeferrals) {
+        // Not now: the same requests go again once there is room, none refused and no try counted.
+        await deferProviderBatch(this.pool, id, why);
+        return { ...out, deferred: { waitSeconds: deferWaitSeconds(this.o.settings, row.deferrals + 1) } };
+      }
+    }
     const requests = new Map((await requestsOf(this.pool, id)).map((r) => [r.content_hash, r]));
     const tries = await triesOf(this.pool, id);
     const read = async (fileId: string | null) =>
@@ -439,12 +470,13 @@ export class BatchApi {
     out.answered = (await storeAnswers(this.pool, id, answers)).length;
     for (const [hash, error] of fatal) out.failed += await settleRequests(this.pool, id, 'failed', [hash], error);
     out.requeued += await settleRequests(this.pool, id, 'queued', retry);
-    if (row.status === 'failed') {
-      // Validation failed: the line it names fails its unit, the others go back to the queue.
-      const bad = this.badLine(row, await requestFileOf(this.pool, id));
+    if (failure?.kind === 'line') {
+      // Validation failed at a line: its request fails its unit, the others go back to the queue.
+      const bad = this.badLine(row, failure.error!, await requestFileOf(this.pool, id));
       if (bad) out.failed += await settleRequests(this.pool, id, 'failed', [bad.hash], bad.message);
-      else out.failed += await settleRequests(this.pool, id, 'failed', 'all', this.validationMessage(row));
-    }
+      else out.failed += await settleRequests(this.pool, id, 'failed', 'all', this.validationMessage(row, failure));
+    } else if (failure && !(failure.kind === 'later' && row.cancel_requested))
+      out.failed += await settleRequests(this.pool, id, 'failed', 'all', this.validationMessage(row, failure));
     // What is left got no answer: an expired or cancelled batch (or one that failed on other lines).
     const left = row.cancel_requested ? 'cancelled' : 'queued';
     out.requeued += left === 'queued' ? await this.requeueOrFail(id) : 0;
@@ -468,21 +500,34 @@ export class BatchApi {
     return settleRequests(this.pool, id, 'queued', 'all');
   }
 
-  private validationMessage(row: ProviderBatchRow): string {
-    return `provider batch ${row.provider_batch_id} failed validation: ${row.error ?? 'no reason given'}`;
+  /** The provider's errors of a failed batch, as poll stored them. */
+  private errorsOf(row: ProviderBatchRow): BatchError[] {
+    try {
+      const errors = JSON.parse(row.error ?? '[]');
+      return Array.isArray(errors) ? errors : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Why every request of a batch that failed as a whole fails: the provider's word, and what to change where muse knows it. */
+  private validationMessage(row: ProviderBatchRow, failure: ReturnType<typeof classifyBatchFailure>): string {
+    const e = failure.error;
+    if (failure.kind === 'later')
+      return `provider batch ${row.provider_batch_id} was refused for its queue limit ${row.deferrals + 1} times (${e?.code}: ${e?.message}); raise the limit at the provider or lower batch.maxEnqueuedTokens, then run the command again`;
+    const code = e?.code ? BATCH_ERROR_CODES[e.code] : undefined;
+    const reason = e ? `${e.code ?? 'error'}: ${e.message ?? 'no message'}` : (row.error ?? 'no reason given');
+    return `provider batch ${row.provider_batch_id} failed validation: ${code ? reason : `${reason} (a code muse does not know)`}${code?.fix ? `; ${code.fix}` : ''}`;
   }
 
   /** The request a failed validation names, by its line of the request file, with what it was asked for. */
-  private badLine(row: ProviderBatchRow, file: RequestLine[]): { hash: string; message: string } | undefined {
-    let errors: Array<{ line?: number | null; message?: string; param?: string | null; code?: string }>;
-    try {
-      errors = JSON.parse(row.error ?? '[]');
-    } catch {
-      return undefined;
-    }
-    const e = errors.find((x) => x.line);
-    const bad = e?.line ? file[e.line - 1] : undefined;
-    if (!e || !bad) return undefined;
+  private badLine(
+    row: ProviderBatchRow,
+    e: BatchError,
+    file: RequestLine[],
+  ): { hash: string; message: string } | undefined {
+    const bad = e.line ? file[e.line - 1] : undefined;
+    if (!bad) return undefined;
     return {
       hash: bad.content_hash,
       message: `provider batch ${row.provider_batch_id} failed validation at line ${e.line} of its request file (${bad.agent} ${bad.call_key}, custom_id ${bad.content_hash.slice(0, 12)}…${e.param ? `, ${e.param}` : ''}): ${e.message ?? e.code}`,

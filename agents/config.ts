@@ -32,6 +32,19 @@ export const BatchSettings = z.strictObject({
   pollMaxSeconds: z.number().positive().default(600),
   /** Sends of one request (retryable errors, expired batches) before its unit fails. */
   maxTries: z.number().int().min(1).default(3),
+  /**
+   * The organisation's batch queue limit, in input tokens enqueued at once, per model ("*": every model
+   * not named). Unset, a model gets the figure of OpenAI's lowest usage tier (agents/batch-policy.ts).
+   */
+  maxEnqueuedTokens: z.record(z.string(), z.number().int().positive()).default({}),
+  /**
+   * A batch the provider refuses as a whole for now (its queue limit) is sent again once a batch of the
+   * same model ends, or after this wait (doubling up to deferMaxSeconds) when none is in the queue; past
+   * maxDeferrals refusals its requests fail with the provider's word.
+   */
+  deferSeconds: z.number().positive().default(60),
+  deferMaxSeconds: z.number().positive().default(1800),
+  maxDeferrals: z.number().int().min(0).default(48),
 });
 export type BatchSettings = z.infer<typeof BatchSettings>;
 

@@ -7,11 +7,12 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { batchWorkflow, progressQuery, type BatchInput, type BatchProgress } from '../workflows/batch';
-import { batchWorkflowId, evalWorkflowId, optimizeBatchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId, evalWorkflowId, optimizeBatchWorkflowId, providerBatchWorkflowId } from '../workflows/ids';
+import { batchRoomSignal } from '../workflows/provider-batches';
 import { findCause } from '../workflows/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../workflows/search-attributes';
-import { redact } from '../db/pool';
+import { instanceId, redact } from '../db/pool';
 import {
   batchTokens,
   createBatch,
@@ -27,6 +28,7 @@ import {
   refusedRequests,
   requestCancel,
   requestCounts,
+  requestsSentOnFrom,
   unpauseRequests,
   type ProviderBatchRow,
 } from '../db/provider-batches';
@@ -88,7 +90,8 @@ export function summarizeProviderBatches(rows: ProviderBatchRow[]): string {
   const open = rows.filter((r) => !CLOSED.includes(r.status));
   const parts = open.map((r) => {
     const c = r.counts ?? {};
-    return `${r.status}${c.total ? ` ${c.completed ?? 0}/${c.total}` : ''}${c.failed ? ` (${c.failed} failed)` : ''}`;
+    const state = r.status === 'planned' && !r.admitted_at ? 'waiting for queue room' : r.status;
+    return `${state}${c.total ? ` ${c.completed ?? 0}/${c.total}` : ''}${c.failed ? ` (${c.failed} failed)` : ''}`;
   });
   const done = rows.filter((r) => r.status === 'ingested').length;
   const paused = rows.filter((r) => r.status === 'paused').length;
@@ -100,12 +103,28 @@ export function summarizeProviderBatches(rows: ProviderBatchRow[]): string {
 }
 
 /** One line per provider batch of a run, for `muse status`. */
-export function describeProviderBatch(r: ProviderBatchRow): string {
+export function describeProviderBatch(r: ProviderBatchRow, sentOn: SentOn = []): string {
   const c = r.counts ?? {};
+  // Once ingested, the provider's last word on it (expired, cancelled, failed) is what a reader needs.
+  const state =
+    r.status === 'ingested' && r.final_status && r.final_status !== 'completed'
+      ? `${r.final_status} (ingested)`
+      : r.status === 'planned' && !r.admitted_at && !r.provider_batch_id
+        ? `waiting for room in the provider's queue (${Math.round(r.tokens).toLocaleString('en-US')} tokens)`
+        : r.status;
+  const again = sentOn.length
+    ? `${sentOn.reduce((n, x) => n + x.n, 0)} of its requests sent again: ${sentOn
+        .map((x) => (x.batch === null ? `${x.n} ${x.status}` : `${x.n} ${x.status} in provider batch ${x.batch}`))
+        .join(', ')}`
+    : '';
   return [
-    `provider batch ${r.id}${r.provider_batch_id ? ` (${r.provider_batch_id})` : ''}: ${r.status}`,
+    `provider batch ${r.id}${r.provider_batch_id ? ` (${r.provider_batch_id})` : ''}: ${state}`,
     `${r.requests} requests, ${(r.bytes / 1e6).toFixed(1)} MB, ${r.model}`,
     c.total ? `${c.completed ?? 0}/${c.total} completed, ${c.failed ?? 0} failed` : '',
+    again,
+    r.deferrals
+      ? `refused ${r.deferrals} time${r.deferrals > 1 ? 's' : ''} for the provider's queue limit and sent again (last: ${r.deferred_error})`
+      : '',
     r.cancel_requested ? 'cancel asked for' : '',
     r.error ? `error: ${r.error}` : '',
   ]
@@ -121,14 +140,24 @@ export interface ApiRunStatus {
   requests: Record<string, number>;
   /** The first requests the Batch API could not answer, with the error their unit failed with. */
   refused: Array<{ agent: string; call_key: string; error: string }>;
+  /** For each expired, cancelled or failed provider batch, where its requests went after it. */
+  sentOn: Map<number, SentOn>;
 }
 
 /** Refused requests `muse status` lists. */
 const REFUSED_LISTED = 10;
 
+/** Where the requests of an expired, cancelled or failed provider batch went: the batches that sent them again. */
+type SentOn = Awaited<ReturnType<typeof requestsSentOnFrom>>;
+
 export async function apiRunStatus(s: Session, runId: string): Promise<ApiRunStatus> {
+  const providerBatches = await providerBatchesOf(s.pool, runId);
+  const sentOn = new Map<number, SentOn>();
+  for (const b of providerBatches)
+    if (b.final_status && b.final_status !== 'completed') sentOn.set(b.id, await requestsSentOnFrom(s.pool, b.id));
   return {
-    providerBatches: await providerBatchesOf(s.pool, runId),
+    providerBatches,
+    sentOn,
     requests: await requestCounts(s.pool, runId),
     refused: await refusedRequests(s.pool, runId, REFUSED_LISTED),
   };
@@ -142,7 +171,7 @@ export function describeApiRun(a: ApiRunStatus): string[] {
     `Batch API requests: ${Object.entries(a.requests)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    ...a.providerBatches.map((b) => `  ${describeProviderBatch(b)}`),
+    ...a.providerBatches.map((b) => `  ${describeProviderBatch(b, a.sentOn.get(b.id))}`),
     ...a.refused.map((r) => `  refused ${r.agent} ${r.call_key}: ${r.error}`),
     ...(failed > a.refused.length ? [`  … and ${failed - a.refused.length} more refused`] : []),
   ];
@@ -447,6 +476,15 @@ export async function cancelBatch(
     await cancelAtProvider(row);
     cancelled.push(`provider batch ${row.provider_batch_id}`);
   }
+  // Those still waiting for their place in the provider's queue hear it now, not at their next look.
+  const database = await instanceId(s.pool);
+  for (const row of open.filter((r) => !r.provider_batch_id && r.status === 'planned'))
+    await s.client.workflow
+      .getHandle(providerBatchWorkflowId(database, row.id))
+      .signal(batchRoomSignal)
+      .catch((e) => {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      });
   const workflows = batch
     ? [batchWorkflowId(batchId), optimizeBatchWorkflowId(batchId)]
     : [batchId, evalWorkflowId(batchId)];

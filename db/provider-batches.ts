@@ -116,6 +116,14 @@ export interface ProviderBatchRow {
   ended_at: Date | null;
   /** A later run read it again after it was abandoned (once only). */
   reopened_at: Date | null;
+  /** Estimated input tokens it holds in the provider's queue, and since when it holds them (see admitProviderBatch). */
+  tokens: number;
+  admitted_at: Date | null;
+  /** Times the provider refused it as a whole for now (its queue limit), and why the last time. */
+  deferrals: number;
+  deferred_error: string | null;
+  /** The provider's last state of it (completed, expired, cancelled, failed), kept once ingested. */
+  final_status: string | null;
 }
 
 /** Provider states after which a batch answers no more requests. */
@@ -132,17 +140,29 @@ export const CLOSED: readonly string[] = ['ingested', 'paused', 'abandoned'];
 export async function planProviderBatches(
   pool: Pool,
   runId: string,
-  limits: { maxRequests: number; maxBytes: number },
+  limits: {
+    maxRequests: number;
+    maxBytes: number;
+    /** The model's queue limit: no batch holds more estimated input tokens (a request alone over it goes alone). */
+    maxTokens?: (model: string) => number;
+  },
 ): Promise<number[]> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const queued = await client.query(
-      `SELECT content_hash, role, base_url, model, bytes FROM batch_requests
+      `SELECT content_hash, role, base_url, model, bytes, estimate_tokens FROM batch_requests
        WHERE run_id = $1 AND status = 'queued' ORDER BY base_url, model, created_at, content_hash FOR UPDATE SKIP LOCKED`,
       [runId],
     );
-    type Chunk = { role: string; baseUrl: string | null; model: string; hashes: string[]; bytes: number };
+    type Chunk = {
+      role: string;
+      baseUrl: string | null;
+      model: string;
+      hashes: string[];
+      bytes: number;
+      tokens: number;
+    };
     const chunks: Chunk[] = [];
     for (const q of queued.rows) {
       const last = chunks.at(-1);
@@ -151,22 +171,33 @@ export async function planProviderBatches(
         last.baseUrl === q.base_url &&
         last.model === q.model &&
         last.hashes.length < limits.maxRequests &&
-        last.bytes + q.bytes <= limits.maxBytes;
+        last.bytes + q.bytes <= limits.maxBytes &&
+        (!limits.maxTokens || last.tokens + q.estimate_tokens <= limits.maxTokens(q.model));
       if (fits) {
         last.hashes.push(q.content_hash);
         last.bytes += q.bytes;
+        last.tokens += q.estimate_tokens;
       } else
-        chunks.push({ role: q.role, baseUrl: q.base_url, model: q.model, hashes: [q.content_hash], bytes: q.bytes });
+        chunks.push({
+          role: q.role,
+          baseUrl: q.base_url,
+          model: q.model,
+          hashes: [q.content_hash],
+          bytes: q.bytes,
+          tokens: q.estimate_tokens,
+        });
     }
     for (const c of chunks) {
       const { id } = (
         await client.query(
-          `INSERT INTO provider_batches (run_id, role, base_url, model, requests, bytes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-          [runId, c.role, c.baseUrl, c.model, c.hashes.length, c.bytes],
+          `INSERT INTO provider_batches (run_id, role, base_url, model, requests, bytes, tokens)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+          [runId, c.role, c.baseUrl, c.model, c.hashes.length, c.bytes, c.tokens],
         )
       ).rows[0];
       await client.query(
-        `UPDATE batch_requests SET status = 'planned', provider_batch_id = $2, updated_at = now() WHERE content_hash = ANY ($1)`,
+        `UPDATE batch_requests SET status = 'planned', provider_batch_id = $2, sent_in = sent_in || $2::bigint, updated_at = now()
+         WHERE content_hash = ANY ($1)`,
         [c.hashes, id],
       );
     }
@@ -185,7 +216,8 @@ export async function planProviderBatches(
 }
 
 const BATCH_COLUMNS = `id::int, run_id, role, base_url, model, status, requests, bytes::int, worst_case_usd::float8, input_file_id,
-  provider_batch_id, output_file_id, error_file_id, counts, error, cancel_requested, created_at, ended_at, reopened_at`;
+  provider_batch_id, output_file_id, error_file_id, counts, error, cancel_requested, created_at, ended_at, reopened_at,
+  tokens::float8, admitted_at, deferrals, deferred_error, final_status`;
 
 export async function providerBatch(pool: Pool, id: number): Promise<ProviderBatchRow> {
   const r = await pool.query(`SELECT ${BATCH_COLUMNS} FROM provider_batches WHERE id = $1`, [id]);
@@ -271,9 +303,12 @@ export async function updateProviderBatch(
     bytes: s.bytes,
   };
   const set = Object.entries(cols).filter(([, v]) => v !== undefined);
+  const statusParam = `$${set.findIndex(([k]) => k === 'status') + 2}`;
   const extra = [
     s.providerBatchId ? 'submitted_at = now()' : '',
-    s.status && (TERMINAL as readonly string[]).includes(s.status) ? 'ended_at = coalesce(ended_at, now())' : '',
+    s.status && (TERMINAL as readonly string[]).includes(s.status)
+      ? `ended_at = coalesce(ended_at, now()), final_status = ${statusParam}`
+      : '',
     s.status === 'ingested' ? 'ingested_at = now()' : '',
   ].filter(Boolean);
   await pool.query(
@@ -416,9 +451,9 @@ export async function requestCancel(pool: Pool, runId: string): Promise<Provider
   return (
     await pool.query(
       `UPDATE provider_batches SET cancel_requested = true
-       WHERE run_id = $1 AND status NOT IN ('completed', 'failed', 'expired', 'cancelled', 'ingested', 'abandoned')
+       WHERE run_id = $1 AND NOT (status = ANY ($2))
        RETURNING ${BATCH_COLUMNS}`,
-      [runId],
+      [runId, [...TERMINAL, ...CLOSED]],
     )
   ).rows;
 }
@@ -431,4 +466,107 @@ export async function unpauseRequests(pool: Pool, runId: string): Promise<number
     [runId],
   );
   return r.rowCount ?? 0;
+}
+
+/** The input tokens a model's batches at one endpoint hold in the provider's queue: admitted and not yet ended. */
+const IN_QUEUE = `base_url IS NOT DISTINCT FROM $1 AND model = $2 AND admitted_at IS NOT NULL AND ended_at IS NULL
+  AND NOT (status = ANY ($3))`;
+
+/**
+ * A planned batch takes its place under its model's queue limit, when its tokens fit beside those of
+ * the batches in the queue (of every run of this database) or when none is there (a batch alone is
+ * always tried: the limit may be set lower than the provider's). One admission at a time per model.
+ * A batch that is not planned (sent, reopened, closed) needs none; one whose run was cancelled is
+ * settled as cancelled instead.
+ */
+export async function admitProviderBatch(
+  pool: Pool,
+  id: number,
+  limit: number,
+): Promise<{ admitted: boolean; cancelled?: boolean; queued: number; tokens: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const row = (
+      await client.query(
+        `SELECT base_url, model, status, tokens::float8, admitted_at, cancel_requested FROM provider_batches WHERE id = $1 FOR UPDATE`,
+        [id],
+      )
+    ).rows[0];
+    if (!row) throw new Error(`provider batch ${id} is not in the database`);
+    if (row.status !== 'planned' || row.admitted_at) {
+      await client.query('COMMIT');
+      return { admitted: true, queued: 0, tokens: row.tokens };
+    }
+    if (row.cancel_requested) {
+      await client.query(
+        `UPDATE batch_requests SET status = 'cancelled', updated_at = now() WHERE provider_batch_id = $1 AND status = 'planned'`,
+        [id],
+      );
+      await client.query(
+        `UPDATE provider_batches SET status = 'ingested', final_status = 'cancelled', ingested_at = now() WHERE id = $1`,
+        [id],
+      );
+      await client.query('COMMIT');
+      return { admitted: false, cancelled: true, queued: 0, tokens: row.tokens };
+    }
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('muse.batch-queue:' || coalesce($1, '') || ':' || $2))`, [
+      row.base_url,
+      row.model,
+    ]);
+    const q = (
+      await client.query(
+        `SELECT coalesce(sum(tokens), 0)::float8 AS tokens, count(*)::int AS n FROM provider_batches WHERE ${IN_QUEUE}`,
+        [row.base_url, row.model, CLOSED],
+      )
+    ).rows[0];
+    const admitted = q.n === 0 || q.tokens + row.tokens <= limit;
+    if (admitted) await client.query(`UPDATE provider_batches SET admitted_at = now() WHERE id = $1`, [id]);
+    await client.query('COMMIT');
+    return { admitted, queued: q.tokens, tokens: row.tokens };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The provider refused a sent batch as a whole for now (its queue limit): the batch goes back to
+ * waiting for its place, its requests stay in it untouched (no try counted), and it is sent again
+ * later under a new provider batch id, from the same uploaded file.
+ */
+export async function deferProviderBatch(pool: Pool, id: number, why: string): Promise<void> {
+  await pool.query(
+    `UPDATE provider_batches SET status = 'planned', provider_batch_id = NULL, output_file_id = NULL, error_file_id = NULL,
+       counts = NULL, error = NULL, admitted_at = NULL, submitted_at = NULL, ended_at = NULL, final_status = NULL,
+       deferrals = deferrals + 1, deferred_error = $2
+     WHERE id = $1`,
+    [id, why],
+  );
+}
+
+/** Planned batches of this model and endpoint still waiting for their place under the queue limit (any run). */
+export async function waitingForRoom(pool: Pool, baseUrl: string | null, model: string): Promise<number[]> {
+  const r = await pool.query(
+    `SELECT id::int FROM provider_batches
+     WHERE base_url IS NOT DISTINCT FROM $1 AND model = $2 AND status = 'planned' AND admitted_at IS NULL ORDER BY id`,
+    [baseUrl, model],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** Where the requests of a batch went after it: for each later batch (null: queued, not yet planned), how many and their state. */
+export async function requestsSentOnFrom(
+  pool: Pool,
+  id: number,
+): Promise<Array<{ batch: number | null; status: string; n: number }>> {
+  const r = await pool.query(
+    `SELECT provider_batch_id::int AS batch, status, count(*)::int AS n
+     FROM batch_requests WHERE $1 = ANY (sent_in) AND provider_batch_id IS DISTINCT FROM $1
+     GROUP BY 1, 2 ORDER BY 1 NULLS FIRST, 2`,
+    [id],
+  );
+  return r.rows;
 }

@@ -30,7 +30,8 @@ import {
   startBatch,
   summarizeProviderBatches,
 } from '../client/batches';
-import { batchCost, formatCost } from '../client/cost';
+import { batchCost, formatCost, profilesChargedElsewhere } from '../client/cost';
+import { startProfiles } from '../client/profiles';
 import { runEval } from '../client/eval';
 import { batchWorkflowId, evalWorkflowId } from '../workflows/ids';
 import { batchWorkflow } from '../workflows/batch';
@@ -58,8 +59,19 @@ const MODELS: Record<Role, string> = {
 /** Every model at $100 / $100 per million tokens online, so the batch price (half) shows in the ledger. */
 const PRICES = priceTable(Object.fromEntries(Object.values(MODELS).map((m) => [m, [100, 100]])));
 
-/** Short windows and polls: the fake answers in a fraction of a second. */
-const FAST = { flushSeconds: 0.5, maxWaitSeconds: 3, pollSeconds: 0.5, pollMaxSeconds: 1 };
+/**
+ * Short windows and polls: the fake answers in a fraction of a second. No queue limit unless a test sets
+ * one (the fake has none either), and a refused batch waits a second, not a minute, before it goes again.
+ */
+const FAST = {
+  flushSeconds: 0.5,
+  maxWaitSeconds: 3,
+  pollSeconds: 0.5,
+  pollMaxSeconds: 1,
+  deferSeconds: 1,
+  deferMaxSeconds: 2,
+  maxEnqueuedTokens: { '*': 1_000_000_000 },
+};
 
 async function setup(o: {
   batch?: FakeBatchOptions;
@@ -397,8 +409,9 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const ids = await uncaption(t.pool, 30);
     const first = await captionRun(t);
     const r = await t.run(() => first.result());
-    // One chunk (up to 200 items through the Batch API): the refused caption fails it, everything else is stored.
-    expect(r).toMatchObject({ done: 0, failed: 30 });
+    // One chunk (up to 200 items through the Batch API): the refused caption fails, everything else is stored
+    // and counted done (progress counts items, not chunks).
+    expect(r).toMatchObject({ done: 29, failed: 1 });
     const stored = async () => (await captionedOf(t.pool, ids)).length;
     expect(await stored()).toBe(29);
     // 15 answered lines of 30 (13 ok, a 500, a 400), then a second batch of the 15 unanswered and the 500.
@@ -414,6 +427,15 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     );
     expect(failedReason.rows.map((x) => x.error)).toEqual(['HTTP 400: the image could not be read']);
 
+    // \`muse status\` names the expired batch as expired, and says where its requests went: the 15 it never ran
+    // and the one that got a 500, answered in the second batch.
+    const lines = describeApiRun(await apiRunStatus(t, first.workflowId));
+    const [one, two] = batches;
+    expect(lines).toContain(
+      `  provider batch ${one.id} (${one.provider_batch_id}): expired (ingested), 30 requests, ${(one.bytes / 1e6).toFixed(1)} MB, m-catalog, 13/30 completed, 2 failed, 16 of its requests sent again: 16 answered in provider batch ${two.id}`,
+    );
+    expect(lines.find((l) => l.includes(`provider batch ${two.id} (`))).toMatch(/: ingested, 16 requests/);
+
     // Run again: only the item left uncaptioned is asked, in a batch of its own, and answered.
     const again = await captionRun(t, first.workflowId);
     expect(await t.run(() => again.result())).toMatchObject({ done: 1, failed: 0 });
@@ -425,7 +447,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const { t, server } = await setup({ tag: 'binvalid', batch: { invalidLine: (n) => (n === 1 ? 3 : undefined) } });
     const ids = await uncaption(t.pool, 10);
     const run = await captionRun(t);
-    expect(await t.run(() => run.result())).toMatchObject({ done: 0, failed: 10 });
+    expect(await t.run(() => run.result())).toMatchObject({ done: 9, failed: 1 });
     const stored = await captionedOf(t.pool, ids);
     expect(stored).toHaveLength(9);
     expect(server.batches.uploads.map((u) => u.lines)).toEqual([10, 9]);
@@ -749,9 +771,17 @@ describe('the Batch API inside the durable workflows (against a local fake of it
         .sort(),
     ).toEqual(['qualityReviewer', 'recommendationScreener', 'rewriteChecker', 'utteranceRewriter']);
     for (const r of cost.filter((x) => x.api === 'batch')) expect(r.costUsd).toBeCloseTo(r.onlineUsd! / 2, 8);
-    expect(formatCost(cost)).toMatch(
-      /online vs batch: these calls would have cost \$[\d.]+ online; through the Batch API they cost \$[\d.]+/,
+    // Each API with its own total: stage 3's online calls are not counted as the Batch API's.
+    const sum = (api: string, f: (r: (typeof cost)[number]) => number) =>
+      cost.filter((r) => r.api === api).reduce((n, r) => n + f(r), 0);
+    const text = formatCost(cost).split('\n');
+    expect(text).toContain(
+      `online: $${sum('online', (r) => r.costUsd!).toFixed(4)} for ${sum('online', (r) => r.requests)} requests`,
     );
+    expect(text).toContain(
+      `Batch API: $${sum('batch', (r) => r.costUsd!).toFixed(4)} for ${sum('batch', (r) => r.requests)} requests ($${sum('batch', (r) => r.onlineUsd!).toFixed(4)} had they gone online)`,
+    );
+    expect(sum('online', (r) => r.requests)).toBeGreaterThan(0);
   });
 
   it("muse eval's judgements go through a provider batch; its 80 units wait on one timer, and at most 50 activities run at once", async () => {
@@ -852,5 +882,96 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     const resumed = await resumeBatch(t, batchId, { maxCost: 1_000 });
     expect(await t.run(() => resumed!.handle.result())).toMatchObject({ done: 2, failed: 0 });
     expect(server.batches.uploads.length).toBeGreaterThan(0);
+  });
+
+  it('a queue limit that holds half a run: no more tokens enqueued than the limit at any time, every item answered', async () => {
+    // 30 captions of about 600 estimated tokens each: a limit of 9,000 holds about half of them.
+    const limit = 9_000;
+    const { t, server } = await setup({
+      tag: 'bqueue',
+      settings: { maxEnqueuedTokens: { '*': 1_000_000_000, 'm-catalog': limit } },
+      batch: { enqueuedTokenLimit: limit, latencyMs: 1_000 },
+    });
+    const ids = await uncaption(t.pool, 30);
+    const run = await captionRun(t);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 30, failed: 0 });
+    expect(await captionedOf(t.pool, ids)).toHaveLength(30);
+    const batches = await providerBatchesOf(t.pool, run.workflowId);
+    const total = batches.reduce((n, b) => n + b.tokens, 0);
+    expect(total).toBeGreaterThan(limit * 1.5);
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    for (const b of batches) expect(b.tokens).toBeLessThanOrEqual(limit);
+    // Never more at once than the limit: not by our estimate (each batch's place, from admitted to ended) ...
+    for (const b of batches) {
+      const beside = batches.filter((o) => o.admitted_at! < b.ended_at! && o.ended_at! > b.admitted_at!);
+      expect(beside.reduce((n, o) => n + o.tokens, 0)).toBeLessThanOrEqual(limit);
+    }
+    // ... nor by the provider's count, which never had to refuse one.
+    expect(server.batches.peakEnqueued.get('m-catalog')).toBeLessThanOrEqual(limit);
+    expect(server.batches.batches.map((b) => b.status)).toEqual(batches.map(() => 'completed'));
+    expect(server.batches.linesUploaded).toBe(30);
+  });
+
+  it('a batch the provider refuses as a whole with token_limit_exceeded is sent again by itself, its requests never refused', async () => {
+    // Another job of the organisation fills the queue when the first batch arrives.
+    const full =
+      'Enqueued token limit reached for m-catalog in organization org-fake. Limit: 2,000,000 enqueued tokens. Please try again once some in_progress batches have been completed.';
+    const { t, server } = await setup({
+      tag: 'bdefer',
+      batch: { failBatch: (n) => (n === 1 ? { code: 'token_limit_exceeded', message: full } : undefined) },
+    });
+    const ids = await uncaption(t.pool, 12);
+    const run = await captionRun(t);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 12, failed: 0 });
+    expect(await captionedOf(t.pool, ids)).toHaveLength(12);
+    // The same uploaded file, created again: one upload, two creates, the first refused.
+    expect(server.batches.uploads).toHaveLength(1);
+    expect(server.batches.batches.map((b) => b.status)).toEqual(['failed', 'completed']);
+    const [b] = await providerBatchesOf(t.pool, run.workflowId);
+    expect(b).toMatchObject({ status: 'ingested', deferrals: 1, provider_batch_id: server.batches.batches[1].id });
+    expect(b.deferred_error).toBe(`${server.batches.batches[0].id}: token_limit_exceeded: ${full}`);
+    expect(server.batches.batches[1].metadata?.muse).toMatch(new RegExp(`:${b.id}:1$`));
+    const paid = await ledgerOf(t.pool, `agent = 'itemCaptioner' AND status = 'ok'`, []);
+    expect(paid).toHaveLength(12);
+    expect(describeApiRun(await apiRunStatus(t, run.workflowId))[1]).toContain(
+      "refused 1 time for the provider's queue limit and sent again",
+    );
+  });
+
+  it("a whole-batch failure with a code muse does not know fails its requests with the provider's message, once", async () => {
+    const { t, server } = await setup({
+      tag: 'bunknown',
+      batch: { failBatch: () => ({ code: 'organization_suspended', message: 'This organization is suspended.' }) },
+    });
+    await uncaption(t.pool, 4);
+    const run = await captionRun(t);
+    expect(await t.run(() => run.result())).toMatchObject({ done: 0, failed: 4 });
+    expect(server.batches.batches).toHaveLength(1);
+    const errors = await t.pool.query(`SELECT DISTINCT error FROM batch_requests WHERE run_id = $1`, [run.workflowId]);
+    expect(errors.rows.map((r) => r.error)).toEqual([
+      `provider batch ${server.batches.batches[0].id} failed validation: organization_suspended: This organization is suspended. (a code muse does not know)`,
+    ]);
+  });
+
+  it('muse cost of a batch whose profiles `muse profiles` made first names where their stage-2 calls are charged', async () => {
+    const { t } = await setup({ tag: 'bprof' });
+    const seed = 9;
+    const made = await startProfiles(t, { count: 4, seed, provider: 'openai', concurrency: 2 });
+    await t.run(() => made.handle.result());
+    const stage2 = await ledgerOf(t.pool, `call_key LIKE $1 AND status = 'ok'`, [`profile:${seed}:%`]);
+    expect(stage2.length).toBeGreaterThan(0);
+
+    const batchId = uniqueBatch('bprof');
+    const h = await startBatch(t, { batchId, size: 2, seed, concurrency: 2, provider: 'openai' });
+    expect(await t.run(() => h.result())).toMatchObject({ done: 2, failed: 0 });
+    const rows = await batchCost(t.pool, batchId);
+    expect(rows.map((r) => r.agent)).not.toContain('backstoryWriter');
+    const lines = await profilesChargedElsewhere(t.pool, batchId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^stage 2: the 2 profiles of seed ${seed} this batch used cost \\$[\\d.]+ in \\d+ requests, charged to \`muse profiles --seed ${seed}\` \\(muse-profiles-s${seed}\\) \\(not in the table above\\)$`,
+      ),
+    );
   });
 });

@@ -4,6 +4,7 @@ import {
   defineSignal,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -27,6 +28,8 @@ import type { ViaBatch } from '../schemas/batch';
 
 /** To a workflow whose requests were answered (or failed): run the waiting activities again. */
 export const batchAnsweredSignal = defineSignal('museBatchAnswered');
+/** To a provider batch waiting for its place under the queue limit: a batch of its model ended. */
+export const batchRoomSignal = defineSignal('museBatchRoom');
 /** To a run's collector: requests were queued (agents/batch.ts's nudgeCollector sends it). */
 export const batchQueuedSignal = defineSignal<[{ flushSeconds: number; maxWaitSeconds: number }]>('museBatchQueued');
 
@@ -172,25 +175,46 @@ export interface ProviderBatchInput {
 }
 
 /**
- * One provider batch (`muse-provider-batch-<id>`): sent once (its ids are stored before anything else can
- * fail), polled with durable timers from `pollSeconds` doubling up to `pollMaxSeconds`, then its answers
- * are stored and every workflow that waits for one is signalled.
+ * One provider batch (`muse-provider-batch-<id>`): it waits for its place under its model's queue limit,
+ * is sent (its ids are stored before anything else can fail), polled with durable timers from
+ * `pollSeconds` doubling up to `pollMaxSeconds`, then its answers are stored and every workflow that
+ * waits for one is signalled. Refused as a whole for now (the provider's queue is full), it waits for
+ * a place again and is sent anew, its requests untouched.
  */
 export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
+  let room = 0;
+  setHandler(batchRoomSignal, () => void room++);
+  /** Until a batch of the model ends (its signal), or `seconds` pass. */
+  const roomOrAfter = (seconds: number) => {
+    const seen = room;
+    return condition(() => room > seen, seconds * 1000);
+  };
+  const queueLimit = patched('batch-queue-limit');
   let result;
   let status;
   try {
-    const sent = await files.submitProviderBatch({ id });
-    status = sent.status;
-    if (sent.submitted) {
-      let delay = sent.pollSeconds;
-      for (;;) {
-        await sleep(delay * 1000);
-        if ((await act.pollProviderBatch({ id })).terminal) break;
-        delay = Math.min(delay * 2, sent.pollMaxSeconds);
+    for (;;) {
+      if (queueLimit) {
+        let place = await act.admitProviderBatch({ id });
+        while (!place.admitted && !place.cancelled) {
+          await roomOrAfter(place.recheckSeconds);
+          place = await act.admitProviderBatch({ id });
+        }
       }
+      const sent = await files.submitProviderBatch({ id });
+      status = sent.status;
+      if (sent.submitted) {
+        let delay = sent.pollSeconds;
+        for (;;) {
+          await sleep(delay * 1000);
+          if ((await act.pollProviderBatch({ id })).terminal) break;
+          delay = Math.min(delay * 2, sent.pollMaxSeconds);
+        }
+      }
+      result = await files.ingestProviderBatch({ id });
+      if (!result.deferred) break;
+      await roomOrAfter(result.deferred.waitSeconds);
     }
-    result = await files.ingestProviderBatch({ id });
   } catch (e) {
     // Refused for good, or out of retries: the requests fail with why, and the workflows waiting for
     // them hear it, so no run waits for ever on a batch nobody works on.
