@@ -1,4 +1,4 @@
-import { FailureType } from '../schemas/failures';
+import { FailureType, type UnitsLeft } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm, ViaBatch } from '../agents/calls';
 import { noEmbedder, type Embedder } from '../agents/embedder';
@@ -52,14 +52,27 @@ export function catalogActivities({
       const ids = await uncaptionedIds(pool, input);
       const items = await getItems(pool, ids);
       const source = `${agent.provider}:${PROMPTS.itemCaptioner.version}`;
-      await inLanes(ids.length, CAPTIONS_IN_FLIGHT, async (k) => {
-        const { description } = await agent.call(
-          'itemCaptioner',
-          { item: items.get(ids[k])! },
-          { key: `caption:${ids[k]}`, batchRoles: input.batchRoles },
-        );
-        await storeCaption(pool, ids[k], description, source);
-      });
+      try {
+        await inLanes(ids.length, CAPTIONS_IN_FLIGHT, async (k) => {
+          const { description } = await agent.call(
+            'itemCaptioner',
+            { item: items.get(ids[k])! },
+            { key: `caption:${ids[k]}`, batchRoles: input.batchRoles },
+          );
+          await storeCaption(pool, ids[k], description, source);
+        });
+      } catch (e) {
+        // A chunk that fails for good says how many of its items are left, so progress counts items.
+        if (!(e instanceof ApplicationFailure) || !e.nonRetryable || e.type === FailureType.AwaitingBatch) throw e;
+        const left: UnitsLeft = { unitsLeft: (await uncaptionedIds(pool, input)).length };
+        throw ApplicationFailure.create({
+          message: e.message,
+          type: e.type ?? undefined,
+          nonRetryable: true,
+          details: [left],
+          cause: e.cause,
+        });
+      }
       return ids.length;
     },
 

@@ -37,3 +37,8 @@ export const FATAL_FAILURE_TYPES: readonly string[] = [
   httpFailureType(403),
   httpFailureType(404),
 ];
+
+/** What a failed unit of several items says of itself: how many of its items are still not done (the rest are stored). */
+export interface UnitsLeft {
+  unitsLeft: number;
+}

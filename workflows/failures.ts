@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { FATAL_FAILURE_TYPES, FailureType } from '../schemas/failures';
+import { FATAL_FAILURE_TYPES, FailureType, type UnitsLeft } from '../schemas/failures';
 
 /** The first failure in a cause chain (activity in child in workflow) that passes `test`, if any. */
 export function findCause<T>(e: unknown, test: (c: unknown) => c is T): T | undefined {
@@ -22,6 +22,16 @@ export const budgetCause = (e: unknown) => findCause(e, ofType([FailureType.Budg
 export const cancelledCause = (e: unknown) => findCause(e, (c): c is CancelledFailure => c instanceof CancelledFailure);
 
 /** The same failure, raised again by the workflow that met it, so the workflow fails with its message and type. */
+/** How many items of a failed unit are left undone, when its activity said (the others were stored). */
+export function unitsLeftOf(e: unknown): number | undefined {
+  const c = findCause(
+    e,
+    (x): x is ApplicationFailure =>
+      x instanceof ApplicationFailure && typeof (x.details?.[0] as UnitsLeft | undefined)?.unitsLeft === 'number',
+  );
+  return c ? (c.details![0] as UnitsLeft).unitsLeft : undefined;
+}
+
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);
 
 /** The innermost cause's message: what actually went wrong in the conversation. */

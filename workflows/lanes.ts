@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatchProgress } from './progress';
 import { FailureType } from '../schemas/failures';
-import { budgetCause, cancelledCause, failWith, fatalCause } from './failures';
+import { budgetCause, cancelledCause, failWith, fatalCause, unitsLeftOf } from './failures';
 
 const ofType = (e: unknown, type: string) => e instanceof ApplicationFailure && e.type === type;
 /**
@@ -81,7 +81,10 @@ export async function inCountedLanes(
           progress.paused ??= budget.message;
           throw PAUSE;
         }
-        progress.failed += weight(k);
+        // A unit of many items that stored most of them counts those done (its activity says how many are left).
+        const failed = Math.min(weight(k), unitsLeftOf(e) ?? weight(k));
+        progress.failed += failed;
+        progress.done += weight(k) - failed;
         const fatal = stopOnFatal ? fatalCause(e) : undefined;
         if (fatal) throw failWith(fatal);
       } finally {
