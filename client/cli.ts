@@ -38,7 +38,7 @@ import {
 import type { BatchProgress } from '../workflows/progress';
 import { batchUiUrl, connectionClosed, openSession, type Session } from './connection';
 import { withInlineWorker } from './inline-worker';
-import { batchCost, formatCost } from './cost';
+import { batchCost, formatCost, profilesChargedElsewhere } from './cost';
 import { describeConfig } from './config';
 import { estimateBatch, formatEstimate } from './estimate';
 import { batchStats, folderStats, formatStats } from './stats';
@@ -668,6 +668,7 @@ program
       if (rows.length === 0)
         return console.log(`batch ${batchId}: no LLM calls in the ledger (the simulated provider makes none)`);
       console.log(formatCost(rows));
+      for (const l of await profilesChargedElsewhere(s.pool, batchId)) console.log(l);
       if (rows.some((r) => r.costUsd === null))
         console.log('unpriced: a model missing from the price table (add it with MUSE_PRICES).');
     }),

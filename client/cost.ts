@@ -1,4 +1,5 @@
-import { costByAgent } from '../db/ledger';
+import { costByAgent, profileCallsElsewhere } from '../db/ledger';
+import { seedProfilesWorkflowId } from '../workflows/ids';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig } from '../agents/config';
 import { costUsd, priceTable } from '../agents/prices';
@@ -72,9 +73,25 @@ export function formatCost(rows: CostRow[]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [line(head), ...body.map(line)];
-  if (rows.some((r) => r.api === 'batch') && priced)
+  // Each API with its own total: the Batch API's beside what the same calls would have cost online.
+  const by = (api: CostRow['api']) => rows.filter((r) => r.api === api);
+  const total = (rs: CostRow[], f: (r: CostRow) => number | null) =>
+    rs.some((r) => f(r) === null)
+      ? `${money(rs.reduce((n, r) => n + (f(r) ?? 0), 0))} + unpriced`
+      : money(rs.reduce((n, r) => n + (f(r) ?? 0), 0));
+  const count = (rs: CostRow[]) => rs.reduce((n, r) => n + r.requests, 0);
+  if (by('batch').length)
     out.push(
-      `online vs batch: these calls would have cost ${money(sum((r) => r.onlineUsd ?? 0))} online; through the Batch API they cost ${money(sum((r) => r.costUsd ?? 0))}`,
+      `online: ${total(by('online'), (r) => r.costUsd)} for ${count(by('online'))} requests`,
+      `Batch API: ${total(by('batch'), (r) => r.costUsd)} for ${count(by('batch'))} requests (${total(by('batch'), (r) => r.onlineUsd)} had they gone online)`,
     );
   return out.join('\n');
+}
+
+/** A line per seed whose profiles this batch used but whose stage-2 calls are charged to another run. */
+export async function profilesChargedElsewhere(pool: Pool, batchId: string): Promise<string[]> {
+  return (await profileCallsElsewhere(pool, batchId)).map(
+    (p) =>
+      `stage 2: the ${p.profiles} profiles of seed ${p.seed} this batch used cost ${p.cost === null ? 'an unpriced amount' : `$${p.cost.toFixed(4)}`} in ${p.requests} requests, charged to ${p.chargedTo ? `batch ${p.chargedTo}` : `\`muse profiles --seed ${p.seed}\` (${seedProfilesWorkflowId(p.seed)})`} (not in the table above)`,
+  );
 }

@@ -60,6 +60,29 @@ export async function costByAgent(
   return r.rows;
 }
 
+/**
+ * The stage-2 calls of the profiles a batch's conversations use that were charged elsewhere: made by
+ * `muse profiles` (or another batch) before this batch took them. By the seed they were made for.
+ */
+export async function profileCallsElsewhere(
+  pool: Pool,
+  batchId: string,
+): Promise<Array<{ seed: number; chargedTo: string | null; profiles: number; requests: number; cost: number | null }>> {
+  const r = await pool.query(
+    `WITH used AS (
+       SELECT DISTINCT p.seed, p.seq FROM conversations c JOIN profiles p ON p.id = c.profile_id WHERE c.batch_id = $1
+     )
+     SELECT u.seed::float8 AS seed, l.batch_id AS "chargedTo", count(DISTINCT (u.seed, u.seq))::int AS profiles,
+       count(*) FILTER (WHERE l.status <> 'cached')::int AS requests, sum(l.cost_usd)::float8 AS cost
+     FROM used u JOIN llm_calls l
+       ON l.call_key IN ('profile:' || u.seed || ':' || u.seq, 'profile:' || u.seed || ':' || u.seq || ':gate')
+     WHERE l.batch_id IS DISTINCT FROM $1 AND l.conversation_id IS NULL
+     GROUP BY u.seed, l.batch_id ORDER BY u.seed, l.batch_id`,
+    [batchId],
+  );
+  return r.rows;
+}
+
 /** The batch a conversation belongs to. */
 export async function batchIdOf(pool: Pool, conversationId: string): Promise<string | undefined> {
   return (await pool.query('SELECT batch_id FROM conversations WHERE id = $1', [conversationId])).rows[0]?.batch_id;
