@@ -16,6 +16,7 @@ import {
   committedWorstCase,
   deferProviderBatch,
   enqueueBatchRequest,
+  inProviderBatch,
   providerBatch,
   reopenAbandonedBatch,
   requestFileOf,
@@ -131,6 +132,9 @@ export class BatchApi {
       );
     const requester = a.activity.info.workflowExecution?.workflowId ?? a.base.callKey;
     const runId = a.base.batchId ?? requester;
+    // Asked again while its batch is at the provider (every signal wakes all of a workflow's waiting
+    // units): nothing to write, and no image to read for the request's size.
+    if (await inProviderBatch(this.pool, a.base.contentHash, requester)) throw this.awaiting(a.agent, runId);
     const line = await this.line(a.base.contentHash, a.body);
     const requesterRun = a.activity.info.workflowExecution?.runId ?? requester;
     const reopened = await reopenAbandonedBatch(this.pool, a.base.contentHash, requesterRun);
@@ -168,8 +172,12 @@ export class BatchApi {
     if (r.status === 'queued') await this.nudge(a.activity, runId);
     // The collector of the batch's own run starts its workflow again (the run may have another id now).
     if (reopened) await this.nudge(a.activity, reopened.runId);
-    throw ApplicationFailure.nonRetryable(
-      `${a.agent}: queued for the Batch API (run ${runId}); the workflow waits for its provider batch`,
+    throw this.awaiting(a.agent, runId);
+  }
+
+  private awaiting(agent: AgentName, runId: string): ApplicationFailure {
+    return ApplicationFailure.nonRetryable(
+      `${agent}: queued for the Batch API (run ${runId}); the workflow waits for its provider batch`,
       FailureType.AwaitingBatch,
     );
   }

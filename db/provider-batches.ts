@@ -91,6 +91,15 @@ export async function reopenAbandonedBatch(
   return r.rows[0] && { id: r.rows[0].id, runId: r.rows[0].run_id };
 }
 
+/** Whether a request is planned into a provider batch already, for this requester: its ask has nothing to change. */
+export async function inProviderBatch(pool: Pool, contentHash: string, requester: string): Promise<boolean> {
+  const r = await pool.query(
+    `SELECT 1 FROM batch_requests WHERE content_hash = $1 AND status = 'planned' AND $2 = ANY (requesters)`,
+    [contentHash, requester],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 /** When a request already there is sent anew: cancelled, or failed and told to another workflow run. */
 const ANEW = `(batch_requests.status = 'cancelled' OR (batch_requests.status = 'failed'
   AND batch_requests.failed_run IS NOT NULL AND batch_requests.failed_run <> $15))`;
@@ -143,7 +152,7 @@ export async function planProviderBatches(
   limits: {
     maxRequests: number;
     maxBytes: number;
-    /** The model's queue limit: no batch holds more estimated input tokens (a request alone over it goes alone). */
+    /** No batch holds more estimated input tokens than this for its model (a request alone over it goes alone). */
     maxTokens?: (model: string) => number;
   },
 ): Promise<number[]> {
