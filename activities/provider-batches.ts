@@ -37,7 +37,9 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
       return planProviderBatches(pool, input.runId, {
         maxRequests: s.maxRequestsPerFile,
         maxBytes: s.maxBytesPerFile,
-        maxTokens: (model) => enqueuedTokenLimit(s, model),
+        // Half the limit: the next batch waits in the queue while the one before it is stored, and an
+        // estimate the provider counts higher (up to twice) still fits.
+        maxTokens: (model) => enqueuedTokenLimit(s, model) / 2,
       });
     },
 
