@@ -8,7 +8,14 @@
  * Needs the Temporal server `muse up` starts (or TEMPORAL_ADDRESS) and a PostgreSQL server
  * (DATABASE_URL's, else 127.0.0.1:5432); it makes a database of its own there with the demo catalog.
  *
+ * At a real provider's scale, the organisation's batch queue limit: `--queue-limit T` gives muse and the
+ * fake the same limit of T enqueued input tokens for gpt-4o-mini, and `--refuse-first N` has the fake
+ * refuse the first N batches as a whole with token_limit_exceeded (another job of the organisation
+ * filling the queue). Past the demo catalog's 20,800 items, `--captions` copies its items (sharing their
+ * images) until there are enough.
+ *
  *   npx tsx bench/batch-api.ts [--captions 20800] [--conversations 1000] [--latency 60] [--concurrency 200]
+ *     [--queue-limit TOKENS] [--refuse-first N]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,19 +40,49 @@ async function main() {
       /** Seconds from a batch's creation to its answers. */
       latency: { type: 'string', default: '60' },
       concurrency: { type: 'string', default: '200' },
+      'queue-limit': { type: 'string' },
+      'refuse-first': { type: 'string', default: '0' },
     },
   });
+  const queueLimit = values['queue-limit'] === undefined ? undefined : Number(values['queue-limit']);
+  const refuseFirst = Number(values['refuse-first']);
   const captions = Number(values.captions);
   const conversations = Number(values.conversations);
   const latencyMs = Number(values.latency) * 1000;
-  const fake = await startOpenAiTestServer(undefined, 0, { vary: true, record: false, batch: { latencyMs } });
+  const fake = await startOpenAiTestServer(undefined, 0, {
+    vary: true,
+    record: false,
+    batch: {
+      latencyMs,
+      enqueuedTokenLimit: queueLimit,
+      failBatch: (n) =>
+        n <= refuseFirst
+          ? {
+              code: 'token_limit_exceeded',
+              message: `Enqueued token limit reached for gpt-4o-mini in organization org-bench. Limit: ${queueLimit ?? 'n/a'} enqueued tokens. Please try again once some in_progress batches have been completed.`,
+            }
+          : undefined,
+      // Hundreds of megabytes of request files: the fake keeps none once read.
+      dropInputs: true,
+    },
+  });
 
   // Every role on gpt-4o-mini (priced in the built-in table); short flush and poll windows for a fake that answers in a minute.
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-bench-batch-'));
   const config = path.join(home, 'muse.config.json');
   fs.writeFileSync(
     config,
-    JSON.stringify({ batch: { flushSeconds: 5, maxWaitSeconds: 60, pollSeconds: 5, pollMaxSeconds: 30 } }),
+    JSON.stringify({
+      batch: {
+        flushSeconds: 5,
+        maxWaitSeconds: 60,
+        pollSeconds: 5,
+        pollMaxSeconds: 30,
+        deferSeconds: 5,
+        deferMaxSeconds: 30,
+        ...(queueLimit ? { maxEnqueuedTokens: { 'gpt-4o-mini': queueLimit } } : {}),
+      },
+    }),
   );
   const server = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   server.pathname = `/muse_bench_batch_${Date.now().toString(36)}`;
@@ -131,6 +168,35 @@ async function main() {
       };
     };
 
+    /**
+     * The run against its queue limit: the tokens it asked for, the most enqueued at once by muse's estimate
+     * (batches from their place to their end) and by the provider's count, and the whole-batch refusals.
+     */
+    const queueOf = async (runId: string) => {
+      const rows = (
+        await s.pool.query(
+          `SELECT tokens::float8 AS tokens, admitted_at, ended_at, deferrals FROM provider_batches WHERE run_id = $1`,
+          [runId],
+        )
+      ).rows as Array<{ tokens: number; admitted_at: Date; ended_at: Date; deferrals: number }>;
+      const mostAtOnce = Math.max(
+        0,
+        ...rows.map((b) =>
+          rows
+            .filter((o) => o.admitted_at <= b.admitted_at && o.ended_at > b.admitted_at)
+            .reduce((n, o) => n + o.tokens, 0),
+        ),
+      );
+      return {
+        limit: queueLimit ?? null,
+        estimatedTokens: rows.reduce((n, b) => n + b.tokens, 0),
+        mostEnqueuedByEstimate: mostAtOnce,
+        mostEnqueuedByProvider: fake.batches.peakEnqueued.get('gpt-4o-mini') ?? 0,
+        refusalsRecovered: rows.reduce((n, b) => n + b.deferrals, 0),
+        refusedAtProvider: fake.batches.batches.filter((b) => b.status === 'failed').length,
+      };
+    };
+
     /** The workflow's runs: their history events, and workflow tasks that failed or timed out (each a replay). */
     const historyOf = async (workflowId: string) => {
       const out = { runs: 0, events: 0, failedWorkflowTasks: 0 };
@@ -149,6 +215,15 @@ async function main() {
     await worker.runUntil(
       (async () => {
         if (captions > 0) {
+          // Copies of the demo catalog's items (their images shared) until there are N.
+          const have = (await s.pool.query(`SELECT count(*)::int AS n FROM items`)).rows[0].n;
+          for (let copy = 1; copy * have < captions; copy++)
+            await s.pool.query(
+              `INSERT INTO items (id, source, title, description, features, categories, price, store, details, image_sha256)
+               SELECT id || '-copy' || $1, source, title, description, features, categories, price, store, details, image_sha256
+               FROM items WHERE id NOT LIKE '%-copy%' LIMIT $2`,
+              [copy, captions - copy * have],
+            );
           // The demo catalog is stored uncaptioned: items past the first N are marked captioned, so only N are asked.
           await s.pool.query(
             `UPDATE items SET caption = '(left out by the benchmark)', caption_source = 'bench'
@@ -169,6 +244,7 @@ async function main() {
             done: r.done,
             failed: r.failed,
             ...(await report(workflowId, (Date.now() - t) / 1000, cpu, `call_key LIKE 'caption:%'`)),
+            queue: await queueOf(workflowId),
             workflow: await historyOf(workflowId),
           };
           console.error(JSON.stringify(phases.captions));
