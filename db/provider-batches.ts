@@ -445,9 +445,10 @@ export async function refusedRequests(
 
 /** The run a provider's batch id was sent for (`muse status batch_…`). */
 export async function runOfProviderBatch(pool: Pool, providerBatchId: string): Promise<string | undefined> {
-  const r = await pool.query(`SELECT run_id FROM provider_batches WHERE provider_batch_id = $1 LIMIT 1`, [
-    providerBatchId,
-  ]);
+  const r = await pool.query(
+    `SELECT run_id FROM provider_batches WHERE provider_batch_id = $1 OR $1 = ANY (refused_ids) LIMIT 1`,
+    [providerBatchId],
+  );
   return r.rows[0]?.run_id;
 }
 
@@ -550,7 +551,7 @@ export async function deferProviderBatch(pool: Pool, id: number, why: string): P
   await pool.query(
     `UPDATE provider_batches SET status = 'planned', provider_batch_id = NULL, output_file_id = NULL, error_file_id = NULL,
        counts = NULL, error = NULL, admitted_at = NULL, submitted_at = NULL, ended_at = NULL, final_status = NULL,
-       deferrals = deferrals + 1, deferred_error = $2
+       deferrals = deferrals + 1, deferred_error = $2, refused_ids = refused_ids || provider_batch_id
      WHERE id = $1`,
     [id, why],
   );

@@ -15,6 +15,7 @@ import {
   enqueueBatchRequest,
   planProviderBatches,
   providerBatchesOf,
+  runOfProviderBatch,
   type ProviderBatchRow,
 } from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
@@ -931,6 +932,8 @@ describe('the Batch API inside the durable workflows (against a local fake of it
     expect(b).toMatchObject({ status: 'ingested', deferrals: 1, provider_batch_id: server.batches.batches[1].id });
     expect(b.deferred_error).toBe(`${server.batches.batches[0].id}: token_limit_exceeded: ${full}`);
     expect(server.batches.batches[1].metadata?.muse).toMatch(new RegExp(`:${b.id}:1$`));
+    // The refused sending's id is no dead end: \`muse status batch_…\` finds the run by it.
+    expect(await runOfProviderBatch(t.pool, server.batches.batches[0].id)).toBe(run.workflowId);
     const paid = await ledgerOf(t.pool, `agent = 'itemCaptioner' AND status = 'ok'`, []);
     expect(paid).toHaveLength(12);
     expect(describeApiRun(await apiRunStatus(t, run.workflowId))[1]).toContain(

@@ -8,6 +8,8 @@ ALTER TABLE provider_batches ADD COLUMN admitted_at timestamptz;
 -- later, unchanged, its requests never refused for it; and the provider's last word on why.
 ALTER TABLE provider_batches ADD COLUMN deferrals int NOT NULL DEFAULT 0;
 ALTER TABLE provider_batches ADD COLUMN deferred_error text;
+-- The provider's ids of the sendings it refused, so `muse status <id>` still finds the batch by them.
+ALTER TABLE provider_batches ADD COLUMN refused_ids text[] NOT NULL DEFAULT '{}';
 -- The provider's last state of the batch (completed, expired, cancelled, failed), kept once it is ingested.
 ALTER TABLE provider_batches ADD COLUMN final_status text;
 -- Every provider batch a request was planned into, in order: where an expired batch's requests went.
@@ -24,6 +26,7 @@ CREATE INDEX provider_batches_queue_idx ON provider_batches (model, base_url) WH
 DROP INDEX provider_batches_queue_idx;
 ALTER TABLE batch_requests DROP COLUMN sent_in;
 ALTER TABLE provider_batches DROP COLUMN final_status;
+ALTER TABLE provider_batches DROP COLUMN refused_ids;
 ALTER TABLE provider_batches DROP COLUMN deferred_error;
 ALTER TABLE provider_batches DROP COLUMN deferrals;
 ALTER TABLE provider_batches DROP COLUMN admitted_at;
