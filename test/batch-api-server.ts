@@ -41,7 +41,7 @@ export interface FakeBatchOptions {
   enqueuedTokenLimit?: number;
   /** The n-th batch fails as a whole (no line named) with this error once validated. */
   failBatch?: (n: number) => { code: string; message: string } | undefined;
-  /** Forget a request file's text once its batch is validated (a benchmark's hundreds of megabytes). */
+  /** Forget a request file's text once its batch has run (a benchmark's hundreds of megabytes). */
   dropInputs?: boolean;
 }
 
@@ -285,7 +285,6 @@ export class FakeBatchApi {
       metadata: r.metadata ?? null,
     };
     this.batches.push(batch);
-    if (this.o.dropInputs) input.text = '';
     this.later(20, () => this.validate(batch, n, raw, input.bytes));
     return batch;
   }
@@ -523,6 +522,7 @@ export class FakeBatchApi {
     batch.error_file_id = save([...ran.filter((x) => !x.ok).map((x) => x.line), ...never]);
     batch.status = status;
     this.results.delete(batch.id);
+    if (this.o.dropInputs) this.files.get(batch.input_file_id)!.text = '';
   }
 
   /** Lines of every request file uploaded so far. */
