@@ -48,6 +48,11 @@ export function providerBatchActivities({ pool, llm }: { pool: Pool; llm: (provi
       return api().admit(input.id);
     },
 
+    /** Writes and uploads a planned batch's request file (its budget checked first), before it waits for its place. */
+    async prepareProviderBatch(input: { id: number }): Promise<void> {
+      await api().prepare(input.id, heartbeat);
+    },
+
     async submitProviderBatch(input: { id: number }) {
       const r = await api().submit(input.id, heartbeat);
       return { ...r, pollSeconds: api().settings.pollSeconds, pollMaxSeconds: api().settings.pollMaxSeconds };

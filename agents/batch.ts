@@ -197,14 +197,24 @@ export class BatchApi {
   }
 
   /** A request as a line of the request file: images as data URLs (or their http(s) URLs), read now. */
-  private async line(customId: string, body: Record<string, unknown>): Promise<string> {
+  private async line(
+    customId: string,
+    body: Record<string, unknown>,
+    images?: Map<string, ReturnType<ImagePart>>,
+  ): Promise<string> {
+    const image = (ref: ImageRef) => {
+      if (!images) return this.o.image(ref);
+      const key = JSON.stringify(ref);
+      if (!images.has(key)) images.set(key, this.o.image(ref));
+      return images.get(key)!;
+    };
     const messages = await Promise.all(
       (body.messages as Array<{ role: string; content: unknown }>).map(async (m) => ({
         ...m,
         content: Array.isArray(m.content)
           ? await Promise.all(
               m.content.map((p: { type: string; image_url?: ImageRef }) =>
-                p.type === 'image_url' ? this.o.image(p.image_url!) : p,
+                p.type === 'image_url' ? image(p.image_url!) : p,
               ),
             )
           : m.content,
@@ -271,11 +281,12 @@ export class BatchApi {
   }
 
   /**
-   * Sends a planned batch: checks its worst case against the run's --max-cost, writes the request file,
-   * uploads it and creates the batch, storing each id the moment the provider gives it. Run again after a
-   * crash it reuses the stored file, and finds a batch created but not stored by the mark in its metadata.
+   * Checks a planned batch's worst case against the run's --max-cost (pausing it if it would pass) and
+   * writes and uploads its request file, unless it is uploaded already: done before the batch waits for
+   * its place in the provider's queue, so that place is never spent writing. Returns the file, or why
+   * there is none to send (sent already, paused, nothing left).
    */
-  async submit(id: number, heartbeat: () => void): Promise<{ submitted: boolean; status: string }> {
+  async prepare(id: number, heartbeat: () => void): Promise<{ fileId?: string; submitted: boolean; status: string }> {
     const row = await providerBatch(this.pool, id);
     if (row.provider_batch_id) return { submitted: true, status: row.status };
     if (row.status !== 'planned') return { submitted: false, status: row.status };
@@ -299,28 +310,40 @@ export class BatchApi {
       }
     }
     await updateProviderBatch(this.pool, id, { worstCaseUsd: worst });
-    let fileId = row.input_file_id;
-    if (!fileId) {
-      // A folder of its own: two databases' batch 1 (or a retry beside an attempt still writing) never share a file.
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-batch-'));
-      const file = path.join(dir, `muse-batch-${id}.jsonl`);
-      try {
-        const out = fs.createWriteStream(file);
-        for (const r of requests) {
-          if (!out.write(`${await this.line(r.content_hash, r.body)}\n`)) await once(out, 'drain');
-          heartbeat();
-        }
-        out.end();
-        await once(out, 'finish');
-        const uploaded = await this.atProvider(row, (c) =>
-          c.files.create({ file: fs.createReadStream(file), purpose: 'batch' }),
-        );
-        fileId = uploaded.id;
-        await updateProviderBatch(this.pool, id, { inputFileId: fileId, bytes: fs.statSync(file).size });
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+    if (row.input_file_id) return { fileId: row.input_file_id, submitted: false, status: row.status };
+    // A folder of its own: two databases' batch 1 (or a retry beside an attempt still writing) never share a file.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-batch-'));
+    const file = path.join(dir, `muse-batch-${id}.jsonl`);
+    try {
+      const out = fs.createWriteStream(file);
+      // An image several requests show (look-alike items share one) is read and encoded once per file.
+      const images = new Map<string, ReturnType<ImagePart>>();
+      for (const r of requests) {
+        if (!out.write(`${await this.line(r.content_hash, r.body, images)}\n`)) await once(out, 'drain');
+        heartbeat();
       }
+      out.end();
+      await once(out, 'finish');
+      const uploaded = await this.atProvider(row, (c) =>
+        c.files.create({ file: fs.createReadStream(file), purpose: 'batch' }),
+      );
+      await updateProviderBatch(this.pool, id, { inputFileId: uploaded.id, bytes: fs.statSync(file).size });
+      return { fileId: uploaded.id, submitted: false, status: row.status };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Sends a planned batch: checks its worst case against the run's --max-cost, writes the request file,
+   * uploads it and creates the batch, storing each id the moment the provider gives it. Run again after a
+   * crash it reuses the stored file, and finds a batch created but not stored by the mark in its metadata.
+   */
+  async submit(id: number, heartbeat: () => void): Promise<{ submitted: boolean; status: string }> {
+    const ready = await this.prepare(id, heartbeat);
+    if (!ready.fileId) return { submitted: ready.submitted, status: ready.status };
+    const row = await providerBatch(this.pool, id);
+    const fileId = ready.fileId;
     const mark = await this.mark(row);
     const existing = await this.atProvider(row, (c) => this.findByMark(c, mark, row.created_at));
     const batch =

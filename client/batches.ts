@@ -109,8 +109,10 @@ export function describeProviderBatch(r: ProviderBatchRow, sentOn: SentOn = []):
   const state =
     r.status === 'ingested' && r.final_status && r.final_status !== 'completed'
       ? `${r.final_status} (ingested)`
-      : r.status === 'planned' && !r.admitted_at && !r.provider_batch_id
-        ? `waiting for room in the provider's queue (${Math.round(r.tokens).toLocaleString('en-US')} tokens)`
+      : r.status === 'planned' && !r.provider_batch_id
+        ? r.admitted_at
+          ? `being sent (its place in the provider's queue taken: ${Math.round(r.tokens).toLocaleString('en-US')} tokens)`
+          : `waiting for room in the provider's queue (${Math.round(r.tokens).toLocaleString('en-US')} tokens)`
         : r.status;
   const again = sentOn.length
     ? `${sentOn.reduce((n, x) => n + x.n, 0)} of its requests sent again: ${sentOn

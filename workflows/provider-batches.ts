@@ -195,6 +195,8 @@ export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
   try {
     for (;;) {
       if (queueLimit) {
+        // The file is written and uploaded first: a place in the provider's queue is never spent writing.
+        await files.prepareProviderBatch({ id });
         let place = await act.admitProviderBatch({ id });
         while (!place.admitted && !place.cancelled) {
           await roomOrAfter(place.recheckSeconds);
