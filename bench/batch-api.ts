@@ -227,7 +227,7 @@ async function main() {
           // The demo catalog is stored uncaptioned: items past the first N are marked captioned, so only N are asked.
           await s.pool.query(
             `UPDATE items SET caption = '(left out by the benchmark)', caption_source = 'bench'
-           WHERE caption IS NULL AND id NOT IN (SELECT id FROM items ORDER BY id LIMIT $1)`,
+           WHERE caption IS NULL AND id IN (SELECT id FROM items ORDER BY id OFFSET $1)`,
             [captions],
           );
           const workflowId = `bench-caption-${Date.now().toString(36)}`;
