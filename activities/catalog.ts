@@ -62,8 +62,9 @@ export function catalogActivities({
           await storeCaption(pool, ids[k], description, source);
         });
       } catch (e) {
-        // A chunk that fails for good says how many of its items are left, so progress counts items.
-        if (!(e instanceof ApplicationFailure) || !e.nonRetryable || e.type === FailureType.AwaitingBatch) throw e;
+        // A chunk that fails for good, or waits for a provider batch, says how many of its items are left,
+        // so progress counts items (a waiting chunk's run may hand over to the next: workflows/catalog.ts).
+        if (!(e instanceof ApplicationFailure) || !e.nonRetryable) throw e;
         const left: UnitsLeft = { unitsLeft: (await uncaptionedIds(pool, input)).length };
         throw ApplicationFailure.create({
           message: e.message,

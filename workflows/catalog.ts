@@ -11,10 +11,18 @@ export interface CatalogInput extends ViaBatch {
   concurrency: number;
   /** Carried across continue-as-new. */
   carried?: { done: number; failed: number; startedAt: number };
+  /** Through the Batch API: history events after which waiting units hand over to a fresh run (tests set it low). */
+  historyBudget?: number;
 }
 
 /** Units of work per run: about 6 history events each keeps a run far below Temporal's limits. */
 const UNITS_PER_RUN = 1_000;
+/**
+ * Through the Batch API every answered provider batch has each waiting unit ask again: past this many
+ * events the waiting units hand over to a fresh run (Temporal ends a run at 51,200; 200,000 captions in
+ * 25 batches took one past it).
+ */
+const HISTORY_BUDGET = 10_000;
 
 /** One activity per unit of work, bounded and counted; past UNITS_PER_RUN the rest goes to a fresh run. */
 async function eachWithProgress(
@@ -35,11 +43,11 @@ async function eachWithProgress(
     startedAt: c.startedAt,
   };
   setHandler(progressQuery, () => progress);
-  const untilAnswered = batchAnswers();
+  const untilAnswered = batchAnswers({ handOverAfter: input.historyBudget ?? HISTORY_BUDGET });
   // A unit waiting for a provider batch holds nothing, so through the Batch API every unit is asked at once.
   const viaBatch = !!input.batchRoles?.length;
   // Runs recorded before a fatal failure stopped the workflow counted it and went on; they must replay so.
-  await inCountedLanes(
+  const { handedOver } = await inCountedLanes(
     progress,
     Math.min(units, UNITS_PER_RUN),
     viaBatch ? Math.min(units, UNITS_PER_RUN) : input.concurrency,
@@ -48,7 +56,7 @@ async function eachWithProgress(
     patched('fatal-stops-workflow'),
   );
   // What is left is planned again by the next run (only work not yet stored is planned).
-  if (units > UNITS_PER_RUN)
+  if (units > UNITS_PER_RUN || handedOver)
     await continueAsNew({
       ...input,
       carried: { done: progress.done, failed: progress.failed, startedAt: progress.startedAt },
@@ -58,8 +66,8 @@ async function eachWithProgress(
 
 /**
  * Items per caption activity: 20 online. Through the Batch API a waiting chunk holds nothing, and one run
- * (UNITS_PER_RUN chunks) is one round of provider batches: chunks of 200 send a catalog of up to 200,000
- * items at once, where chunks of 20 sent 20,000 and waited for their answers before sending more.
+ * (UNITS_PER_RUN chunks) asks a catalog of up to 200,000 items at once in chunks of 200, where chunks of
+ * 20 asked 20,000 and waited for their answers before asking more.
  */
 const CAPTION_CHUNK = { online: 20, batch: 200 };
 

@@ -48,6 +48,15 @@ export async function inLanes(
   if (failure) throw failure.error;
 }
 
+/**
+ * Thrown by a unit that stops waiting for a provider batch so that its workflow hands over to a fresh run
+ * (see batchAnswers): what it left undone (all of it, unless its activity said) goes to the next run, and
+ * what it stored counts done.
+ */
+export class HandOver {
+  constructor(readonly unitsLeft?: number) {}
+}
+
 /** Thrown inside the lanes to stop them when the budget is spent; never leaves inCountedLanes. */
 const PAUSE = { paused: true };
 
@@ -64,7 +73,8 @@ export async function inCountedLanes(
   work: (k: number) => Promise<unknown>,
   weight: (k: number) => number = () => 1,
   stopOnFatal = false,
-): Promise<void> {
+): Promise<{ handedOver: boolean }> {
+  let handedOver = false;
   await inLanes(
     n,
     concurrency,
@@ -74,6 +84,11 @@ export async function inCountedLanes(
         await work(k);
         progress.done += weight(k);
       } catch (e) {
+        if (e instanceof HandOver) {
+          handedOver = true;
+          progress.done += weight(k) - Math.min(weight(k), e.unitsLeft ?? weight(k));
+          return;
+        }
         // The run was cancelled (`muse cancel`): it ends cancelled, not with every unit counted as failed.
         if (cancelledCause(e)) throw e;
         const budget = budgetCause(e);
@@ -95,4 +110,5 @@ export async function inCountedLanes(
   ).catch((e) => {
     if (e !== PAUSE) throw e;
   });
+  return { handedOver };
 }

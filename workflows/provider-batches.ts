@@ -14,8 +14,9 @@ import {
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FailureType } from '../schemas/failures';
-import { findCause } from './failures';
+import { findCause, unitsLeftOf } from './failures';
 import { providerBatchWorkflowId } from './ids';
+import { HandOver } from './lanes';
 import type { ViaBatch } from '../schemas/batch';
 
 /**
@@ -58,16 +59,33 @@ const ASKING_AT_ONCE = 50;
  * waits for a provider batch; `onWait` runs when it first does (a conversation gives back its window slot).
  * A unit holds one of ASKING_AT_ONCE places while its activity runs, none while it waits, and every
  * waiting unit shares one wait (and its one timer) for the next signal.
+ *
+ * Every signal has every waiting unit ask again (three events each), so a run answered in many provider
+ * batches (a queue limit's rounds) grows its history by thousands of events a round. Past `handOverAfter`
+ * events, a unit that would wait throws HandOver instead (with what its activity says is left), and so
+ * does every unit already waiting (woken at once): what they asked for stays queued in PostgreSQL, and
+ * the workflow's next run asks it again.
  */
-export function batchAnswers() {
+export function batchAnswers(o: { handOverAfter?: number } = {}) {
   let answered = 0;
   setHandler(batchAnsweredSignal, () => void answered++);
+  let handing = false;
+  const handingOver = () => {
+    if (
+      !handing &&
+      o.handOverAfter !== undefined &&
+      workflowInfo().historyLength > o.handOverAfter &&
+      patched('waiting-hands-over')
+    )
+      handing = true;
+    return handing;
+  };
   let next: { after: number; signal: Promise<void> } | undefined;
   const nextSignal = () => {
     if (next?.after !== answered) {
       const after = answered;
-      // Once it ends (a signal, or RECHECK without one) the next waiter waits anew.
-      const signal = condition(() => answered > after, RECHECK).then(() => {
+      // Once it ends (a signal, a hand-over, or RECHECK without either) the next waiter waits anew.
+      const signal = condition(() => answered > after || handing, RECHECK).then(() => {
         if (next?.signal === signal) next = undefined;
       });
       next = { after, signal };
@@ -98,8 +116,10 @@ export function batchAnswers() {
         if (!awaitingBatch(e)) throw e;
         if (!waited) await onWait?.();
         waited = true;
+        if (handingOver()) throw new HandOver(unitsLeftOf(e));
         // A signal that came while the activity ran is the answer already: ask again at once.
         if (answered === seen) await nextSignal();
+        if (handing) throw new HandOver(unitsLeftOf(e));
       }
     }
   };
