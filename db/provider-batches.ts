@@ -531,7 +531,8 @@ export async function admitProviderBatch(
       )
     ).rows[0];
     const admitted = q.n === 0 || q.tokens + row.tokens <= limit;
-    if (admitted) await client.query(`UPDATE provider_batches SET admitted_at = now() WHERE id = $1`, [id]);
+    // The moment of the decision, not the transaction's start (now()): a wait for the lock came first.
+    if (admitted) await client.query(`UPDATE provider_batches SET admitted_at = clock_timestamp() WHERE id = $1`, [id]);
     await client.query('COMMIT');
     return { admitted, queued: q.tokens, tokens: row.tokens };
   } catch (e) {
