@@ -116,6 +116,20 @@ async function uncaption(pool: Pool, n: number): Promise<string[]> {
   return r.rows.map((x) => x.id).sort();
 }
 
+/**
+ * 30 uncaptioned items, about 600 estimated tokens each, with muse and the fake both held to a queue limit
+ * of 9,000 tokens for the catalog's model: about half of them at once.
+ */
+async function underQueueLimit(tag: string) {
+  const limit = 9_000;
+  const rig = await setup({
+    tag,
+    settings: { maxEnqueuedTokens: { '*': 1_000_000_000, 'm-catalog': limit } },
+    batch: { enqueuedTokenLimit: limit, latencyMs: 1_000 },
+  });
+  return { ...rig, limit, ids: await uncaption(rig.t.pool, 30) };
+}
+
 /** Which of these items have a caption now. */
 const captionedOf = async (pool: Pool, ids: string[]): Promise<string[]> =>
   (await pool.query(`SELECT id FROM items WHERE id = ANY ($1) AND caption IS NOT NULL ORDER BY id`, [ids])).rows.map(
@@ -886,14 +900,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
   });
 
   it('a queue limit that holds half a run: no more tokens enqueued than the limit at any time, every item answered', async () => {
-    // 30 captions of about 600 estimated tokens each: a limit of 9,000 holds about half of them.
-    const limit = 9_000;
-    const { t, server } = await setup({
-      tag: 'bqueue',
-      settings: { maxEnqueuedTokens: { '*': 1_000_000_000, 'm-catalog': limit } },
-      batch: { enqueuedTokenLimit: limit, latencyMs: 1_000 },
-    });
-    const ids = await uncaption(t.pool, 30);
+    const { t, server, ids, limit } = await underQueueLimit('bqueue');
     const run = await captionRun(t);
     expect(await t.run(() => run.result())).toMatchObject({ done: 30, failed: 0 });
     expect(await captionedOf(t.pool, ids)).toHaveLength(30);
@@ -981,13 +988,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
 
   it('a caption run answered in many provider batches hands its waiting chunks over to a fresh run before its history grows too long', async () => {
     // Five or so batches under a queue limit; every answer has each waiting chunk ask again (three events each).
-    const limit = 9_000;
-    const { t, server } = await setup({
-      tag: 'bhist',
-      settings: { maxEnqueuedTokens: { '*': 1_000_000_000, 'm-catalog': limit } },
-      batch: { enqueuedTokenLimit: limit, latencyMs: 1_000 },
-    });
-    const ids = await uncaption(t.pool, 30);
+    const { t, server, ids } = await underQueueLimit('bhist');
     // 30 captions are one chunk; a budget of 20 events hands it over after a round or two.
     const run = await t.client.workflow.start(captionWorkflow, {
       workflowId: `caption-${randomUUID().slice(0, 8)}`,
