@@ -159,6 +159,12 @@ describe('the Amazon Reviews 2023 importer', () => {
     );
   });
 
+  it('names a folder given where the catalog file belongs (not a raw EISDIR)', async () => {
+    await expect(importAmazonCatalog(pool, dir)).rejects.toThrow(
+      new RegExp(`${dir}: a folder, not a file; give the \\.jsonl file of item metadata inside it`),
+    );
+  });
+
   it('reads the Hugging Face converted form: images as a dict of lists, details as JSON text, price "None"', async () => {
     const hf = path.join(dir, 'hf.jsonl');
     fs.writeFileSync(

@@ -208,6 +208,10 @@ describe('the muse command', () => {
     const missing = await muse('catalog', 'import', '/nonexistent/meta.jsonl');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('/nonexistent/meta.jsonl: no such file');
+    const folder = await muse('catalog', 'import', os.tmpdir());
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain(`${os.tmpdir()}: a folder, not a file`);
+    expect(folder.stderr).not.toContain('EISDIR');
     const unknown = await muse('status', 'never-ran');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no batch never-ran in the database');
