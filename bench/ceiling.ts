@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../stack/ports';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 
 const HERE = path.join(__dirname, '..');
 
@@ -57,7 +58,7 @@ async function runSide(side: Side, n: number, concurrency: number) {
   const port = await freePort();
   const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'muse-ceiling-')), 'temporal.log');
   const server = temporal.startDevServer({
-    cli: temporal.ensureTemporalCli(() => {}),
+    cli: await ensureTemporalCli(),
     port,
     uiPort: await freePort(),
     logFile,

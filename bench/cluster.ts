@@ -22,7 +22,8 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import pg from 'pg';
 import { ensureClusterBinaries, setupSchemas, startCluster, SERVER_VERSION, type ClusterTls } from '../stack/cluster';
 import { freePort } from '../stack/ports';
-import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+import { startDevServer, waitForTemporal } from '../stack/temporal';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,7 +203,7 @@ async function main() {
   try {
     await waitForTemporal(connectOptions(cluster.address, tls), 120_000, cluster.process);
     // A server of this kind starts with no namespace: register muse's, as an operator would.
-    const cli = ensureTemporalCli(console.log);
+    const cli = await ensureTemporalCli(console.log);
     const tlsFlags = tls
       ? ['--tls-ca-path', tls.ca, '--tls-cert-path', tls.clientCert, '--tls-key-path', tls.clientKey]
       : [];
@@ -237,7 +238,7 @@ async function main() {
   }
   const port = await freePort();
   const dev = startDevServer({
-    cli: ensureTemporalCli(console.log),
+    cli: await ensureTemporalCli(console.log),
     port,
     uiPort: await freePort(),
     logFile: path.join(work, 'dev', 'temporal.log'),

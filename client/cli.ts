@@ -18,7 +18,7 @@ import {
 import { DEFAULT_SPLIT, DEFAULT_SPLIT_SEED } from '../export/splits';
 import { describeStack, down, up } from '../stack';
 import { runStackDaemon } from '../stack/daemon';
-import { ensureTemporalCli } from '../stack/temporal';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 import { ensureChromium } from '../stack/chromium';
 import { createMuseWorker } from '../worker';
 import {
@@ -152,8 +152,8 @@ program
     'install what the stack needs on this machine: the Temporal CLI, built with Go into a cache when missing',
   )
   .option('--browser', "also Debian's Chromium, which the viewer's browser test drives (apt-get, when missing)")
-  .action((o) => {
-    console.log(`Temporal CLI: ${ensureTemporalCli(console.log)}`);
+  .action(async (o) => {
+    console.log(`Temporal CLI: ${await ensureTemporalCli(console.log)}`);
     if (o.browser) console.log(`Chromium: ${ensureChromium(console.log)}`);
   });
 

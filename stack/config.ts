@@ -14,6 +14,17 @@ export const config = {
   temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
   temporalUiPort: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
   temporalCliPath: process.env.TEMPORAL_CLI_PATH,
+  /**
+   * Where the Temporal CLI's release archive is fetched from: a folder laid out as Temporal's GitHub
+   * releases (`<base>/v<version>/temporal_cli_<version>_<os>_<arch>.tar.gz`), for a network that cannot
+   * reach GitHub. Its archive must match the pinned checksum, or MUSE_TEMPORAL_CLI_SHA256 for a build of your own.
+   */
+  temporalCliMirror: process.env.MUSE_TEMPORAL_CLI_MIRROR ?? 'https://github.com/temporalio/cli/releases/download',
+  temporalCliSha256: process.env.MUSE_TEMPORAL_CLI_SHA256,
+  /** The Go toolchain that builds the Temporal CLI when no archive can be had; set empty never to build. */
+  goBinary: process.env.MUSE_GO,
+  /** A download that sends nothing for this long (no answer, or a stalled body) is given up. */
+  downloadStallSeconds: Number(process.env.MUSE_DOWNLOAD_STALL_SECONDS ?? 30),
   taskQueue: process.env.MUSE_TASK_QUEUE ?? 'muse',
   /** Activities in flight per worker and queue: an LLM call waits on the network, so hundreds fit. */
   maxActivities: Number(process.env.MUSE_MAX_ACTIVITIES ?? 400),

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { config, paths, uiUrl } from './config';
-import { canConnect, ensureTemporalCli, registerSearchAttributes, startDevServer, waitForTemporal } from './temporal';
+import { canConnect, registerSearchAttributes, startDevServer, waitForTemporal } from './temporal';
+import { ensureTemporalCli } from './temporal-cli';
 import {
   ensureDatabase,
   runningPostmaster,
@@ -47,7 +48,7 @@ export async function runStackDaemon(): Promise<void> {
   const address = config.temporalAddress;
   const startTemporal = async () => {
     temporal = startDevServer({
-      cli: ensureTemporalCli(log),
+      cli: await ensureTemporalCli(log),
       port: Number(address.split(':')[1] ?? 7233),
       uiPort: config.temporalUiPort,
       dbFile: paths.temporalDb(),

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { config, paths, uiUrl } from './config';
-import { canConnect, ensureTemporalCli, registerSearchAttributes } from './temporal';
+import { canConnect, registerSearchAttributes } from './temporal';
+import { ensureTemporalCli } from './temporal-cli';
 import { ensureDatabase, waitForPostgres } from './postgres';
 import { migrate, redact } from '../db/pool';
 import { alive } from './processes';
@@ -67,7 +68,7 @@ export async function up(log: (m: string) => void = console.log): Promise<StackS
       log('attached to a running Temporal and to DATABASE_URL: nothing to start');
     } else {
       // Built here, not in the daemon, so a first build's progress shows on the user's terminal.
-      const cli = temporalUp ? undefined : ensureTemporalCli(log);
+      const cli = temporalUp ? undefined : await ensureTemporalCli(log);
       fs.mkdirSync(paths.logs(), { recursive: true });
       const logFile = path.join(paths.logs(), 'stack.log');
       const out = fs.openSync(logFile, 'a');

@@ -1,48 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { config } from './config';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-
-/** Later tags carry a replace directive that `go install` refuses. */
-const CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
-
-function onPath(bin: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** TEMPORAL_CLI_PATH, then PATH, then our cache; builds it with Go into the cache when none is found. */
-export function ensureTemporalCli(log: (m: string) => void = () => {}): string {
-  if (config.temporalCliPath) {
-    if (!fs.existsSync(config.temporalCliPath))
-      throw new Error(`TEMPORAL_CLI_PATH=${config.temporalCliPath} does not exist`);
-    return config.temporalCliPath;
-  }
-  const found = onPath('temporal');
-  if (found) return found;
-  const binDir = path.join(config.cacheDir, 'bin');
-  const cached = path.join(binDir, 'temporal');
-  if (fs.existsSync(cached)) return cached;
-  const go = onPath('go') ?? (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-  if (!go) {
-    throw new Error(
-      'No Temporal CLI found (TEMPORAL_CLI_PATH, PATH, ' +
-        cached +
-        ') and no Go toolchain to build one. ' +
-        `Install Go, or put the temporal binary on PATH, or set TEMPORAL_CLI_PATH.`,
-    );
-  }
-  log(`building the Temporal CLI (${CLI_MODULE}) into ${binDir}; this takes a few minutes once`);
-  fs.mkdirSync(binDir, { recursive: true });
-  const r = spawnSync(go, ['install', CLI_MODULE], {
-    env: { ...process.env, GOBIN: binDir },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (r.status !== 0 || !fs.existsSync(cached)) throw new Error(`go install ${CLI_MODULE} failed (exit ${r.status})`);
-  return cached;
-}
 
 export interface DevServerOptions {
   cli: string;

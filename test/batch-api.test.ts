@@ -39,7 +39,8 @@ import { batchWorkflow } from '../workflows/batch';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
 import { freePort } from './global-setup';
-import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+import { startDevServer, waitForTemporal } from '../stack/temporal';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 import type { FakeBatchOptions } from './batch-api-server';
 
 const closers: Array<() => Promise<void>> = [];
@@ -705,7 +706,7 @@ describe('the Batch API inside the durable workflows (against a local fake of it
   it('the Temporal server SIGKILLed while a provider batch is in progress: once it is back, the same batch is polled, nothing is uploaded or created twice', async () => {
     // A dev server of this test's own, on a SQLite file, as `muse up` runs it.
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-bserver-'));
-    const server = { cli: ensureTemporalCli(), port: await freePort(), uiPort: await freePort() };
+    const server = { cli: await ensureTemporalCli(), port: await freePort(), uiPort: await freePort() };
     const dbFile = path.join(home, 'temporal.db');
     const start = async () => {
       const child = startDevServer({ ...server, dbFile, logFile: path.join(home, 'temporal.log') });

@@ -7,7 +7,8 @@ import { freePort } from '../stack/ports';
 import { importDemoCatalog } from '../catalog/demo';
 import { copyDatabase, stage1, templateName } from './helpers';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../stack/postgres';
-import { ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+import { startDevServer, waitForTemporal } from '../stack/temporal';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 import { ensureChromium } from '../stack/chromium';
 
 export { freePort };
@@ -26,7 +27,7 @@ export default async function setup() {
   process.env.CHROMIUM_PATH = ensureChromium(console.log);
   const address = `127.0.0.1:${await freePort()}`;
   const temporal = startDevServer({
-    cli: ensureTemporalCli(console.log),
+    cli: await ensureTemporalCli(console.log),
     port: Number(address.split(':')[1]),
     uiPort: await freePort(),
     logFile: path.join(home, 'logs', 'temporal.log'),

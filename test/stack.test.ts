@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPostgresCanEnter, waitForPostgres } from '../stack/postgres';
 import { alive, childrenOf as children } from '../stack/processes';
-import { canConnect, ensureTemporalCli, startDevServer, waitForTemporal } from '../stack/temporal';
+import { canConnect, startDevServer, waitForTemporal } from '../stack/temporal';
+import { ensureTemporalCli } from '../stack/temporal-cli';
 import { freePort } from './global-setup';
 import { env, pgCtlRestart, runMuse } from './helpers';
 
@@ -120,7 +121,7 @@ describe('muse up and the stack daemon', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'muse-quiet-'));
     const port = await freePort();
     const dev = startDevServer({
-      cli: ensureTemporalCli(),
+      cli: await ensureTemporalCli(),
       port,
       uiPort: await freePort(),
       logFile: path.join(home, 'temporal.log'),
