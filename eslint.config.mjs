@@ -1,6 +1,25 @@
 // Lint rules, checked in CI by `npm run lint` (with Prettier for the layout).
+import fs from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The layers (layers.json, bottom first; docs/ARCHITECTURE.md says why): a folder imports its own layer
+ * and those below, never one above. scripts/import-graph.ts checks the same file for cycles.
+ */
+const { layers } = JSON.parse(fs.readFileSync(new URL('./layers.json', import.meta.url), 'utf8'));
+const above = (i) =>
+  layers
+    .slice(i + 1)
+    .flat()
+    .flatMap((f) => {
+      const m = f.replace(/\.ts$/, '');
+      return [`../${m}`, `../${m}/*`, `../../${m}`, `../../${m}/*`];
+    });
+const upward = (folder, i) => ({
+  group: above(i),
+  message: `${folder} is in layer ${i} of layers.json: it may not import a layer above it (move the shared part down)`,
+});
 
 /** What workflow code must never reach: Node's I/O and clocks, and the modules that do I/O (Temporal's samples do the same). */
 const NOT_IN_WORKFLOWS = {
@@ -53,5 +72,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['workflows/**/*.ts'], rules: { 'no-restricted-imports': ['error', NOT_IN_WORKFLOWS] } },
+  ...layers.flatMap((folders, i) =>
+    folders.map((folder) => ({
+      files: folder.endsWith('.ts') ? [folder] : [`${folder}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              ...(folder === 'workflows' ? NOT_IN_WORKFLOWS.patterns : []),
+              ...(i < layers.length - 1 ? [upward(folder, i)] : []),
+            ],
+          },
+        ],
+      },
+    })),
+  ),
 );

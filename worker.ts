@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { startCollectorFor } from './activities/collector';
 import { embedderRegistry, PROVIDERS, providerRegistry } from './agents';
 import { openAiConfigProblem } from './agents/config';
 import { retrieverRegistry } from './catalog/retrieval';
@@ -76,7 +77,7 @@ export async function createMuseWorker(o: WorkerOptions) {
   const embedder = embedderRegistry(pool);
   const activities = createActivities({
     pool,
-    llm: providerRegistry(pool),
+    llm: providerRegistry(pool, startCollectorFor(pool)),
     embedder,
     retriever: retrieverRegistry(pool, embedder),
   });

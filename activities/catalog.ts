@@ -18,7 +18,7 @@ import {
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { MIN_ITEMS_PER_CATEGORY } from '../profiles/method';
-import { inLanes } from '../workflows/lanes';
+import { inLanes } from '../common/lanes';
 
 /** Items captioned at once inside one activity. */
 const CAPTIONS_IN_FLIGHT = 4;

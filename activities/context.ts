@@ -1,4 +1,4 @@
-import type { Turn, UserSide } from '../agents/calls';
+import type { Turn, UserSide } from '../schemas/agent-calls';
 import type { Pool } from '../db/pool';
 import { conversationContext } from '../db/conversations';
 import type { ImageRef, Item } from '../schemas/catalog';

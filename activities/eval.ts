@@ -1,7 +1,7 @@
 import type { Mllm, ViaBatch } from '../agents/calls';
 import type { Pool } from '../db/pool';
 import { evalItem, storeScores } from '../db/evals';
-import { EvalItem, JudgeScores } from '../eval/schema';
+import { EvalItem, JudgeScores } from '../schemas/eval';
 
 /** The judge of `muse eval`: one sampled conversation per activity, loaded from PostgreSQL by its key. */
 export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {

@@ -17,7 +17,7 @@ import { BleuIndex, MAX_BLEU } from '../profiles/dedup';
 import { loadCategoryPools, NO_TARGETS, sampleProfile } from '../profiles/sample';
 import { ApplicationFailure } from '@temporalio/activity';
 import { personaLine } from '../schemas/profile';
-import { inLanes } from '../workflows/lanes';
+import { inLanes } from '../common/lanes';
 
 /** Profiles of one chunk written at once: enough to overlap LLM latency inside one activity. */
 const WRITES_IN_FLIGHT = 4;

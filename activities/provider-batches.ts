@@ -2,17 +2,17 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { BatchApi } from '../agents/batch';
-import { nudgeCollector } from '../agents/batch';
-import { batchAnsweredSignal, batchRoomSignal } from '../workflows/provider-batches';
-import { providerBatchWorkflowId } from '../workflows/ids';
+import { nudgeCollector } from './collector';
+import { batchAnsweredSignal, batchRoomSignal } from '../common/signals';
+import { providerBatchWorkflowId } from '../common/ids';
 import type { Mllm } from '../agents/calls';
 import type { Pool } from '../db/pool';
 import { planProviderBatches, providerBatch, requestersOf, waitingForRoom } from '../db/provider-batches';
 import { instanceId } from '../db/pool';
 import { enqueuedTokenLimit } from '../agents/batch-policy';
 import { FailureType } from '../schemas/failures';
-import { inLanes } from '../workflows/lanes';
-import { budgetCause, describeFailure, fatalCause } from '../workflows/failures';
+import { inLanes } from '../common/lanes';
+import { budgetCause, describeFailure, fatalCause } from '../common/failures';
 
 /** Signals sent at once to the workflows waiting for a provider batch. */
 const SIGNALS_IN_FLIGHT = 20;

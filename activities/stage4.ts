@@ -7,15 +7,16 @@ import {
   saveRewrites,
   type NewRewrite,
 } from '../db/reviews';
-import type { AgentOutput, Mllm, ViaBatch } from '../agents/calls';
+import type { Mllm, ViaBatch } from '../agents/calls';
+import type { AgentOutput } from '../schemas/agent-calls';
 import { completeConversation } from '../db/conversations';
 import { getItems } from '../db/items';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
 import { Review, type RewriteSummary } from '../schemas/review';
-import { inLanes } from '../workflows/lanes';
-import { COLLOQUIAL_PROBABILITY, type ConversationShape } from '../workflows/method';
+import { inLanes } from '../common/lanes';
+import { COLLOQUIAL_PROBABILITY, type ConversationShape } from '../method/index';
 import { dialogueBefore, loadContext, type ConversationContext } from './context';
 
 /** Rewrites of one conversation requested at once: enough to overlap latency, few enough to stay fair. */

@@ -3,9 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { batchCollectorWorkflow, batchQueuedSignal } from '../workflows/provider-batches';
-import { collectorWorkflowId } from '../workflows/ids';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { FailureType } from '../schemas/failures';
@@ -35,8 +32,7 @@ import { PROMPTS } from '../prompts';
 import type { Role } from '../prompts/prompt';
 import type { BatchSettings } from './config';
 import { costUsd, type PriceTable } from './prices';
-import type { ImageRef, RoleEndpoint } from './openai';
-import { estimateTokens, parseReply } from './openai';
+import { estimateTokens, parseReply, type ImageRef, type RoleEndpoint } from './wire';
 import { classify } from './transport';
 import {
   BATCH_ERROR_CODES,
@@ -45,28 +41,13 @@ import {
   enqueuedTokenLimit,
   type BatchError,
 } from './batch-policy';
-import type { AgentName } from './calls';
+import type { AgentName } from '../schemas/agent-calls';
 
 /**
- * Tells the run's collector (started if it is not running) that requests were queued: from the activity
- * that queued them, and from a provider batch's workflow that put some back in the queue.
+ * Tells the run's collector (started if it is not running) that requests were queued. The worker hands
+ * it in (activities/collector.ts): starting a workflow is the layer above's business, not an agent's.
  */
-export async function nudgeCollector(
-  client: Client,
-  taskQueue: string,
-  pool: Pool,
-  runId: string,
-  settings: Pick<BatchSettings, 'flushSeconds' | 'maxWaitSeconds'>,
-): Promise<void> {
-  const database = await instanceId(pool);
-  await client.workflow.signalWithStart(batchCollectorWorkflow, {
-    workflowId: collectorWorkflowId(database, runId),
-    taskQueue,
-    args: [{ runId, database }],
-    signal: batchQueuedSignal,
-    signalArgs: [{ flushSeconds: settings.flushSeconds, maxWaitSeconds: settings.maxWaitSeconds }],
-  });
-}
+export type StartCollector = (activity: Context, runId: string, settings: BatchSettings) => Promise<void>;
 
 /** A reply's allowance in the worst case --max-cost counts before a batch is sent (no max_tokens is set). */
 export const WORST_CASE_REPLY_TOKENS = 1_000;
@@ -98,6 +79,7 @@ export class BatchApi {
       prices: PriceTable;
       settings: BatchSettings;
       image: ImagePart;
+      startCollector?: StartCollector;
     },
   ) {}
 
@@ -188,7 +170,12 @@ export class BatchApi {
     if (!p) {
       p = new Promise<void>((r) => setTimeout(r, 100)).then(async () => {
         this.nudges.delete(runId);
-        await nudgeCollector(activity.client, activity.info.taskQueue, this.pool, runId, this.o.settings);
+        if (!this.o.startCollector)
+          throw ApplicationFailure.nonRetryable(
+            'the Batch API needs a worker that starts collectors (this provider was built without one)',
+            FailureType.Configuration,
+          );
+        await this.o.startCollector(activity, runId, this.o.settings);
       });
       this.nudges.set(runId, p);
       p.catch(() => this.nudges.delete(runId));

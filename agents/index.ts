@@ -5,6 +5,7 @@ import type { Mllm } from './calls';
 import type { Embedder } from './embedder';
 import { OpenAiEmbedder } from './embeddings';
 import { OpenAiMllm } from './openai';
+import type { StartCollector } from './batch';
 import { SimulatedMllm } from './simulated';
 import { SimulatedEmbedder } from './simulated-embeddings';
 
@@ -27,8 +28,12 @@ function registry<T>(make: Record<ProviderName, () => T>): (name: string) => T {
   };
 }
 
-export const providerRegistry = (pool?: Pool): ((name: string) => Mllm) =>
-  registry<Mllm>({ simulated: () => new SimulatedMllm(), openai: () => OpenAiMllm.fromEnv(process.env, pool) });
+/** `startCollector`: a worker's, so that calls through the Batch API start their run's collector. */
+export const providerRegistry = (pool?: Pool, startCollector?: StartCollector): ((name: string) => Mllm) =>
+  registry<Mllm>({
+    simulated: () => new SimulatedMllm(),
+    openai: () => OpenAiMllm.fromEnv(process.env, pool, startCollector),
+  });
 
 /** Each provider's embedding model; the openai one only when an embedding endpoint is configured. */
 export const embedderRegistry = (pool?: Pool): ((name: string) => Embedder | undefined) =>

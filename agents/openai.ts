@@ -1,7 +1,6 @@
 import { activityContext, classify, linked, retryAfterMs, whileBeating } from './transport';
 import { FailureType } from '../schemas/failures';
 import { createHash } from 'node:crypto';
-import { describeProblems } from '../schemas/problems';
 import fs from 'node:fs';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
@@ -10,25 +9,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { imageAbsolutePath } from '../catalog/images';
 import { PROMPTS } from '../prompts';
 import { imagesOf, type Picture, type Role } from '../prompts/prompt';
-import { type AgentInput, type AgentName, type AgentOutput, type CallContext, type Mllm } from './calls';
+import { type CallContext, type Mllm } from './calls';
+import { type AgentInput, type AgentName, type AgentOutput } from '../schemas/agent-calls';
 import type { LedgerRow } from '../db/ledger';
 import { Ledger } from './ledger';
 import { RateLimiter, waitFor } from './rate-limit';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig, resolveRoles, ROLES } from './config';
 import { costUsd, priceTable, type PriceTable } from './prices';
-import { BatchApi } from './batch';
+import { BatchApi, type StartCollector } from './batch';
+import { estimateTokens, parseReply, type ImageRef, type RoleEndpoint } from './wire';
 import { BATCH_ROLES, BatchSettings } from './config';
-
-export interface RoleEndpoint {
-  baseURL?: string;
-  apiKey: string;
-  model: string;
-  /** Where the key came from (an environment variable's name), for the message when it is refused. */
-  keySource?: string;
-  /** Overrides the prompts' temperatures for this role. */
-  temperature?: number;
-}
 
 export interface OpenAiOptions {
   /** Records every call and answers repeated ones; without it every call is sent. */
@@ -48,13 +39,13 @@ export interface OpenAiOptions {
   /** The Batch API's queue and provider batches live here; without it no call can go through a batch. */
   pool?: Pool;
   batch?: BatchSettings;
+  /** Starts a run's collector when a call is queued for the Batch API (the worker's; see activities/collector.ts). */
+  startCollector?: StartCollector;
 }
 
 /** How replies are made to be JSON, best first; an endpoint that refuses one gets the next. */
 const MODES = ['json_schema', 'json_object', 'text'] as const;
 type Mode = (typeof MODES)[number];
-
-export type ImageRef = { sha256: string | null; path: string | null; url: string | null };
 
 /**
  * Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, LM Studio). Retries are
@@ -65,8 +56,8 @@ export class OpenAiMllm implements Mllm {
   readonly provider = 'openai' as const;
   private readonly clients = new Map<Role, OpenAI>();
   private readonly modes = new Map<string, Mode>();
-  private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter' | 'pool'>> &
-    Pick<OpenAiOptions, 'ledger' | 'limiter' | 'pool'>;
+  private readonly o: Required<Omit<OpenAiOptions, 'ledger' | 'limiter' | 'pool' | 'startCollector'>> &
+    Pick<OpenAiOptions, 'ledger' | 'limiter' | 'pool' | 'startCollector'>;
   /** The provider's Batch API for the calls that need no answer at once (see agents/batch.ts). */
   readonly batches: BatchApi;
 
@@ -98,11 +89,12 @@ export class OpenAiMllm implements Mllm {
       prices: this.o.prices,
       settings: this.o.batch,
       image: (ref) => this.imagePart(ref),
+      startCollector: this.o.startCollector,
     });
   }
 
   /** From muse.config.json (or MUSE_CONFIG) and the environment: see `muse config`. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env, pool?: Pool): OpenAiMllm {
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, pool?: Pool, startCollector?: StartCollector): OpenAiMllm {
     const { config } = loadLlmConfig(env);
     const roles = resolveRoles(config, env);
     const endpoints = Object.fromEntries(
@@ -136,6 +128,7 @@ export class OpenAiMllm implements Mllm {
       timeoutMs: config.timeoutMs,
       rateLimitPatienceMs: config.rateLimitPatienceMs,
       prices: priceTable(config.prices),
+      startCollector,
     });
   }
 
@@ -367,39 +360,7 @@ function imageRef(p: Picture): ImageRef {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-/** Rough size of a request before it is sent: 4 characters a token, 85 a low-detail image, room for the reply. */
-export function estimateTokens(messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[]): number {
-  let chars = 0;
-  let images = 0;
-  for (const m of messages) {
-    if (typeof m.content === 'string') chars += m.content.length;
-    else
-      for (const p of m.content ?? []) {
-        if (p.type === 'text') chars += p.text.length;
-        else images++;
-      }
-  }
-  return Math.ceil(chars / 4) + images * 85 + 300;
-}
-
 function systemFor(system: string, mode: Mode, schema: unknown): string {
   if (mode === 'json_schema') return system;
   return `${system}\nReply with one JSON object only, no other text, that fits this JSON schema:\n${JSON.stringify(schema)}`;
-}
-
-export type Parsed = { ok: true; value: unknown } | { ok: false; problem: string };
-export function parseReply(raw: string, schema: import('zod').ZodType): Parsed {
-  // Endpoints without structured output sometimes wrap the JSON in a code fence.
-  const text = raw
-    .trim()
-    .replace(/^```(?:json)?\s*/i, '')
-    .replace(/\s*```$/, '');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { ok: false, problem: `it is not JSON (${raw.slice(0, 80)}${raw.length > 80 ? '…' : ''})` };
-  }
-  const r = schema.safeParse(json);
-  return r.success ? { ok: true, value: r.data } : { ok: false, problem: describeProblems(r.error, 'reply') };
 }

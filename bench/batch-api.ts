@@ -26,7 +26,7 @@ import { openSession } from '../client/connection';
 import { installWorkerLogging } from '../client/log';
 import { createMuseWorker } from '../worker';
 import { startBatch, watchBatch } from '../client/batches';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId } from '../common/ids';
 import { importDemoCatalog } from '../catalog/demo';
 import { captionWorkflow } from '../workflows/catalog';
 import { costUsd, priceTable } from '../agents/prices';

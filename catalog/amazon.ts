@@ -113,7 +113,8 @@ export async function importAmazonCatalog(
 ): Promise<ImportReport> {
   const stat = fs.statSync(file, { throwIfNoEntry: false });
   if (!stat) throw new Error(`${file}: no such file`);
-  if (stat.isDirectory()) throw new Error(`${file}: a folder, not a file; give the .jsonl file of item metadata inside it`);
+  if (stat.isDirectory())
+    throw new Error(`${file}: a folder, not a file; give the .jsonl file of item metadata inside it`);
   if (imageDir && !fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory())
     throw new Error(`--images ${imageDir}: not a folder`);
   const realImageDir = imageDir && fs.realpathSync(imageDir);

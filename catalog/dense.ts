@@ -106,25 +106,6 @@ export class DenseIndex {
   }
 }
 
-/** SQL: the digest of item `i`'s index text, which a vector stores to say what it was made from. */
-export const INDEX_TEXT_DIGEST = `encode(sha256(convert_to(i.index_text, 'UTF8')), 'hex')`;
-
-/** How much of the catalog a model's index covers, and how much of that is from the items' current text. */
-export async function indexStatus(
-  pool: Pool,
-  model: string,
-): Promise<{ model: string; items: number; indexed: number; current: number; dims?: number }> {
-  const r = (
-    await pool.query(
-      `SELECT (SELECT count(*)::int FROM items) AS items, count(e.item_id)::int AS indexed,
-       count(*) FILTER (WHERE e.text_sha256 = ${INDEX_TEXT_DIGEST})::int AS current, max(e.dims) AS dims
-     FROM item_embeddings e JOIN items i ON i.id = e.item_id WHERE e.model = $1`,
-      [model],
-    )
-  ).rows[0];
-  return { model, items: r.items, indexed: r.indexed, current: r.current, dims: r.dims ?? undefined };
-}
-
 /** row · query, in four running sums (1.5 times as fast as one in V8: the additions no longer wait on each other). */
 function dot(matrix: Float32Array, base: number, q: Float32Array): number {
   let a = 0,

@@ -7,11 +7,11 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { batchWorkflow, progressQuery, type BatchInput, type BatchProgress } from '../workflows/batch';
-import { batchWorkflowId, evalWorkflowId, optimizeBatchWorkflowId, providerBatchWorkflowId } from '../workflows/ids';
-import { batchRoomSignal } from '../workflows/provider-batches';
-import { findCause } from '../workflows/failures';
+import { batchWorkflowId, evalWorkflowId, optimizeBatchWorkflowId, providerBatchWorkflowId } from '../common/ids';
+import { batchRoomSignal } from '../common/signals';
+import { findCause } from '../common/failures';
 import { stage4Pass } from '../activities/stage4';
-import * as SA from '../workflows/search-attributes';
+import * as SA from '../common/search-attributes';
 import { instanceId, redact } from '../db/pool';
 import {
   batchTokens,
@@ -272,9 +272,7 @@ export async function startOrAttachBatch(
     provider: o.provider,
     ...(o.batchRoles?.length ? { batchRoles: o.batchRoles } : {}),
   };
-  await createBatch(s.pool, input);
-  if (o.batchRoles?.length) await setBatchRoles(s.pool, o.batchId, o.batchRoles);
-  await setBudget(s, o.batchId, o.maxCost);
+  await createBatch(s.pool, { ...input, maxCostUsd: o.maxCost });
   try {
     return {
       handle: await startBatchWorkflow(s, input, {

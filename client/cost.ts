@@ -1,5 +1,5 @@
 import { costByAgent, profileCallsElsewhere } from '../db/ledger';
-import { seedProfilesWorkflowId } from '../workflows/ids';
+import { seedProfilesWorkflowId } from '../common/ids';
 import type { Pool } from '../db/pool';
 import { loadLlmConfig } from '../agents/config';
 import { costUsd, priceTable } from '../agents/prices';

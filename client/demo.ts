@@ -9,7 +9,7 @@ import { batchUiUrl, openSession } from './connection';
 import { startBatch, startOrAttach, watchBatch } from './batches';
 import { withInlineWorker } from './inline-worker';
 import { captionWorkflow, categoryFilterWorkflow, indexWorkflow } from '../workflows/catalog';
-import { catalogWorkflowId } from '../workflows/ids';
+import { catalogWorkflowId } from '../common/ids';
 
 /** `npm run demo`: everything from a fresh clone to an exported dataset, on the simulated provider. */
 export async function runDemo(count: number): Promise<void> {

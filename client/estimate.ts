@@ -1,12 +1,12 @@
 import { agentTokenAverages, stage2Counts, stage3Counts } from '../db/stats';
 import { BATCH_ROLES, loadLlmConfig, resolveRoles } from '../agents/config';
-import type { AgentName } from '../agents/calls';
+import type { AgentName } from '../schemas/agent-calls';
 import { costUsd, priceTable } from '../agents/prices';
 import { getItems, itemIdsWithImages } from '../db/items';
 import type { Pool } from '../db/pool';
 import { PROMPTS } from '../prompts';
 import { Rng } from '../random';
-import { runConversation } from '../workflows/method';
+import { runConversation } from '../method/index';
 
 export interface Rates {
   /** Share of image-opening attempts whose pairing item passes the judge. */

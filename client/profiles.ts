@@ -1,6 +1,6 @@
 import { profileStatusCounts } from '../db/profiles';
 import { profilesWorkflow, type ProfilesInput, type ProfilesProgress } from '../workflows/profiles';
-import { seedProfilesWorkflowId } from '../workflows/ids';
+import { seedProfilesWorkflowId } from '../common/ids';
 import { startOrAttach, watchBatch } from './batches';
 import type { Session } from './connection';
 import type { Role } from '../prompts/prompt';

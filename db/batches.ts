@@ -1,5 +1,5 @@
 import { inTransaction, type Pool, type PoolClient } from './pool';
-import { conversationId, conversationSeed } from '../workflows/ids';
+import { conversationId, conversationSeed } from '../common/ids';
 import { Batch, type BatchSpec } from '../schemas/batch';
 
 /**
@@ -38,11 +38,18 @@ export async function assignProfiles(pool: Pool, b: BatchSpec): Promise<number> 
   });
 }
 
-/** The batch's row; the command writes it before it starts the workflow, so a batch id always leads somewhere. */
-export async function createBatch(db: Pool | PoolClient, b: BatchSpec): Promise<void> {
+/**
+ * The batch's row, whole in one statement (its Batch API roles and budget cap too); the command writes it
+ * before it starts the workflow, so a batch id always leads somewhere.
+ */
+export async function createBatch(
+  db: Pool | PoolClient,
+  b: BatchSpec & { batchRoles?: readonly string[]; maxCostUsd?: number },
+): Promise<void> {
   await db.query(
-    `INSERT INTO batches (id, seed, size, concurrency, provider) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
-    [b.batchId, b.seed, b.size, b.concurrency, b.provider],
+    `INSERT INTO batches (id, seed, size, concurrency, provider, batch_roles, max_cost_usd)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+    [b.batchId, b.seed, b.size, b.concurrency, b.provider, b.batchRoles ?? [], b.maxCostUsd ?? null],
   );
 }
 

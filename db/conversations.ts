@@ -1,6 +1,6 @@
 import { countsBy, inTransaction, type Pool } from './pool';
 import { ITEM_COLUMNS, ITEMS_FROM } from './items';
-import type { UserSide } from '../agents/calls';
+import type { UserSide } from '../schemas/agent-calls';
 import { Item } from '../schemas/catalog';
 import { ImageOpeningPlan, Utterance, type Opening, type Outcome } from '../schemas/conversation';
 import type { ConversationStatus } from '../schemas/batch';

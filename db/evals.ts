@@ -1,5 +1,5 @@
 import { inTransaction, type Pool } from './pool';
-import { JudgeScores } from '../eval/schema';
+import { JudgeScores } from '../schemas/eval';
 
 /** Evaluations (`muse eval`): one row per run, one eval_items row per sampled conversation. */
 

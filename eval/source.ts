@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool';
 import { buildRecords, describeCounts } from '../export';
 import type { Thresholds } from '../schemas/review';
 import type { ImageRef } from '../schemas/catalog';
-import { type EvalItem } from './schema';
+import { type EvalItem } from '../schemas/eval';
 import { imagesOf, noRecordsError, readRecordFiles, resolveImage } from '../readers/muse-record';
 
 export interface Loaded {

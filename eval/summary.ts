@@ -1,4 +1,4 @@
-import { DIMENSIONS, type Dimension, type JudgeScores } from './schema';
+import { DIMENSIONS, type Dimension, type JudgeScores } from '../schemas/eval';
 
 /** Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */
 const T975 = [

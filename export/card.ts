@@ -1,10 +1,10 @@
 import { PUBLISHED_MUSE } from '../metrics/published';
-import { IMAGE_OPENING_PROBABILITY, MAX_ROUND } from '../workflows/method';
+import { IMAGE_OPENING_PROBABILITY, MAX_ROUND } from '../method/index';
 import { MAX_BLEU } from '../profiles/dedup';
 import type { Dataset } from './records';
 import { describeCounts } from './records';
 import { hfYamlFeatures } from './parquet';
-import { CONVERSATION_COLUMNS, ITEM_COLUMNS, shardName } from './hf';
+import { CONVERSATION_COLUMNS, ITEM_COLUMNS, shardName } from './hf-columns';
 import { SPLITS, type Split } from './splits';
 
 /** A small YAML writer for the card's front matter: maps, lists and scalars (strings quoted when YAML would misread them). */

@@ -2,72 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ConversationRecord } from '../schemas/record';
 import type { Dataset } from './records';
-import { writeParquet, type Schema } from './parquet';
+import { writeParquet } from './parquet';
 import { SPLITS, type Split } from './splits';
 import { datasetCard } from './card';
+import { CONVERSATION_COLUMNS, ITEM_COLUMNS, shardName } from './hf-columns';
 
 /** What the Hugging Face format writes at the top of its folder. */
 export const HF_ENTRIES = ['data', 'items.parquet', 'README.md', 'summary.json'];
 
 /** At most this many conversations per Parquet shard (a 7,000-conversation train split is two files). */
 const SHARD_ROWS = 5_000;
-
-const provenance = { struct: { provider: 'string', models: { list: 'string' } } } as const;
-
-/** One row per conversation. Images are named by path (`images/<item>.<ext>`): the bytes are in items.parquet. */
-export const CONVERSATION_COLUMNS: Schema = {
-  conversation_id: 'string',
-  batch_id: 'string',
-  persona: { struct: { name: 'string', gender: 'string', age: 'int64', profession: 'string' } },
-  scenario_group: 'string',
-  seed_scenario: 'string',
-  scenario: 'string',
-  requirement: 'string',
-  target_item_id: 'string',
-  target_category: 'string',
-  opening: 'string',
-  outcome: 'string',
-  utterances: {
-    list: {
-      struct: {
-        speaker: 'string',
-        text: 'string',
-        original_text: 'string',
-        action: 'string',
-        mentioned_items: { list: 'string' },
-        images: { list: 'string' },
-      },
-    },
-  },
-  mentioned_items: { list: 'string' },
-  review: {
-    struct: {
-      pass: 'string',
-      content_quality: 'int64',
-      logical_fluency: 'int64',
-      user_consistency: 'int64',
-      total: 'int64',
-      fits_context: 'bool',
-    },
-  },
-  provenance: { struct: { profile: provenance, conversation: provenance, rewrite: provenance, review: provenance } },
-  provider: 'string',
-  simulated: 'bool',
-};
-
-/** Every item a conversation names, once, with its image as a Hugging Face Image (bytes and path). */
-export const ITEM_COLUMNS: Schema = {
-  id: 'string',
-  title: 'string',
-  caption: 'string',
-  description: 'string',
-  features: { list: 'string' },
-  categories: { list: 'string' },
-  price: 'float64',
-  store: 'string',
-  details: 'string',
-  image: 'image',
-};
 
 /** "Name: Ada, Gender: female, Age: 34, Profession: nurse" -> its fields (profession null for "None"). */
 export function personaFields(line: string) {
@@ -117,9 +61,6 @@ export function conversationRow(r: ConversationRecord): Record<string, unknown> 
     simulated: r.Simulated,
   };
 }
-
-export const shardName = (split: Split, k: number, n: number) =>
-  `data/${split}-${String(k).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.parquet`;
 
 /**
  * The Hugging Face layout: data/<split>-0000k-of-0000N.parquet per split, items.parquet, and a README.md

@@ -1,4 +1,4 @@
-import type { AgentName } from '../agents/calls';
+import type { AgentName } from '../schemas/agent-calls';
 import type { PromptModule } from './prompt';
 import acceptance from './acceptance';
 import backstoryWriter from './backstory-writer';

@@ -1,4 +1,4 @@
-import { AGENT_CALLS, type AgentInput, type AgentName, type Turn } from '../agents/calls';
+import { AGENT_CALLS, type AgentInput, type AgentName, type Turn } from '../schemas/agent-calls';
 import type { ImageRef, Item } from '../schemas/catalog';
 import type { z } from 'zod';
 import type { RoleName } from '../schemas/batch';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { listProblems, parseJsonl } from '../rec-benchmark/files';
 import { describeProblems } from '../schemas/problems';
 import { z } from 'zod';
-import { ForeignRecord } from '../eval/schema';
+import { ForeignRecord } from '../schemas/eval';
 
 /**
  * Datasets in the Muse record format from a folder, as any tool wrote them: our exports, and the

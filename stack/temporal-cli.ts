@@ -120,7 +120,8 @@ function goBuild(log: (m: string) => void, go: string): string {
     env: { ...process.env, GOBIN: binDir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  if (r.status !== 0 || !fs.existsSync(cachedCli())) throw new Error(`go install ${CLI_MODULE} failed (exit ${r.status})`);
+  if (r.status !== 0 || !fs.existsSync(cachedCli()))
+    throw new Error(`go install ${CLI_MODULE} failed (exit ${r.status})`);
   return cachedCli();
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CALLS, type AgentName } from '../agents/calls';
+import { AGENT_CALLS, type AgentName } from '../schemas/agent-calls';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { getItems } from '../db/items';

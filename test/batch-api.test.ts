@@ -7,6 +7,7 @@ import { databaseTaskQueue } from '../client/connection';
 import { taskQueueFor } from '../worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchSettings } from '../agents/config';
+import { startCollectorFor } from '../activities/collector';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { priceTable } from '../agents/prices';
@@ -34,7 +35,7 @@ import {
 import { batchCost, formatCost, profilesChargedElsewhere } from '../client/cost';
 import { startProfiles } from '../client/profiles';
 import { runEval } from '../client/eval';
-import { batchWorkflowId, evalWorkflowId } from '../workflows/ids';
+import { batchWorkflowId, evalWorkflowId } from '../common/ids';
 import { batchWorkflow } from '../workflows/batch';
 import { dropFreshDatabases, freshDatabase, rig, uniqueBatch } from './helpers';
 import { startOpenAiTestServer } from './openai-server';
@@ -101,7 +102,14 @@ async function setup(o: {
             { baseURL: server.baseURL, apiKey: 'test-key', keySource: 'OPENAI_API_KEY', model },
           ]),
         ) as never,
-        { ledger: new Ledger(pool), pool, batch: settings, prices: o.prices ?? PRICES, timeoutMs: 10_000 },
+        {
+          ledger: new Ledger(pool),
+          pool,
+          batch: settings,
+          prices: o.prices ?? PRICES,
+          timeoutMs: 10_000,
+          startCollector: startCollectorFor(pool),
+        },
       )),
   });
   closers.push(server.close, t.close);

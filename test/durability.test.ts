@@ -5,7 +5,7 @@ import { batchStatus, resumeBatch, startBatch } from '../client/batches';
 import { checkAgainstMethod, loadBatch } from './method-check';
 import { rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 import { batchWorkflow } from '../workflows/batch';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId } from '../common/ids';
 
 const rigs: TestRig[] = [];
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { rig, runBatch, type TestRig } from './helpers';
 import { batchWorkflow } from '../workflows/batch';
 import { categoryFilterWorkflow } from '../workflows/catalog';
 import { conversationWorkflow } from '../workflows/conversation';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId } from '../common/ids';
 import { optimizeWorkflow } from '../workflows/optimize';
 import { profilesWorkflow } from '../workflows/profiles';
 

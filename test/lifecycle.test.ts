@@ -10,7 +10,7 @@ import { dropFreshDatabases, freshDatabase, rig, runMuse, type CliRun, type Test
 import { startOpenAiTestServer } from './openai-server';
 import { createPool } from '../db/pool';
 import { batchWorkflow, type BatchInput } from '../workflows/batch';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId } from '../common/ids';
 
 const BIN = path.join(__dirname, '..', 'bin', 'muse.js');
 const queue = `life-${randomUUID()}`;

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Pool } from '../db/pool';
 import { RETRIEVAL_TOP_K } from '../activities';
-import { MAX_ROUND } from '../workflows/method';
+import { MAX_ROUND } from '../method/index';
 
 export interface StoredConversation {
   id: string;

@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../worker';
 import { rig, runBatch, type TestRig } from './helpers';
-import { batchWorkflowId } from '../workflows/ids';
+import { batchWorkflowId } from '../common/ids';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'histories');
 let t: TestRig;

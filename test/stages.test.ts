@@ -11,7 +11,7 @@ import { taskQueueFor } from '../worker';
 import { loadBatch } from './method-check';
 import { sentenceBleu, tokens } from '../metrics/text';
 import { BleuIndex, MAX_BLEU, nearestNaive } from '../profiles/dedup';
-import type { BatchProgress } from '../workflows/progress';
+import type { BatchProgress } from '../common/progress';
 import { profilesWorkflow, type ProfilesProgress } from '../workflows/profiles';
 import { SimulatedMllm } from '../agents/simulated';
 import { getItems } from '../db/items';

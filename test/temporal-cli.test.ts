@@ -51,7 +51,8 @@ function newcomer(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     MUSE_GO: '',
     ...extra,
   };
-  for (const bin of ['temporal', 'go']) expect(execFileSync('sh', ['-c', `command -v ${bin} || true`], { env: e }).toString()).toBe('');
+  for (const bin of ['temporal', 'go'])
+    expect(execFileSync('sh', ['-c', `command -v ${bin} || true`], { env: e }).toString()).toBe('');
   return e;
 }
 
@@ -82,7 +83,9 @@ describe('muse setup without Go', () => {
     const r = await runMuse(e, ['setup'], 60_000);
     expect(r.code).toBe(1);
     expect(lastLine(r.stderr)).toMatch(
-      new RegExp(`${archivePath.replaceAll('.', '\\.')}: sha256 ${sha256}, expected [0-9a-f]{64}: refused, not unpacked`),
+      new RegExp(
+        `${archivePath.replaceAll('.', '\\.')}: sha256 ${sha256}, expected [0-9a-f]{64}: refused, not unpacked`,
+      ),
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // A mismatch is not a reason to try another source: Go is there, and was not used.
@@ -118,7 +121,8 @@ describe('muse setup without Go', () => {
     const go = execFileSync('sh', ['-c', 'command -v go || echo /usr/local/go/bin/go']).toString().trim();
     const e = newcomer({ MUSE_TEMPORAL_CLI_MIRROR: `http://127.0.0.1:${closed}`, MUSE_GO: go });
     // go install needs its own environment (module and build caches under HOME, the proxy setting).
-    for (const k of ['GOPATH', 'GOMODCACHE', 'GOCACHE', 'GOPROXY', 'GOFLAGS']) if (process.env[k]) e[k] = process.env[k];
+    for (const k of ['GOPATH', 'GOMODCACHE', 'GOCACHE', 'GOPROXY', 'GOFLAGS'])
+      if (process.env[k]) e[k] = process.env[k];
     const r = await runMuse(e, ['setup'], 600_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('could not fetch the Temporal CLI');

@@ -16,14 +16,14 @@ import { adoptedConversations, cancelWorkflows } from './adopted';
 import type { Activities } from '../activities';
 import { bookkeeping } from './activities';
 import { conversationWorkflow } from './conversation';
-import { conversationId, conversationSeed, optimizeWorkflowId, profilesWorkflowId } from './ids';
+import { conversationId, conversationSeed, optimizeWorkflowId, profilesWorkflowId } from '../common/ids';
 import { profilesWorkflow } from './profiles';
-import { progressQuery, type BatchProgress } from './progress';
+import { progressQuery, type BatchProgress } from '../common/progress';
 import { optimizeWorkflow, waitingForBatchSignal } from './optimize';
 import { via } from './provider-batches';
 import type { ViaBatch } from '../schemas/batch';
-import * as SA from './search-attributes';
-import { budgetCause, describeFailure, failWith, fatalCause } from './failures';
+import * as SA from '../common/search-attributes';
+import { budgetCause, describeFailure, failWith, fatalCause } from '../common/failures';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -59,7 +59,7 @@ export interface BatchInput extends ViaBatch {
    */
   adopt?: number[];
 }
-export { progressQuery, type BatchProgress } from './progress';
+export { progressQuery, type BatchProgress } from '../common/progress';
 
 /** Past this many events a run hands over to a fresh one (Temporal warns at 10,240 and stops at 51,200). */
 const DEFAULT_HISTORY_BUDGET = 8_000;

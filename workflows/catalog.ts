@@ -1,7 +1,7 @@
 import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
-import { inCountedLanes } from './lanes';
-import { progressQuery, type BatchProgress } from './progress';
+import { inCountedLanes } from '../common/lanes';
+import { progressQuery, type BatchProgress } from '../common/progress';
 import { batchAnswers, via } from './provider-batches';
 import type { ViaBatch } from '../schemas/batch';
 

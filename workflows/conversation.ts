@@ -2,11 +2,11 @@ import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflo
 import type { Begun, Subject } from '../activities';
 import { Rng } from '../random';
 import type { Opening, Outcome } from '../schemas/conversation';
-import { runConversation } from './method';
+import { runConversation } from '../method/index';
 import type { Review } from '../schemas/review';
 import { act, bookkeeping } from './activities';
 import { optimizeAndReview } from './optimize';
-import * as SA from './search-attributes';
+import * as SA from '../common/search-attributes';
 import type { ViaBatch } from '../schemas/batch';
 import { via } from './provider-batches';
 

@@ -11,7 +11,7 @@ import type { ViaBatch } from '../schemas/batch';
 import { batchAnswers, via } from './provider-batches';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
-import type { ConversationShape } from './method';
+import type { ConversationShape } from '../method/index';
 
 /** The patch under which `muse optimize` runs stage 4 as one activity. */
 const ONE_STAGE4_ACTIVITY = 'one-stage4-activity';

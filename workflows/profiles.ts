@@ -1,6 +1,6 @@
 import { continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { act } from './activities';
-import { progressQuery, type BatchProgress } from './progress';
+import { progressQuery, type BatchProgress } from '../common/progress';
 import { batchAnswers, via } from './provider-batches';
 import type { ViaBatch } from '../schemas/batch';
 

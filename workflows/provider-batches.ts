@@ -1,7 +1,6 @@
 import {
   condition,
   continueAsNew,
-  defineSignal,
   isCancellation,
   ParentClosePolicy,
   patched,
@@ -14,9 +13,10 @@ import {
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { FailureType } from '../schemas/failures';
-import { findCause, unitsLeftOf } from './failures';
-import { providerBatchWorkflowId } from './ids';
-import { HandOver } from './lanes';
+import { findCause, unitsLeftOf } from '../common/failures';
+import { providerBatchWorkflowId } from '../common/ids';
+import { HandOver } from '../common/lanes';
+import { batchAnsweredSignal, batchQueuedSignal, batchRoomSignal } from '../common/signals';
 import type { ViaBatch } from '../schemas/batch';
 
 /**
@@ -26,13 +26,6 @@ import type { ViaBatch } from '../schemas/batch';
  * per run plans the queue into provider batches, and one workflow per provider batch sends, polls and
  * ingests it.
  */
-
-/** To a workflow whose requests were answered (or failed): run the waiting activities again. */
-export const batchAnsweredSignal = defineSignal('museBatchAnswered');
-/** To a provider batch waiting for its place under the queue limit: a batch of its model ended. */
-export const batchRoomSignal = defineSignal('museBatchRoom');
-/** To a run's collector: requests were queued (agents/batch.ts's nudgeCollector sends it). */
-export const batchQueuedSignal = defineSignal<[{ flushSeconds: number; maxWaitSeconds: number }]>('museBatchQueued');
 
 /** The Batch API's roles as an activity's or a child's input, absent (as recorded before it existed) when there are none. */
 export const via = (input: ViaBatch): ViaBatch => (input.batchRoles?.length ? { batchRoles: input.batchRoles } : {});

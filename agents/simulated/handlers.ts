@@ -1,4 +1,4 @@
-import type { AgentInput, AgentName, AgentOutput } from '../calls';
+import type { AgentInput, AgentName, AgentOutput } from '../../schemas/agent-calls';
 import type { Rng } from '../../random';
 
 /** One function per agent call: the input it is given and a generator seeded by the call's key. */

@@ -1,5 +1,6 @@
 import { Rng } from '../../random';
-import type { AgentInput, AgentName, AgentOutput, CallContext, Mllm } from '../calls';
+import type { CallContext, Mllm } from '../calls';
+import type { AgentInput, AgentName, AgentOutput } from '../../schemas/agent-calls';
 import type { Handlers } from './handlers';
 import { judgeHandlers } from './judge';
 import { stage1Handlers } from './stage1';

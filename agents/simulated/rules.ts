@@ -2,7 +2,7 @@ import { openingOf } from '../../metrics/text';
 import { lastWord, VOCABULARY, type ItemAttributes } from '../../catalog/attributes';
 import { an, COLOURS, rgbOf } from '../../catalog/vocabulary';
 import { type Rng } from '../../random';
-import { type Turn } from '../calls';
+import { type Turn } from '../../schemas/agent-calls';
 
 /** The simulated agents' shared rules: how they read a scenario, a person, an item and a dialogue. */
 

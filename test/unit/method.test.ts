@@ -7,7 +7,7 @@ import {
   nextAction,
   runConversation,
   type ConversationSteps,
-} from '../../workflows/method';
+} from '../../method/index';
 import { expectedCalls } from '../../client/estimate';
 
 describe('the action schedule of stage 3', () => {

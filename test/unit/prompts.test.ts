@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_CALLS, type AgentName } from '../../agents/calls';
+import { AGENT_CALLS, type AgentName } from '../../schemas/agent-calls';
 import { typicalInput } from '../../client/estimate';
 import { PROMPTS } from '../../prompts';
 import type { Item } from '../../schemas/catalog';

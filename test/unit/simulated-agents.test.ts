@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { AGENT_CALLS, type AgentName } from '../../agents/calls';
+import { AGENT_CALLS, type AgentName } from '../../schemas/agent-calls';
 import { classify } from '../../agents/transport';
 import { SimulatedMllm } from '../../agents/simulated';
 import { demoItems, demoRecord } from '../../catalog/demo';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AGENT_CALLS } from '../agents/calls';
-import { ImageRef } from '../schemas/catalog';
+import { AGENT_CALLS } from './agent-calls';
+import { ImageRef } from './catalog';
 
 /** The judge's five dimensions, as the paper names them. */
 export const DIMENSIONS = [

@@ -17,6 +17,8 @@ export const catalogWorkflowId = (step: 'caption' | 'filter' | 'index', provider
  * The collector of a run's Batch API requests (the run: a batch, an evaluation, or a stage-1/2 workflow),
  * named by its database too: two databases' runs may share a name on one Temporal server.
  */
+/** The collector's workflow type (workflows/provider-batches.ts), by name: activities start it without importing workflows. */
+export const COLLECTOR_WORKFLOW = 'batchCollectorWorkflow';
 export const collectorWorkflowId = (database: string, runId: string) => `muse-batcher-${database}-${runId}`;
 /** The workflow that owns one provider batch (a row of provider_batches, numbered from 1 in every database). */
 export const providerBatchWorkflowId = (database: string, id: number) => `muse-provider-batch-${database}-${id}`;
