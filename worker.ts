@@ -11,6 +11,7 @@ import { tracingFromEnv } from './observability/tracing';
 import { config } from './stack/config';
 import { version as SDK_VERSION } from '@temporalio/worker/package.json';
 import { keepHeapNear } from './stack/heap';
+import { refuseUnreplayableRuns } from './stack/open-runs';
 import type { TemporalTarget } from './stack/temporal-target';
 
 /** The workflow bundle's entry: the TypeScript source, which the worker's bundler compiles. */
@@ -72,6 +73,11 @@ export interface WorkerOptions {
 /** Workers for all of muse's workflows and activities, one per provider this process can serve; the caller runs them. */
 export async function createMuseWorker(o: WorkerOptions) {
   // Every activity in flight may hold a connection for a moment (a pacer reservation, a row): size for many.
+  const { providers, skipped } = servableProviders();
+  await refuseUnreplayableRuns(
+    o.temporal,
+    providers.map((p) => taskQueueFor(o.taskQueue, p)),
+  );
   const pool = createPool(o.databaseUrl, 40);
   const connection = await NativeConnection.connect(o.temporal.connectionOptions);
   const embedder = embedderRegistry(pool);
@@ -81,7 +87,6 @@ export async function createMuseWorker(o: WorkerOptions) {
     embedder,
     retriever: retrieverRegistry(pool, embedder),
   });
-  const { providers, skipped } = servableProviders();
   const tracing = tracingFromEnv();
   const plugins = tracing ? [tracing.plugin] : [];
   // One bundle for all of this process's workers: bundling is CPU and a burst of memory each time.

@@ -1,3 +1,4 @@
+import { queuedAsResult } from '../common/queued';
 import { FailureType, type UnitsLeft } from '../schemas/failures';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Mllm, ViaBatch } from '../agents/calls';
@@ -47,7 +48,7 @@ export function catalogActivities({
     planCaptions: (input: { size: number }) => uncaptionedRanges(pool, input.size),
 
     /** Captions the uncaptioned items of an id range from their text fields and image. */
-    async captionItems(input: IdRange & { provider: string } & ViaBatch): Promise<number> {
+    captionItems: queuedAsResult(async (input: IdRange & { provider: string } & ViaBatch): Promise<number> => {
       const agent = llm(input.provider);
       const ids = await uncaptionedIds(pool, input);
       const items = await getItems(pool, ids);
@@ -75,7 +76,7 @@ export function catalogActivities({
         });
       }
       return ids.length;
-    },
+    }),
 
     /** Tags used by at least 5 items that the filter agent has not judged yet. */
     async planCategoryFilter(): Promise<string[]> {
@@ -83,7 +84,7 @@ export function catalogActivities({
     },
 
     /** One tag to the filter agent, with a few item titles as examples; stores the verdict and the tag's items. */
-    async filterCategory(input: { name: string; provider: string } & ViaBatch): Promise<boolean> {
+    filterCategory: queuedAsResult(async (input: { name: string; provider: string } & ViaBatch): Promise<boolean> => {
       const agent = llm(input.provider);
       const items = await itemsTagged(pool, input.name);
       const examples = items.slice(0, 5).map((i) => i.title);
@@ -99,7 +100,7 @@ export function catalogActivities({
         itemIds: items.map((i) => i.id),
       });
       return is_product_type;
-    },
+    }),
 
     /** The items missing from the provider's dense index, or whose index text changed since (a new caption). */
     planEmbeddings: (input: { size: number; provider: string }) =>

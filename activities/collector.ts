@@ -4,6 +4,7 @@ import type { BatchSettings } from '../agents/config';
 import { instanceId, type Pool } from '../db/pool';
 import { COLLECTOR_WORKFLOW, collectorWorkflowId } from '../common/ids';
 import { batchQueuedSignal } from '../common/signals';
+import { shapeAttribute } from '../common/shape';
 
 /**
  * Tells the run's collector (started if it is not running) that requests were queued: from the activity
@@ -21,6 +22,7 @@ export async function nudgeCollector(
     workflowId: collectorWorkflowId(database, runId),
     taskQueue,
     args: [{ runId, database }],
+    typedSearchAttributes: [shapeAttribute],
     signal: batchQueuedSignal,
     signalArgs: [{ flushSeconds: settings.flushSeconds, maxWaitSeconds: settings.maxWaitSeconds }],
   });

@@ -1,3 +1,4 @@
+import { queuedAsResult } from '../common/queued';
 import type { Mllm, ViaBatch } from '../agents/calls';
 import type { Pool } from '../db/pool';
 import { evalItem, storeScores } from '../db/evals';
@@ -7,7 +8,7 @@ import { EvalItem, JudgeScores } from '../schemas/eval';
 export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: string) => Mllm }) {
   return {
     /** Idempotent: a conversation already judged returns its stored scores and calls no model. */
-    async judgeConversation(input: { evalId: string; k: number } & ViaBatch): Promise<JudgeScores> {
+    judgeConversation: queuedAsResult(async (input: { evalId: string; k: number } & ViaBatch): Promise<JudgeScores> => {
       const r = await evalItem(pool, input.evalId, input.k);
       if (!r) throw new Error(`evaluation ${input.evalId} has no conversation ${input.k}`);
       if (r.scores) return JudgeScores.parse(r.scores);
@@ -19,6 +20,6 @@ export function evalActivities({ pool, llm }: { pool: Pool; llm: (provider: stri
       );
       await storeScores(pool, input.evalId, input.k, scores);
       return scores;
-    },
+    }),
   };
 }

@@ -1,6 +1,5 @@
 import { pacers, recentLatencies } from '../db/rate';
 import {
-  completeConversation,
   failConversation,
   saveUtterances,
   startConversation,
@@ -13,13 +12,7 @@ import type { Retriever } from '../catalog/search';
 import type { Pool } from '../db/pool';
 import { assignProfiles } from '../db/batches';
 import type { BatchSpec } from '../schemas/batch';
-import {
-  ImageOpeningPlan,
-  type Opening,
-  type Outcome,
-  type Utterance,
-  type UtteranceSummary,
-} from '../schemas/conversation';
+import { ImageOpeningPlan, type Utterance, type UtteranceSummary } from '../schemas/conversation';
 import type { Item } from '../schemas/catalog';
 import { personaLine } from '../schemas/profile';
 import { getItem } from '../db/items';
@@ -157,9 +150,6 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
     async prepareBatch(spec: BatchSpec): Promise<number> {
       return assignProfiles(pool, spec);
     },
-
-    /** Marks the conversation running and returns what the Web UI memo shows: its own step in histories recorded before `begin`. */
-    beginConversation: begin,
 
     /**
      * Stylist, top-1 retrieval and outfit judge; the verdict is stored so a resume takes the same branch.
@@ -369,10 +359,6 @@ export function createActivities({ pool, llm, embedder, retriever }: ActivityDep
         );
         return turn(ref, 'User', 'accept', text, meta(agent), [item.id]);
       }),
-
-    async finishConversation(input: Ref & { opening: Opening; outcome: Outcome; utterances: number }): Promise<void> {
-      await completeConversation(pool, input);
-    },
 
     /** A failed conversation, or with `paused` one stopped by the budget cap: pending again, with why it waits. */
     async markConversationFailed(input: Ref & { reason: string; paused?: boolean }): Promise<void> {

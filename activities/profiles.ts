@@ -1,3 +1,4 @@
+import { queuedAsResult } from '../common/queued';
 import { FailureType } from '../schemas/failures';
 import type { Mllm, ViaBatch } from '../agents/calls';
 import { getItem } from '../db/items';
@@ -50,54 +51,56 @@ export function profileActivities({ pool, llm }: { pool: Pool; llm: (provider: s
      * Samples seq from..to-1 of a seed in the method's order, asks the gate, and writes the backstory of
      * those it lets through. Samples already stored are skipped, so a retry or a resume redoes nothing.
      */
-    async generateProfiles(
-      input: {
-        seed: number;
-        from: number;
-        to: number;
-        provider: string;
-        batchId?: string;
-      } & ViaBatch,
-    ): Promise<void> {
-      const agent = llm(input.provider);
-      const stored = new Set(await storedSeqs(pool, input.seed, input.from, input.to));
-      const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter(
-        (seq) => !stored.has(seq),
-      );
-      if (todo.length === 0) return;
-      const categories = await loadCategoryPools(pool);
-      if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, FailureType.NoTargets);
-      await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
-        const seq = todo[k];
-        const sample = sampleProfile(categories, input.seed, seq);
-        const target = await getItem(pool, sample.targetItemId);
-        const persona = personaLine(sample);
-        const gate = await agent.call(
-          'profileGate',
-          { sample, persona, target },
-          { key: `profile:${input.seed}:${seq}:gate`, batchId: input.batchId, batchRoles: input.batchRoles },
+    generateProfiles: queuedAsResult(
+      async (
+        input: {
+          seed: number;
+          from: number;
+          to: number;
+          provider: string;
+          batchId?: string;
+        } & ViaBatch,
+      ): Promise<void> => {
+        const agent = llm(input.provider);
+        const stored = new Set(await storedSeqs(pool, input.seed, input.from, input.to));
+        const todo = Array.from({ length: input.to - input.from }, (_, k) => input.from + k).filter(
+          (seq) => !stored.has(seq),
         );
-        const pass = gate.fits_person && gate.fits_scenario;
-        const story = pass
-          ? await agent.call(
-              'backstoryWriter',
-              { sample, persona, target },
-              { key: `profile:${input.seed}:${seq}`, batchId: input.batchId, batchRoles: input.batchRoles },
-            )
-          : null;
-        await insertProfile(pool, {
-          id: profileId(input.seed, seq),
-          seed: input.seed,
-          seq,
-          sample,
-          backstory: story?.scenario ?? null,
-          requirement: story?.requirement ?? null,
-          status: pass ? 'pending' : 'gated_out',
-          gate,
-          provider: agent.provider,
+        if (todo.length === 0) return;
+        const categories = await loadCategoryPools(pool);
+        if (categories.length === 0) throw ApplicationFailure.nonRetryable(NO_TARGETS, FailureType.NoTargets);
+        await inLanes(todo.length, WRITES_IN_FLIGHT, async (k) => {
+          const seq = todo[k];
+          const sample = sampleProfile(categories, input.seed, seq);
+          const target = await getItem(pool, sample.targetItemId);
+          const persona = personaLine(sample);
+          const gate = await agent.call(
+            'profileGate',
+            { sample, persona, target },
+            { key: `profile:${input.seed}:${seq}:gate`, batchId: input.batchId, batchRoles: input.batchRoles },
+          );
+          const pass = gate.fits_person && gate.fits_scenario;
+          const story = pass
+            ? await agent.call(
+                'backstoryWriter',
+                { sample, persona, target },
+                { key: `profile:${input.seed}:${seq}`, batchId: input.batchId, batchRoles: input.batchRoles },
+              )
+            : null;
+          await insertProfile(pool, {
+            id: profileId(input.seed, seq),
+            seed: input.seed,
+            seq,
+            sample,
+            backstory: story?.scenario ?? null,
+            requirement: story?.requirement ?? null,
+            status: pass ? 'pending' : 'gated_out',
+            gate,
+            provider: agent.provider,
+          });
         });
-      });
-    },
+      },
+    ),
 
     /**
      * Accepts the chunk's pending profiles in seq order until `want` are accepted; the rest stay pending

@@ -1,3 +1,4 @@
+import { queuedAsResult } from '../common/queued';
 import {
   acceptedRewrites,
   adoptReviewPass,
@@ -133,23 +134,6 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
   }
 
   return {
-    /** Stage 4's first half as its own activity (histories recorded before it was one activity). */
-    async rewriteUtterances(input: { conversationId: string; seed: number } & ViaBatch): Promise<RewriteSummary> {
-      return (await rewrite(await loadContext(pool, input.conversationId), input.seed, stage4Pass(), input)).summary;
-    },
-
-    /** Stage 4's second half as its own activity (those histories, and `muse optimize` before one-stage4-activity). */
-    async reviewConversation(input: { conversationId: string } & ViaBatch): Promise<Review> {
-      return review(
-        input.conversationId,
-        async () => ({
-          ctx: await loadContext(pool, input.conversationId),
-          accepted: await acceptedRewrites(pool, input.conversationId, stage4Pass()),
-        }),
-        input,
-      );
-    },
-
     /**
      * Stage 4 in one activity: the rewrites, then the review of the optimised conversation, over one read
      * of the conversation. Both halves reuse what is stored, so a retry pays only for what is missing; one
@@ -157,12 +141,14 @@ export function stage4Activities({ pool, llm }: { pool: Pool; llm: (provider: st
      * `finish`, stage 3's end is recorded first (the conversation completed, rows past its end dropped),
      * where a bookkeeping step cost another.
      */
-    async optimizeConversation(input: { conversationId: string; seed: number; finish?: ConversationShape } & ViaBatch) {
-      if (input.finish) await completeConversation(pool, { conversationId: input.conversationId, ...input.finish });
-      const ctx = await loadContext(pool, input.conversationId);
-      const { summary, accepted } = await rewrite(ctx, input.seed, stage4Pass(), input);
-      const verdict = await review(input.conversationId, async () => ({ ctx, accepted }), input);
-      return { rewrites: summary, review: verdict };
-    },
+    optimizeConversation: queuedAsResult(
+      async (input: { conversationId: string; seed: number; finish?: ConversationShape } & ViaBatch) => {
+        if (input.finish) await completeConversation(pool, { conversationId: input.conversationId, ...input.finish });
+        const ctx = await loadContext(pool, input.conversationId);
+        const { summary, accepted } = await rewrite(ctx, input.seed, stage4Pass(), input);
+        const verdict = await review(input.conversationId, async () => ({ ctx, accepted }), input);
+        return { rewrites: summary, review: verdict };
+      },
+    ),
   };
 }

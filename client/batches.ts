@@ -12,6 +12,7 @@ import { batchRoomSignal } from '../common/signals';
 import { findCause } from '../common/failures';
 import { stage4Pass } from '../activities/stage4';
 import * as SA from '../common/search-attributes';
+import { shapeAttribute } from '../common/shape';
 import { instanceId, redact } from '../db/pool';
 import {
   batchTokens,
@@ -211,7 +212,13 @@ export async function startOrAttach<W extends Workflow>(
   o: { provider: string; memo?: Record<string, unknown> },
 ): Promise<{ handle: WorkflowHandle<W>; attached: boolean }> {
   try {
-    const options = { workflowId, taskQueue: s.taskQueueFor(o.provider), args: [input], memo: o.memo ?? {} };
+    const options = {
+      workflowId,
+      taskQueue: s.taskQueueFor(o.provider),
+      args: [input],
+      memo: o.memo ?? {},
+      typedSearchAttributes: [shapeAttribute],
+    };
     const handle = await s.client.workflow.start(workflow, options as unknown as WorkflowStartOptions<W>);
     return { handle, attached: false };
   } catch (e) {
@@ -230,7 +237,7 @@ function startBatchWorkflow(
     workflowId,
     taskQueue: s.taskQueueFor(input.provider),
     args: [input],
-    typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
+    typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }, shapeAttribute],
     memo,
   });
 }

@@ -1,4 +1,3 @@
-import { FailureType } from '../schemas/failures';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
@@ -62,15 +61,6 @@ export function installWorkerLogging(
   const file = logFile('worker');
   const out = fs.openSync(file, 'a');
   const write = (entry: LogEntry) => {
-    // An activity queued for a provider batch is waiting, not failing: one line, not a stack per attempt.
-    const error = entry.meta?.error as { type?: string; message?: string } | undefined;
-    if (error?.type === FailureType.AwaitingBatch)
-      entry = {
-        ...entry,
-        level: 'INFO',
-        message: `waits for a provider batch: ${error.message}`,
-        meta: { activityType: entry.meta?.activityType, workflowId: entry.meta?.workflowId },
-      };
     const meta = entry.meta && Object.keys(entry.meta).length ? ` ${safeJson(entry.meta)}` : '';
     fs.writeSync(
       out,

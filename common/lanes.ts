@@ -62,8 +62,8 @@ const PAUSE = { paused: true };
 
 /**
  * inLanes for a workflow's activities, counted in `progress` (running, done, failed; each unit weighs
- * `weight(k)`). A failed unit is counted, not thrown, so one bad unit never stops the others; with
- * `stopOnFatal`, a failure that says the setup is wrong (see failures.ts) stops them all and is thrown.
+ * `weight(k)`). A failed unit is counted, not thrown, so one bad unit never stops the others; a failure
+ * that says the setup is wrong (see failures.ts) stops them all and is thrown.
  * A unit refused for the budget stops them too, and the run ends early with `progress.paused`.
  */
 export async function inCountedLanes(
@@ -72,7 +72,6 @@ export async function inCountedLanes(
   concurrency: number,
   work: (k: number) => Promise<unknown>,
   weight: (k: number) => number = () => 1,
-  stopOnFatal = false,
 ): Promise<{ handedOver: boolean }> {
   let handedOver = false;
   await inLanes(
@@ -100,7 +99,7 @@ export async function inCountedLanes(
         const failed = Math.min(weight(k), unitsLeftOf(e) ?? weight(k));
         progress.failed += failed;
         progress.done += weight(k) - failed;
-        const fatal = stopOnFatal ? fatalCause(e) : undefined;
+        const fatal = fatalCause(e);
         if (fatal) throw failWith(fatal);
       } finally {
         progress.running -= weight(k);

@@ -5,6 +5,8 @@ export const BatchId = defineSearchAttributeKey('MuseBatchId', SearchAttributeTy
 export const Opening = defineSearchAttributeKey('MuseOpening', SearchAttributeType.KEYWORD);
 export const Outcome = defineSearchAttributeKey('MuseOutcome', SearchAttributeType.KEYWORD);
 export const TargetItem = defineSearchAttributeKey('MuseTargetItem', SearchAttributeType.KEYWORD);
+/** The workflow shape a run was started with (common/shape.ts): what a worker checks before it takes over open runs. */
+export const Shape = defineSearchAttributeKey('MuseShape', SearchAttributeType.KEYWORD);
 
 /** The same set, in the form `temporal server start-dev --search-attribute` and the operator API take. */
 export const SEARCH_ATTRIBUTES = {
@@ -12,4 +14,5 @@ export const SEARCH_ATTRIBUTES = {
   MuseOpening: 'Keyword',
   MuseOutcome: 'Keyword',
   MuseTargetItem: 'Keyword',
+  MuseShape: 'Keyword',
 } as const;

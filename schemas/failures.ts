@@ -12,8 +12,9 @@ export const FailureType = {
   /** An agent must see an item that has no image. */
   MissingImage: 'MissingImage',
   /**
-   * Not a failure: the activity's requests are queued for a provider batch. The workflow waits for the
-   * answers (a signal, no worker slot held) and runs the activity again, which finds them in the ledger.
+   * Not a failure: an agent call was queued for a provider batch. Thrown inside an activity (so that its
+   * other calls stop), it ends the activity as Queued (common/queued.ts), not as a failure; the workflow
+   * waits for the answers and runs the activity again, which finds them in the ledger.
    */
   AwaitingBatch: 'AwaitingBatch',
   /** The Batch API answered one request with an error that another try would not fix. */

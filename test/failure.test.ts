@@ -123,9 +123,6 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
         writeTextOpening: async () => {
           throw fatal();
         },
-        rewriteUtterances: async () => {
-          throw fatal();
-        },
         optimizeConversation: async () => {
           throw fatal();
         },
@@ -202,7 +199,7 @@ describe("a non-retryable activity failure ends its workflow, failed, with the a
 });
 
 describe('a failed attempt never races its own retry', () => {
-  it('rewriteUtterances: when one rewrite fails, the attempt fails only once nothing is in flight, and every other rewrite is stored', async () => {
+  it('stage 4 (optimizeConversation): when one rewrite fails, the attempt fails only once nothing is in flight, and every other rewrite is stored', async () => {
     const t = await rig();
     rigs.push(t);
     const { batchId } = await runBatch(t, 'paid', { size: 1, seed: 77 });
@@ -227,7 +224,7 @@ describe('a failed attempt never races its own retry', () => {
       },
     };
     const a = stage4Activities({ pool: t.pool, llm: () => llm });
-    const error = await a.rewriteUtterances({ conversationId, seed: 1 }).then(
+    const error = await a.optimizeConversation({ conversationId, seed: 1 }).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -261,7 +258,7 @@ describe('a failed attempt never races its own retry', () => {
       },
     };
     const refused = await stage4Activities({ pool: t.pool, llm: () => refusing })
-      .rewriteUtterances({ conversationId, seed: 1 })
+      .optimizeConversation({ conversationId, seed: 1 })
       .then(
         () => undefined,
         (e: Error) => e,

@@ -6,10 +6,8 @@ import {
   executeChild,
   ParentClosePolicy,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { adoptedConversations, cancelWorkflows } from './adopted';
@@ -23,16 +21,14 @@ import { optimizeWorkflow, waitingForBatchSignal } from './optimize';
 import { via } from './provider-batches';
 import type { ViaBatch } from '../schemas/batch';
 import * as SA from '../common/search-attributes';
+import { shapeAttribute } from '../common/shape';
 import { budgetCause, describeFailure, failWith, fatalCause } from '../common/failures';
+import { slidingWindow } from './window';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-
-/** The window is asked for again after this many launches: often enough to follow the endpoint's pace. */
-const WINDOW_EVERY = 20;
-const WINDOW_SECONDS = 10;
 
 export interface BatchInput extends ViaBatch {
   batchId: string;
@@ -72,7 +68,6 @@ const DEFAULT_HISTORY_BUDGET = 8_000;
  */
 export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   const queue = input.indices ?? Array.from({ length: input.size }, (_, i) => i);
-  let cursor = input.cursor ?? 0;
   const progress: BatchProgress = {
     batchId: input.batchId,
     total: queue.length,
@@ -85,9 +80,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
 
   const optimize = input.job === 'optimize';
   // Through the Batch API a conversation may wait hours for its answers. Such conversations outlive the
-  // run that started them: a hand-over waits only for those in stage 3, and the next run takes the others
-  // over. Older runs waited for every conversation, stage 3 stopped meanwhile.
-  const outlive = !!input.batchRoles?.length && patched('waiting-outlives-run');
+  // run that started them: a hand-over waits only for those in stage 3, and the next run takes the others over.
+  const outlive = !!input.batchRoles?.length;
   const adopted = adoptedConversations(act.endedWorkflows);
   const workflowIdOf = (id: string) => (optimize ? optimizeWorkflowId(id) : id);
   const indexOf = new Map<string, number>();
@@ -96,58 +90,14 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   // Conversations waiting for a provider batch (stage 4 through the Batch API) hold no slot of the window.
   const waiting = new Set<string>();
   // Only from a conversation of this run's: one left running by a terminated run is not in its window.
-  setHandler(waitingForBatchSignal, (id) => void ((!outlive || indexOf.has(id)) && waiting.add(id)));
+  setHandler(waitingForBatchSignal, (id) => void (indexOf.has(id) && waiting.add(id)));
   if (!optimize && input.cursor === undefined && (input.indices === undefined || input.prepare)) {
-    const spec = {
-      batchId: input.batchId,
-      size: input.size,
-      seed: input.seed,
-      concurrency: input.concurrency,
-      provider: input.provider,
-    };
-    // Histories from before stage 2 was a workflow assigned once; now stage 2 makes the profiles the batch
-    // lacks and the batch asks again, since a concurrent batch may have taken the unused ones meanwhile.
-    if (!patched('profiles-workflow')) await act.prepareBatch(spec);
-    else {
-      for (
-        let round = 0, have = await act.prepareBatch(spec);
-        have < input.size;
-        round++, have = await act.prepareBatch(spec)
-      ) {
-        let made: Awaited<ReturnType<typeof profilesWorkflow>>;
-        try {
-          made = await executeChild(profilesWorkflow, {
-            workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
-            args: [
-              {
-                seed: input.seed,
-                count: input.size - have,
-                provider: input.provider,
-                concurrency: input.concurrency,
-                batchId: input.batchId,
-                ...via(input),
-              },
-            ],
-            parentClosePolicy: ParentClosePolicy.TERMINATE,
-          });
-        } catch (e) {
-          // The budget ran out while making profiles: pause before any conversation starts.
-          const budget = budgetCause(e);
-          if (!budget) throw e;
-          progress.paused = budget.message;
-          return progress;
-        }
-        if (made.done === 0)
-          throw ApplicationFailure.nonRetryable(
-            `stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`,
-          );
-      }
-    }
+    progress.paused = await makeProfiles(input);
+    if (progress.paused) return progress;
   }
 
   // A conversation that failed because the setup is wrong (a key, a model): the others would fail alike,
-  // so no new one starts and the batch fails with it once the running ones end. Older runs went on.
-  const stopOnFatal = patched('fatal-stops-batch');
+  // so no new one starts and the batch fails with it once the running ones end.
   let stop: ApplicationFailure | undefined;
   const run = async (idx: number, handedOver = false) => {
     const id = conversationId(input.batchId, idx);
@@ -158,7 +108,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     try {
       const child = {
         args: [{ conversationId: id, seed: conversationSeed(input.seed, idx), ...via(input) }] as const,
-        typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }],
+        typedSearchAttributes: [{ key: SA.BatchId, value: input.batchId }, shapeAttribute],
         parentClosePolicy: outlive ? ParentClosePolicy.ABANDON : ParentClosePolicy.TERMINATE,
         workflowId,
       };
@@ -178,7 +128,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       const budget = budgetCause(e);
       if (budget) progress.paused ??= budget.message;
       else progress.failed++;
-      const fatal = stopOnFatal ? fatalCause(e) : undefined;
+      const fatal = fatalCause(e);
       if (fatal) stop ??= failWith(fatal);
       // A failed re-optimisation leaves the finished conversation and its earlier review as they were.
       if (!optimize)
@@ -190,8 +140,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     } finally {
       progress.running--;
       live.delete(workflowId);
-      // The signal names the workflow (an optimize run's id is not the conversation's); older runs deleted the conversation id.
-      waiting.delete(outlive ? workflowId : id);
+      // The signal names the workflow (an optimize run's id is not the conversation's).
+      waiting.delete(workflowId);
     }
   };
   const launch = (idx: number, handedOver = false) =>
@@ -203,51 +153,33 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
       );
     });
 
-  // `concurrency` is the ceiling; under it the window follows what the endpoint's pace can use.
-  // Histories recorded before this ran the whole window at the ceiling and must replay so.
-  const adaptive = patched('adaptive-window');
-  // A window at the ceiling cannot grow, so waiting for room needs no timer to ask again (each one was
-  // two history events and a server timer per launch); histories recorded before set one every wait.
-  const timerOnlyBelowCeiling = adaptive && patched('window-timer-below-ceiling');
   for (const idx of input.adopt ?? []) {
     // They waited for a provider batch when handed over: no slot of the window, as before.
     waiting.add(workflowIdOf(conversationId(input.batchId, idx)));
     void launch(idx, true);
   }
-  let window = input.concurrency;
-  let launchedSinceAsked = WINDOW_EVERY;
-  let askedAt = 0;
   try {
-    while (cursor < queue.length && !stop && !progress.paused) {
-      // Asked again after WINDOW_EVERY launches, or WINDOW_SECONDS: conversations take minutes on a real
-      // endpoint, so launches alone would leave a small first window in place while the pace grows.
-      if (adaptive && (launchedSinceAsked >= WINDOW_EVERY || Date.now() - askedAt >= WINDOW_SECONDS * 1000)) {
-        window = await bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency });
-        launchedSinceAsked = 0;
-        askedAt = Date.now();
-      }
-      const room = () => progress.running - waiting.size < window || !!stop || !!progress.paused;
-      if (!adaptive || (timerOnlyBelowCeiling && window >= input.concurrency)) await condition(room);
-      else if (!(await condition(room, `${WINDOW_SECONDS} seconds`))) continue;
-      if (stop || progress.paused) break;
-      if (
-        workflowInfo().historyLength > (input.historyBudget ?? DEFAULT_HISTORY_BUDGET) ||
-        workflowInfo().continueAsNewSuggested
-      ) {
-        await condition(() => progress.running === (outlive ? waiting.size : 0));
-        if (stop || progress.paused) break; // met while the window drained: no fresh run to hand over to
-        await continueAsNew<typeof batchWorkflow>({
+    await slidingWindow({
+      queue,
+      cursor: input.cursor ?? 0,
+      ceiling: input.concurrency,
+      suggest: () => bookkeeping.suggestWindow({ provider: input.provider, ceiling: input.concurrency }),
+      launch: (idx) => void launch(idx),
+      running: () => progress.running,
+      waiting: () => waiting.size,
+      stopped: () => !!stop || !!progress.paused,
+      historyBudget: input.historyBudget ?? DEFAULT_HISTORY_BUDGET,
+      waitingOutliveRun: outlive,
+      handOver: (cursor) =>
+        continueAsNew<typeof batchWorkflow>({
           ...input,
           cursor,
           done: progress.done,
           failed: progress.failed,
           startedAt: progress.startedAt,
           ...(outlive ? { adopt: [...waiting].map((w) => indexOf.get(w)!) } : {}),
-        });
-      }
-      void launch(queue[cursor++]);
-      launchedSinceAsked++;
-    }
+        }),
+    });
     await condition(() => progress.running === 0);
     if (stop) throw stop;
     return progress;
@@ -256,4 +188,52 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     if (outlive && isCancellation(e)) await cancelWorkflows([...live]);
     throw e;
   }
+}
+
+/**
+ * Stage 2 for a batch: makes the profiles it lacks, and asks again (a concurrent batch may have taken
+ * the unused ones meanwhile). Returns why it paused, when the budget ran out first.
+ */
+async function makeProfiles(input: BatchInput): Promise<string | undefined> {
+  const spec = {
+    batchId: input.batchId,
+    size: input.size,
+    seed: input.seed,
+    concurrency: input.concurrency,
+    provider: input.provider,
+  };
+  for (
+    let round = 0, have = await act.prepareBatch(spec);
+    have < input.size;
+    round++, have = await act.prepareBatch(spec)
+  ) {
+    let made: Awaited<ReturnType<typeof profilesWorkflow>>;
+    try {
+      made = await executeChild(profilesWorkflow, {
+        workflowId: `${profilesWorkflowId(input.batchId)}-${round}`,
+        args: [
+          {
+            seed: input.seed,
+            count: input.size - have,
+            provider: input.provider,
+            concurrency: input.concurrency,
+            batchId: input.batchId,
+            ...via(input),
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        typedSearchAttributes: [shapeAttribute],
+      });
+    } catch (e) {
+      // The budget ran out while making profiles: pause before any conversation starts.
+      const budget = budgetCause(e);
+      if (!budget) throw e;
+      return budget.message;
+    }
+    if (made.done === 0)
+      throw ApplicationFailure.nonRetryable(
+        `stage 2 accepted no profile in ${made.attempts} samples (gated out ${made.gatedOut}, duplicates ${made.duplicates}): the batch has ${have} of ${input.size}`,
+      );
+  }
+  return undefined;
 }

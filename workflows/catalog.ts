@@ -1,4 +1,5 @@
-import { continueAsNew, patched, setHandler } from '@temporalio/workflow';
+import { onlineAnswer } from '../common/queued';
+import { continueAsNew, setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from '../common/lanes';
 import { progressQuery, type BatchProgress } from '../common/progress';
@@ -46,14 +47,12 @@ async function eachWithProgress(
   const untilAnswered = batchAnswers({ handOverAfter: input.historyBudget ?? HISTORY_BUDGET });
   // A unit waiting for a provider batch holds nothing, so through the Batch API every unit is asked at once.
   const viaBatch = !!input.batchRoles?.length;
-  // Runs recorded before a fatal failure stopped the workflow counted it and went on; they must replay so.
   const { handedOver } = await inCountedLanes(
     progress,
     Math.min(units, UNITS_PER_RUN),
     viaBatch ? Math.min(units, UNITS_PER_RUN) : input.concurrency,
-    viaBatch ? (k) => untilAnswered(() => work(k)) : work,
+    viaBatch ? (k) => untilAnswered(() => work(k)) : (k) => work(k).then(onlineAnswer),
     weight,
-    patched('fatal-stops-workflow'),
   );
   // What is left is planned again by the next run (only work not yet stored is planned).
   if (units > UNITS_PER_RUN || handedOver)

@@ -1,4 +1,5 @@
-import { patched, setHandler } from '@temporalio/workflow';
+import { onlineAnswer } from '../common/queued';
+import { setHandler } from '@temporalio/workflow';
 import { act } from './activities';
 import { inCountedLanes } from '../common/lanes';
 import { progressQuery, type BatchProgress } from '../common/progress';
@@ -35,9 +36,7 @@ export async function evalWorkflow(input: EvalInput): Promise<BatchProgress> {
     viaBatch ? size : concurrency,
     viaBatch
       ? (k) => untilAnswered(() => act.judgeConversation({ evalId, k, ...via(input) }))
-      : (k) => act.judgeConversation({ evalId, k }),
-    undefined,
-    patched('fatal-stops-workflow'),
+      : (k) => act.judgeConversation({ evalId, k }).then(onlineAnswer),
   );
   return progress;
 }

@@ -2,7 +2,6 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   defineSignal,
   getExternalWorkflowHandle,
-  patched,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -11,10 +10,8 @@ import type { ViaBatch } from '../schemas/batch';
 import { batchAnswers, via } from './provider-batches';
 import type { Review } from '../schemas/review';
 import { act } from './activities';
+import { onlineAnswer } from '../common/queued';
 import type { ConversationShape } from '../method/index';
-
-/** The patch under which `muse optimize` runs stage 4 as one activity. */
-const ONE_STAGE4_ACTIVITY = 'one-stage4-activity';
 
 /** To the batch workflow: this conversation waits for a provider batch, so its window slot is free for another. */
 export const waitingForBatchSignal = defineSignal<[string]>('museWaitingForBatch');
@@ -28,22 +25,19 @@ export interface OptimizeInput extends ViaBatch {
 /**
  * Stage 4 of the method for one finished conversation: every utterance rewritten and checked, then the
  * reviewer's scores and the screener's verdict stored. Thresholds are not applied here but at export.
- * `oneActivity` runs both in one activity (histories recorded before ran them as two); `searchAttributes`
- * are set in the same workflow task as the memo; `finish` records stage 3's end in that activity first.
+ * Both run in one activity; `searchAttributes` are set in the same workflow task as the memo; `finish`
+ * records stage 3's end in that activity first.
  */
 export async function optimizeAndReview(
   input: OptimizeInput,
-  o: { oneActivity: boolean; searchAttributes?: SearchAttributeUpdatePair[]; finish?: ConversationShape },
+  o: { searchAttributes?: SearchAttributeUpdatePair[]; finish?: ConversationShape } = {},
 ): Promise<Review> {
   const { conversationId, seed } = input;
   const optimize = () =>
     act.optimizeConversation({ conversationId, seed, ...(o.finish ? { finish: o.finish } : {}), ...via(input) });
-  const { rewrites, review } = o.oneActivity
-    ? await (input.batchRoles?.length ? batchAnswers()(optimize, releaseSlot) : optimize())
-    : {
-        rewrites: await act.rewriteUtterances({ conversationId, seed }),
-        review: await act.reviewConversation({ conversationId }),
-      };
+  const { rewrites, review } = await (input.batchRoles?.length
+    ? batchAnswers()(optimize, releaseSlot)
+    : optimize().then(onlineAnswer));
   if (o.searchAttributes?.length) upsertSearchAttributes(o.searchAttributes);
   upsertMemo({
     review: `${review.total}/6 (content ${review.contentQuality}, fluency ${review.logicalFluency}, consistency ${review.userConsistency}), screener ${review.fitsContext ? 'yes' : 'no'}`,
@@ -61,5 +55,5 @@ async function releaseSlot(): Promise<void> {
 
 /** `muse optimize`: stage 4 again for a finished conversation, with the worker's current prompt versions. */
 export async function optimizeWorkflow(input: OptimizeInput): Promise<Review> {
-  return optimizeAndReview(input, { oneActivity: patched(ONE_STAGE4_ACTIVITY) });
+  return optimizeAndReview(input);
 }

@@ -1,4 +1,5 @@
-import { continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { onlineAnswer } from '../common/queued';
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { act } from './activities';
 import { progressQuery, type BatchProgress } from '../common/progress';
 import { batchAnswers, via } from './provider-batches';
@@ -68,15 +69,12 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
   note();
   setHandler(progressQuery, () => progress);
   const untilAnswered = batchAnswers();
-  // Online, the activity is called as it always was (histories recorded before must replay).
+  // Through the Batch API a chunk may wait for its provider batch; online it is answered at once.
   const viaBatch = !!input.batchRoles?.length;
 
   // Chunks ahead follow what the count still needs at the acceptance rate seen so far, with one to spare:
   // every sample is a paid call, and `concurrency` chunks at once made 2,290 samples for 300 profiles.
-  // Histories recorded before kept `concurrency` chunks in flight and must replay so.
-  const byNeed = patched('lookahead-by-need');
   const ahead = () => {
-    if (!byNeed) return input.concurrency;
     const rate = progress.attempts >= chunk ? Math.max(0.05, progress.done / progress.attempts) : 1;
     return Math.min(input.concurrency, Math.ceil((input.count - progress.done) / (chunk * rate)) + 1);
   };
@@ -96,7 +94,7 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
         ...via(input),
       };
       const generated = (
-        viaBatch ? untilAnswered(() => act.generateProfiles(spec)) : act.generateProfiles(spec)
+        viaBatch ? untilAnswered(() => act.generateProfiles(spec)) : act.generateProfiles(spec).then(onlineAnswer)
       ).finally(() => {
         progress.running--;
       });
@@ -116,7 +114,7 @@ export async function profilesWorkflow(input: ProfilesInput): Promise<ProfilesPr
     // Counted as each chunk is accepted, once per chunk: chunks generated ahead are counted when reached.
     progress.done += r.accepted;
     progress.duplicates += r.duplicates;
-    progress.gatedOut += r.gatedOut ?? 0; // absent from results recorded before it was reported here
+    progress.gatedOut += r.gatedOut;
     note();
     acceptFrom += chunk;
     progress.attempts = Math.min(acceptFrom, end) - start;

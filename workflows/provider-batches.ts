@@ -3,41 +3,34 @@ import {
   continueAsNew,
   isCancellation,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { FailureType } from '../schemas/failures';
-import { findCause, unitsLeftOf } from '../common/failures';
 import { providerBatchWorkflowId } from '../common/ids';
 import { HandOver } from '../common/lanes';
+import { isQueued, type Queued } from '../common/queued';
 import { batchAnsweredSignal, batchQueuedSignal, batchRoomSignal } from '../common/signals';
+import { shapeAttribute } from '../common/shape';
 import type { ViaBatch } from '../schemas/batch';
 
 /**
  * The Batch API inside the durable workflows. An activity whose calls go through it queues them in
- * PostgreSQL and fails with AwaitingBatch; its workflow waits (`untilAnswered`) for a signal, holding
+ * PostgreSQL and completes as Queued (common/queued.ts); its workflow waits (`untilAnswered`) for a signal, holding
  * no worker slot, then runs the activity again, which finds the answers in the ledger. One collector
  * per run plans the queue into provider batches, and one workflow per provider batch sends, polls and
  * ingests it.
  */
 
-/** The Batch API's roles as an activity's or a child's input, absent (as recorded before it existed) when there are none. */
+/** The Batch API's roles as an activity's or a child's input, left out when there are none (inputs stay small). */
 export const via = (input: ViaBatch): ViaBatch => (input.batchRoles?.length ? { batchRoles: input.batchRoles } : {});
 
 /** How long a waiting workflow waits for its signal before it looks again anyway (a lost signal is never a stuck run). */
 const RECHECK = '1 hour';
-
-const awaitingBatch = (e: unknown) =>
-  !!findCause(
-    e,
-    (c): c is ApplicationFailure => c instanceof ApplicationFailure && c.type === FailureType.AwaitingBatch,
-  );
 
 /**
  * Activities at once of one workflow's units that wait for provider batches. Through the Batch API a
@@ -64,13 +57,7 @@ export function batchAnswers(o: { handOverAfter?: number } = {}) {
   setHandler(batchAnsweredSignal, () => void answered++);
   let handing = false;
   const handingOver = () => {
-    if (
-      !handing &&
-      o.handOverAfter !== undefined &&
-      workflowInfo().historyLength > o.handOverAfter &&
-      patched('waiting-hands-over')
-    )
-      handing = true;
+    if (!handing && o.handOverAfter !== undefined && workflowInfo().historyLength > o.handOverAfter) handing = true;
     return handing;
   };
   let next: { after: number; signal: Promise<void> } | undefined;
@@ -99,21 +86,21 @@ export function batchAnswers(o: { handOverAfter?: number } = {}) {
       else asking--;
     }
   };
-  return async function untilAnswered<T>(run: () => Promise<T>, onWait?: () => Promise<void> | void): Promise<T> {
+  return async function untilAnswered<T>(
+    run: () => Promise<T | Queued>,
+    onWait?: () => Promise<void> | void,
+  ): Promise<T> {
     let waited = false;
     for (;;) {
       const seen = answered;
-      try {
-        return await ask(run);
-      } catch (e) {
-        if (!awaitingBatch(e)) throw e;
-        if (!waited) await onWait?.();
-        waited = true;
-        if (handingOver()) throw new HandOver(unitsLeftOf(e));
-        // A signal that came while the activity ran is the answer already: ask again at once.
-        if (answered === seen) await nextSignal();
-        if (handing) throw new HandOver(unitsLeftOf(e));
-      }
+      const r = await ask(run);
+      if (!isQueued(r)) return r;
+      if (!waited) await onWait?.();
+      waited = true;
+      if (handingOver()) throw new HandOver(r.unitsLeft);
+      // A signal that came while the activity ran is the answer already: ask again at once.
+      if (answered === seen) await nextSignal();
+      if (handing) throw new HandOver(r.unitsLeft);
     }
   };
 }
@@ -173,6 +160,7 @@ export async function batchCollectorWorkflow({ runId, database }: CollectorInput
           args: [{ id }],
           // A provider batch outlives its collector: it is paid for once sent, and its answers must be stored.
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: [shapeAttribute],
         });
       } catch (e) {
         if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
@@ -202,19 +190,16 @@ export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
     const seen = room;
     return condition(() => room > seen, seconds * 1000);
   };
-  const queueLimit = patched('batch-queue-limit');
   let result;
   let status;
   try {
     for (;;) {
-      if (queueLimit) {
-        // The file is written and uploaded first: a place in the provider's queue is never spent writing.
-        await files.prepareProviderBatch({ id });
-        let place = await act.admitProviderBatch({ id });
-        while (!place.admitted && !place.cancelled) {
-          await roomOrAfter(place.recheckSeconds);
-          place = await act.admitProviderBatch({ id });
-        }
+      // The file is written and uploaded first: a place in the provider's queue is never spent writing.
+      await files.prepareProviderBatch({ id });
+      let place = await act.admitProviderBatch({ id });
+      while (!place.admitted && !place.cancelled) {
+        await roomOrAfter(place.recheckSeconds);
+        place = await act.admitProviderBatch({ id });
       }
       const sent = await files.submitProviderBatch({ id });
       status = sent.status;
