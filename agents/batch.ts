@@ -33,7 +33,7 @@ import type { Role } from '../prompts/prompt';
 import type { BatchSettings } from './config';
 import { costUsd, type PriceTable } from './prices';
 import { estimateTokens, parseReply, type ImageRef, type RoleEndpoint } from './wire';
-import { classify } from './transport';
+import { classify, retryableStatus } from './transport';
 import {
   BATCH_ERROR_CODES,
   classifyBatchFailure,
@@ -60,9 +60,6 @@ interface ResultLine {
   response?: { status_code: number; body?: unknown } | null;
   error?: { code?: string; message?: string } | null;
 }
-
-/** Statuses worth another send; the rest say the request itself must change. */
-const retryableStatus = (s: number) => s === 408 || s === 409 || s === 429 || s >= 500;
 
 /**
  * The provider's Batch API (OpenAI's /v1/files and /v1/batches) inside the durable workflows: an activity's

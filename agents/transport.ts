@@ -15,6 +15,8 @@ export interface CallSite {
 
 /** Status codes worth another attempt; every other 4xx means the request itself must change. */
 const RETRYABLE = new Set([408, 409, 429]);
+/** Statuses worth another send (a timeout, a conflict, a rate limit, the server's fault); the rest say the request itself must change. */
+export const retryableStatus = (s: number) => RETRYABLE.has(s) || s >= 500;
 
 /**
  * The SDK adds an abort listener to the signal it is given and never removes it, so an activity making
@@ -67,7 +69,7 @@ export function classify(e: unknown, agent: string, endpoint: CallSite): Error {
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
     // The SDK's message starts with the status ("401 Incorrect API key"), which the message below gives.
     const said = e.message.replace(new RegExp(`^${e.status}\\s+`), '');
-    if (RETRYABLE.has(e.status) || e.status >= 500) {
+    if (retryableStatus(e.status)) {
       // The server's own word on when to come back becomes Temporal's next retry delay. A zero delay is
       // left to the retry policy's backoff: a nextRetryDelay of 0 makes Temporal stop retrying altogether.
       const wait = retryAfterMs(e);

@@ -6,7 +6,8 @@
  *   npm run bench -- [-n 500] [--concurrency 20] [--events-sample 50]
  */
 import { parseArgs } from 'node:util';
-import { startBatch, watchBatch } from '../client/batches';
+import { startBatch } from '../client/batches';
+import { watchBatch } from '../client/batch-watch';
 import { progressQuery } from '../workflows/batch';
 import { connectionClosed, openSession } from '../client/connection';
 import { withInlineWorker } from '../client/inline-worker';

@@ -1,7 +1,8 @@
 import { profileStatusCounts } from '../db/profiles';
 import { profilesWorkflow, type ProfilesInput, type ProfilesProgress } from '../workflows/profiles';
 import { seedProfilesWorkflowId } from '../common/ids';
-import { startOrAttach, watchBatch } from './batches';
+import { startOrAttach } from './batches';
+import { watchBatch } from './batch-watch';
 import type { Session } from './connection';
 import type { Role } from '../prompts/prompt';
 import { via } from '../workflows/provider-batches';

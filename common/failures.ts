@@ -34,6 +34,16 @@ export function unitsLeftOf(e: unknown): number | undefined {
 
 export const failWith = (f: ApplicationFailure) => ApplicationFailure.nonRetryable(f.message, f.type);
 
+/** The innermost message in a failure's cause chain: an activity's own words, not "Activity task failed". */
+export function innermostMessage(e: unknown): string {
+  let m = (e as { message?: unknown })?.message;
+  for (let c = (e as { cause?: unknown })?.cause; c; c = (c as { cause?: unknown }).cause) {
+    const said = (c as { message?: unknown }).message;
+    if (typeof said === 'string' && said) m = said;
+  }
+  return typeof m === 'string' && m ? m : String(e);
+}
+
 /** The innermost cause's message: what actually went wrong in the conversation. */
 export function describeFailure(e: unknown): string {
   const parts: string[] = [];

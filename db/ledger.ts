@@ -1,4 +1,4 @@
-import type { Pool } from './pool';
+import type { Pool, PoolClient } from './pool';
 
 /** One agent call as the ledger (llm_calls) records it: answered, answered from the cache, or failed. */
 export interface LedgerRow {
@@ -145,8 +145,8 @@ export async function insertCall(pool: Pool, row: LedgerRow): Promise<void> {
 }
 
 /** Adds a paid call's cost to its batch or evaluation, in one round trip whichever it is. */
-export async function chargeSpend(pool: Pool, id: string, usd: number): Promise<void> {
-  await pool.query(
+export async function chargeSpend(db: Pool | PoolClient, id: string, usd: number): Promise<void> {
+  await db.query(
     `WITH b AS (UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1)
      UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1`,
     [id, usd],

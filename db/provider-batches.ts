@@ -1,4 +1,4 @@
-import { insertCall, type LedgerRow } from './ledger';
+import { chargeSpend, insertCall, type LedgerRow } from './ledger';
 import type { Pool } from './pool';
 
 /** One request waiting for a provider batch, as the asking activity enqueues it: what its ledger row will say, and more. */
@@ -355,12 +355,7 @@ export async function storeAnswers(
       await insertCall(client as unknown as Pool, a.row);
       if (a.row.batchId && a.row.costUsd) spend.set(a.row.batchId, (spend.get(a.row.batchId) ?? 0) + a.row.costUsd);
     }
-    for (const [id, usd] of spend)
-      await client.query(
-        `WITH b AS (UPDATE batches SET spent_usd = spent_usd + $2 WHERE id = $1)
-         UPDATE evals SET spent_usd = spent_usd + $2 WHERE id = $1`,
-        [id, usd],
-      );
+    for (const [id, usd] of spend) await chargeSpend(client, id, usd);
     await client.query('COMMIT');
     return [...won];
   } catch (e) {

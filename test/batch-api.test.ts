@@ -8,6 +8,7 @@ import { taskQueueFor } from '../worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchSettings } from '../agents/config';
 import { startCollectorFor } from '../activities/collector';
+import { shapeAttribute } from '../common/shape';
 import { Ledger } from '../agents/ledger';
 import { OpenAiMllm } from '../agents/openai';
 import { priceTable } from '../agents/prices';
@@ -21,17 +22,14 @@ import {
 } from '../db/provider-batches';
 import type { Role } from '../prompts/prompt';
 import { captionWorkflow } from '../workflows/catalog';
+import { cancelBatch, optimizeBatch, resumeBatch, startBatch } from '../client/batches';
 import {
   apiRunStatus,
   batchStatus,
-  cancelBatch,
   describeApiRun,
   describeProviderBatch,
-  optimizeBatch,
-  resumeBatch,
-  startBatch,
   summarizeProviderBatches,
-} from '../client/batches';
+} from '../client/batch-status';
 import { batchCost, formatCost, profilesChargedElsewhere } from '../client/cost';
 import { startProfiles } from '../client/profiles';
 import { runEval } from '../client/eval';
@@ -690,10 +688,12 @@ describe('the Batch API inside the durable workflows (against a local fake of it
       const queue = taskQueueFor(await databaseTaskQueue(t.pool, env.MUSE_TASK_QUEUE), 'openai');
       const ids = await uncaption(t.pool, 10);
       const workflowId = `caption-${randomUUID().slice(0, 8)}`;
+      // Stamped as `muse catalog caption` stamps it: the `muse worker` above may start after it.
       const h = await t.client.workflow.start(captionWorkflow, {
         workflowId,
         taskQueue: queue,
         args: [{ provider: 'openai', concurrency: 2, batchRoles: ['catalog'] }],
+        typedSearchAttributes: [shapeAttribute],
       });
       // Wait until the provider has the batch and is working on it, then kill the worker without warning.
       await untilNewestBatch(t.pool, workflowId, 'in_progress');

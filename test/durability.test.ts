@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../activities';
-import { batchStatus, resumeBatch, startBatch } from '../client/batches';
+import { resumeBatch, startBatch } from '../client/batches';
+import { batchStatus } from '../client/batch-status';
 import { checkAgainstMethod, loadBatch } from './method-check';
 import { rig, runBatch, type TestRig, uniqueBatch } from './helpers';
 import { batchWorkflow } from '../workflows/batch';

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { innermostMessage } from '../common/failures';
 import { providerBatchWorkflowId } from '../common/ids';
 import { HandOver } from '../common/lanes';
 import { isQueued, type Queued } from '../common/queued';
@@ -219,18 +220,10 @@ export async function providerBatchWorkflow({ id }: ProviderBatchInput) {
     // Refused for good, or out of retries: the requests fail with why, and the workflows waiting for
     // them hear it, so no run waits for ever on a batch nobody works on.
     if (isCancellation(e)) throw e;
-    await act.abandonProviderBatch({ id, error: causeMessage(e) });
+    await act.abandonProviderBatch({ id, error: innermostMessage(e) });
     await act.notifyRequesters({ id, requeued: 0 });
     throw e;
   }
   await act.notifyRequesters({ id, requeued: result.requeued });
   return { ...result, status };
-}
-
-/** The innermost message of a failure (an activity's, not "Activity task failed"). */
-function causeMessage(e: unknown): string {
-  let m = e instanceof Error ? e.message : String(e);
-  for (let c = (e as { cause?: unknown })?.cause; c; c = (c as { cause?: unknown }).cause)
-    if (c instanceof Error && c.message) m = c.message;
-  return m;
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { listBatches } from '../batches';
+import { listBatches } from '../batch-status';
 import { int, withSession } from './shared';
 
 export function register(program: Command): void {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { cancelBatch } from '../batches';
 import { findBatch } from '../../db/batches';
 import { OpenAiMllm } from '../../agents/openai';
-import { withSession } from './shared';
+import { withSession, RUN_ARGUMENT } from './shared';
 
 export function register(program: Command): void {
   program
@@ -10,10 +10,7 @@ export function register(program: Command): void {
     .description(
       'stop a running batch, and its provider batches at the provider: conversations in flight are cancelled, everything finished and stored is kept',
     )
-    .argument(
-      '<batch>',
-      'a batch; or a run that sent provider batches (muse-caption, muse-filter, muse-profiles-s<seed>, an evaluation e-…)',
-    )
+    .argument('<batch>', RUN_ARGUMENT)
     .action((batchId: string) =>
       withSession(async (s) => {
         const cancelled = await cancelBatch(s, batchId, async (row) => {

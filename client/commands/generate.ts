@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { batchSpend, defaultConcurrency, startOrAttachBatch, watchBatch } from '../batches';
+import { defaultConcurrency, startOrAttachBatch } from '../batches';
+import { batchSpend, watchBatch } from '../batch-watch';
 import { batchUiUrl } from '../connection';
 import { withInlineWorker } from '../inline-worker';
 import { checkProvider, checkStage1 } from '../preflight';

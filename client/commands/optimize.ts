@@ -1,11 +1,10 @@
 import { Command } from 'commander';
 import { datasetCounts, describeCounts } from '../../export';
-import { batchSpend, optimizeBatch, watchBatch } from '../batches';
+import { optimizeBatch } from '../batches';
+import { batchSpend, watchBatch } from '../batch-watch';
 import { withInlineWorker } from '../inline-worker';
-import { findBatch } from '../../db/batches';
-import { checkProvider } from '../preflight';
 import { apiOption, batchRolesFor, COMMAND_ROLES } from '../api';
-import { int, maxCostOption, withSession, ctrlC, report } from './shared';
+import { int, maxCostOption, withSession, ctrlC, report, checkedProviderOf } from './shared';
 
 export function register(program: Command): void {
   program
@@ -20,8 +19,7 @@ export function register(program: Command): void {
     .option('--no-worker', 'do not run a worker in this process')
     .action((batchId: string, o) =>
       withSession(async (s) => {
-        const provider = (await findBatch(s.pool, batchId))?.provider;
-        if (provider) await checkProvider(provider);
+        const provider = await checkedProviderOf(s, batchId);
         const { handle, pass, todo } = await optimizeBatch(s, batchId, {
           concurrency: o.concurrency,
           maxCost: o.maxCost,

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { batchSpend } from '../batches';
+import { batchSpend } from '../batch-watch';
 import { withInlineWorker } from '../inline-worker';
 import { checkProvider, checkStage1 } from '../preflight';
 import { profileCounts, startProfiles, watchProfiles } from '../profiles';

@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { batchSpend, resumeBatch, watchBatch } from '../batches';
+import { resumeBatch } from '../batches';
+import { batchSpend, watchBatch } from '../batch-watch';
 import { withInlineWorker } from '../inline-worker';
-import { findBatch } from '../../db/batches';
-import { checkProvider } from '../preflight';
 import { apiOption, batchRolesFor, COMMAND_ROLES } from '../api';
-import { maxCostOption, withSession, ctrlC, report } from './shared';
+import { maxCostOption, withSession, ctrlC, report, checkedProviderOf } from './shared';
 
 export function register(program: Command): void {
   program
@@ -22,8 +21,7 @@ export function register(program: Command): void {
     .option('--no-worker', 'do not run a worker in this process')
     .action((batchId: string, o) =>
       withSession(async (s) => {
-        const provider = (await findBatch(s.pool, batchId))?.provider;
-        if (provider) await checkProvider(provider);
+        const provider = await checkedProviderOf(s, batchId);
         const resumed = await resumeBatch(s, batchId, {
           fromScratch: o.fromScratch,
           maxCost: o.maxCost,

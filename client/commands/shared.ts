@@ -1,9 +1,11 @@
 /** What the commands share: option parsers, the session around an action, and the closing lines of a run. */
+import { findBatch } from '../../db/batches';
+import { checkProvider } from '../preflight';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { embedderRegistry, PROVIDERS } from '../../agents';
 import { indexStatus } from '../../db/items';
 import { noEmbedder } from '../../agents/embedder';
-import { watchBatch } from '../batches';
+import { watchBatch } from '../batch-watch';
 import { openSession, type Session } from '../connection';
 import { requestCounts } from '../../db/provider-batches';
 
@@ -109,3 +111,14 @@ export function report(batchId: string, r: Awaited<ReturnType<typeof watchBatch>
     process.exitCode = 1;
   }
 }
+
+/** A batch's provider, checked (its configuration, keys and endpoints answer) before a command acts on the batch. */
+export async function checkedProviderOf(s: Session, batchId: string): Promise<string | undefined> {
+  const provider = (await findBatch(s.pool, batchId))?.provider;
+  if (provider) await checkProvider(provider);
+  return provider;
+}
+
+/** What `status` and `cancel` take: any run that may have sent provider batches. */
+export const RUN_ARGUMENT =
+  'a batch; or a run that sent provider batches (muse-caption, muse-filter, muse-profiles-s<seed>, an evaluation e-…)';

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { apiRunStatus, batchStatus, describeApiRun } from '../batches';
+import { apiRunStatus, batchStatus, describeApiRun } from '../batch-status';
 import { batchUiUrl } from '../connection';
 import { findBatch } from '../../db/batches';
 import { runOfProviderBatch } from '../../db/provider-batches';
-import { withSession } from './shared';
+import { withSession, RUN_ARGUMENT } from './shared';
 
 export function register(program: Command): void {
   program
@@ -11,10 +11,7 @@ export function register(program: Command): void {
     .description(
       'conversation counts by state, every failure with its reason, and what keeps the batch from going on; for any run, its provider batches',
     )
-    .argument(
-      '<batch>',
-      'a batch; or a run that sent provider batches (muse-caption, muse-filter, muse-profiles-s<seed>, an evaluation e-…), or a provider batch id',
-    )
+    .argument('<batch>', `${RUN_ARGUMENT}, or a provider batch id`)
     .action((id: string) =>
       withSession(async (s) => {
         const runId = (await runOfProviderBatch(s.pool, id)) ?? id;
