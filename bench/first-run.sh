@@ -12,9 +12,10 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/muse-first-run-XXXX)
 chmod 755 "$work" # embedded PostgreSQL runs as the user postgres, who must enter it
 git clone -q "$src" "$work/muse"
+# The CLI this machine has (from its own cache), for the mirror: found before the empty cache is set.
+cli=$(cd "$src" && node -e 'require("tsx/cjs"); require(process.argv[1]).ensureTemporalCli().then(console.log)' "$src/stack/temporal-cli.ts")
 export MUSE_CACHE_DIR="$work/cache" TEMPORAL_ADDRESS=127.0.0.1:7391 TEMPORAL_UI_PORT=8391 MUSE_PG_PORT=5491
 unset DATABASE_URL TEMPORAL_CLI_PATH
-cli=$(node -e 'require("tsx/cjs"); require(process.argv[1]).ensureTemporalCli().then(console.log)' "$src/stack/temporal-cli.ts")
 if [ "$mode" = archive ]; then
   # A mirror laid out as Temporal's releases, serving this machine's CLI packed as Temporal packs it.
   ver=$(sed -n "s/^export const TEMPORAL_CLI_VERSION = '\(.*\)';/\1/p" "$src/stack/temporal-cli.ts")
@@ -28,7 +29,10 @@ if [ "$mode" = archive ]; then
   trap 'kill $mirror_pid 2>/dev/null || true' EXIT
   export MUSE_TEMPORAL_CLI_MIRROR=http://127.0.0.1:8931 MUSE_GO= PATH=$(dirname "$(command -v node)"):/usr/bin:/bin
 else
-  export MUSE_TEMPORAL_CLI_MIRROR=http://127.0.0.1:9 GOMODCACHE="$work/gomod" GOCACHE="$work/gobuild" MUSE_GO=$(command -v go)
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  export MUSE_TEMPORAL_CLI_MIRROR=http://127.0.0.1:9 GOMODCACHE="$work/gomod" GOCACHE="$work/gobuild" MUSE_GO=$go
+  # No temporal on PATH (a Go user's ~/go/bin may hold one): the CLI must be built.
+  export PATH=$(dirname "$(command -v node)"):$(dirname "$go"):/usr/bin:/bin
 fi
 cd "$work/muse"
 start=$(date +%s.%N)
@@ -37,7 +41,11 @@ installed=$(date +%s.%N)
 npm run demo >"$work/demo.log" 2>&1 || { tail -5 "$work/demo.log"; exit 1; }
 done_=$(date +%s.%N)
 node bin/muse.js down >/dev/null 2>&1 || true
+# The CLI the demo used came from the empty cache: how it got there is in the demo's log.
+[ -x "$MUSE_CACHE_DIR/bin/temporal" ] || { echo "no CLI in $MUSE_CACHE_DIR/bin: not a first run"; exit 1; }
+want=$([ "$mode" = archive ] && echo "downloading the Temporal CLI" || echo "building the Temporal CLI")
+grep -q "$want" "$work/demo.log" || { echo "the demo log does not say \"$want\": not a first run"; exit 1; }
 awk -v m="$mode" -v a="$start" -v b="$installed" -v c="$done_" 'BEGIN {
   printf "first run (%s): npm ci %.0f s, npm run demo %.0f s, in all %.0f s\n", m, b - a, c - b, c - a }'
-grep -E "Temporal CLI|downloading|building|conversations" "$work/demo.log" | head -5
+grep -E "Temporal CLI|downloading|building|could not fetch|conversations generated" "$work/demo.log" | head -5
 rm -rf "$work"
