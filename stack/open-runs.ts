@@ -40,10 +40,16 @@ export async function refuseUnreplayableRuns(
 ): Promise<void> {
   const connection = await Connection.connect({ ...to.connectionOptions, connectTimeout: 10_000 });
   try {
-    const { count, query, examples } = await unreplayableRuns(
-      new Client({ connection, namespace: to.namespace }),
-      taskQueues,
-    );
+    let found: Awaited<ReturnType<typeof unreplayableRuns>>;
+    try {
+      found = await unreplayableRuns(new Client({ connection, namespace: to.namespace }), taskQueues);
+    } catch (e) {
+      // A visibility store that cannot answer the query (an old server's standard visibility) is not a
+      // reason to refuse work: the check is skipped, and said so.
+      process.emitWarning(`could not look for open runs of other releases: ${(e as Error).message}`);
+      return;
+    }
+    const { count, query, examples } = found;
     if (count === 0) return;
     const batch = examples.find((e) => e.batch)?.batch ?? '<batch>';
     const terminate =
