@@ -1,3 +1,4 @@
+import { embeddingRows, embeddingsStamp } from '../db/items';
 import type { Pool } from '../db/pool';
 import type { RetrievalHit, SearchOptions } from './search';
 
@@ -69,24 +70,11 @@ export class DenseIndex {
   }
 
   private async refresh(): Promise<Loaded> {
-    const s = (
-      await this.pool.query(
-        `SELECT count(*)::int AS n, coalesce(max(created_at)::text, '') AS latest FROM item_embeddings WHERE model = $1`,
-        [this.model],
-      )
-    ).rows[0];
-    const stamp = `${s.n}|${s.latest}`;
+    const stamp = await embeddingsStamp(this.pool, this.model);
     this.checkedAt = Date.now();
     if (this.loaded?.stamp === stamp) return this.loaded;
     const t0 = Date.now();
-    // array_send: the array's binary form, read straight into the matrix (4 times faster than parsing text arrays).
-    const rows = (
-      await this.pool.query(
-        `SELECT e.item_id, e.dims, array_send(e.vector) AS v, i.image_sha256 IS NOT NULL AS has_image
-       FROM item_embeddings e JOIN items i ON i.id = e.item_id WHERE e.model = $1 ORDER BY e.item_id`,
-        [this.model],
-      )
-    ).rows;
+    const rows = await embeddingRows(this.pool, this.model);
     const dims = rows[0]?.dims ?? 0;
     if (rows.some((r) => r.dims !== dims))
       throw new Error(

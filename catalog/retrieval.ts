@@ -1,4 +1,5 @@
 import type { Embedder } from '../agents/embedder';
+import { fullTextSearch } from '../db/items';
 import type { Pool } from '../db/pool';
 import { DenseIndex } from './dense';
 import type { RetrievalHit, Retriever, SearchOptions } from './search';
@@ -13,18 +14,7 @@ export class FullTextRetriever implements Retriever {
   constructor(private readonly pool: Pool) {}
 
   async search(query: string, o: SearchOptions): Promise<RetrievalHit[]> {
-    const r = await this.pool.query(
-      `WITH q AS (SELECT NULLIF(replace(plainto_tsquery('english', $1)::text, '&', '|'), '')::tsquery AS q)
-       SELECT i.id, ts_rank_cd(i.search, q.q, 1) AS score
-       FROM items i, q
-       WHERE q.q IS NOT NULL AND i.search @@ q.q AND NOT (i.id = ANY($2))
-         AND ($4::boolean IS FALSE OR i.image_sha256 IS NOT NULL)
-         AND ($5::text[] IS NULL OR i.id = ANY($5))
-       ORDER BY score DESC, i.id
-       LIMIT $3`,
-      [query, o.exclude ?? [], o.k, o.requireImage ?? false, o.only ?? null],
-    );
-    return r.rows.map((row) => ({ itemId: row.id, score: Number(row.score) }));
+    return fullTextSearch(this.pool, query, o);
   }
 }
 
