@@ -18,6 +18,9 @@ export const fatalCause = (e: unknown) => findCause(e, ofType(FATAL_FAILURE_TYPE
 /** A call refused because its batch spent its budget cap: the batch pauses (nothing fails), and a resume with a higher cap goes on. */
 export const budgetCause = (e: unknown) => findCause(e, ofType([FailureType.BudgetExceeded]));
 
+/** A call queued for a provider batch (inside an activity, see queued.ts): a wait, not a failure. */
+export const awaitingCause = (e: unknown) => findCause(e, ofType([FailureType.AwaitingBatch]));
+
 /** A cancellation somewhere in a failure's cause chain: the workflow (or its scope) was cancelled. */
 export const cancelledCause = (e: unknown) => findCause(e, (c): c is CancelledFailure => c instanceof CancelledFailure);
 

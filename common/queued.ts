@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../schemas/failures';
-import { findCause, unitsLeftOf } from './failures';
+import { awaitingCause, unitsLeftOf } from './failures';
 
 /**
  * What an activity returns when its calls are queued for a provider batch: a wait, not a failure. Its
@@ -16,9 +15,6 @@ export interface Queued {
 export const isQueued = (r: unknown): r is Queued =>
   typeof r === 'object' && r !== null && typeof (r as Queued).queuedForBatch === 'string';
 
-const awaiting = (c: unknown): c is ApplicationFailure =>
-  c instanceof ApplicationFailure && c.type === FailureType.AwaitingBatch;
-
 /**
  * An activity whose agent calls may go through the Batch API: a call queued inside it (the agent throws
  * AwaitingBatch, so that its other calls stop) ends the activity as Queued, so the history shows a
@@ -31,7 +27,7 @@ export function queuedAsResult<A extends unknown[], R>(
     try {
       return await activity(...args);
     } catch (e) {
-      const wait = findCause(e, awaiting);
+      const wait = awaitingCause(e);
       if (!wait) throw e;
       const unitsLeft = unitsLeftOf(e);
       return { queuedForBatch: wait.message, ...(unitsLeft === undefined ? {} : { unitsLeft }) };

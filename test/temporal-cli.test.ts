@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../stack/temporal-cli';
+import { ensureTemporalCli, releasePlatform, TEMPORAL_CLI_VERSION } from '../stack/temporal-cli';
 import { runMuse } from './helpers';
 
 /**
@@ -14,8 +14,7 @@ import { runMuse } from './helpers';
  * server stands in for Temporal's release host (MUSE_TEMPORAL_CLI_MIRROR), serving the CLI this machine
  * has, packed as Temporal packs its releases (`temporal` and `LICENSE` in a .tar.gz).
  */
-const platform = `${{ linux: 'linux', darwin: 'darwin' }[process.platform as string]}_${{ x64: 'amd64', arm64: 'arm64' }[process.arch as string]}`;
-const archivePath = `/v${TEMPORAL_CLI_VERSION}/temporal_cli_${TEMPORAL_CLI_VERSION}_${platform}.tar.gz`;
+const archivePath = `/v${TEMPORAL_CLI_VERSION}/temporal_cli_${TEMPORAL_CLI_VERSION}_${releasePlatform()}.tar.gz`;
 
 let archive: string;
 let sha256: string;

@@ -16,7 +16,7 @@ export const int =
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
     return n;
   };
-export const score06 = (v: string) => {
+const score06 = (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 6)
     throw new InvalidArgumentError('--min-score must be a number from 0 to 6');
@@ -38,7 +38,7 @@ export const thresholdsOf = (o: { minScore: number; screener: boolean }) => ({
 });
 export const providerOption = () =>
   new Option('--provider <name>', 'agent provider').choices(PROVIDERS).default('simulated');
-export const usd = (v: string) => {
+const usd = (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError('--max-cost must be an amount in USD, 0 or more');
